@@ -1,0 +1,128 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#ifndef _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_
+#define _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_
+
+
+/*
+ * The pure units (json, bedrock, sse, eventstream, sigv4) compile without
+ * nginx, as njs keeps its engine apart from its nginx glue.  They use the
+ * short "cc_" prefix; the glue is prefixed ngx_http_chatcompletions_.
+ *
+ * Memory comes from an arena the caller owns: an nginx pool in the module,
+ * a malloc arena in the unit tests.  Nothing is freed piecemeal; yajl is
+ * routed to the same arena through its allocator hooks.
+ */
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <yajl/yajl_gen.h>
+
+
+#define CC_OK      0
+#define CC_ERROR  -1
+#define CC_AGAIN  -2
+#define CC_DONE   -4
+
+
+typedef struct {
+    void                    *(*alloc)(void *data, size_t size);
+    void                     *data;
+} cc_alloc_t;
+
+
+typedef struct {
+    size_t                    len;
+    u_char                   *data;
+} cc_str_t;
+
+
+#define cc_string(s)         { sizeof(s) - 1, (u_char *) s }
+#define cc_null_string       { 0, NULL }
+
+
+typedef enum {
+    CC_JSON_NULL = 0,
+    CC_JSON_FALSE,
+    CC_JSON_TRUE,
+    CC_JSON_NUMBER,
+    CC_JSON_STRING,
+    CC_JSON_ARRAY,
+    CC_JSON_OBJECT
+} cc_json_type_e;
+
+
+typedef struct cc_json_s  cc_json_t;
+
+struct cc_json_s {
+    cc_json_type_e            type;
+
+    /* STRING: the decoded UTF-8 bytes (NUL-terminated for convenience);
+     * NUMBER: the literal as it appeared in the input */
+    cc_str_t                  str;
+
+    /* OBJECT and ARRAY: n members; keys is NULL for arrays */
+    size_t                    n;
+    cc_str_t                 *keys;
+    cc_json_t               **values;
+};
+
+
+/* the deepest nesting accepted from any input (request bodies, events) */
+#define CC_JSON_MAX_DEPTH  64
+
+
+typedef struct cc_json_parser_s  cc_json_parser_t;
+
+
+void *cc_alloc(cc_alloc_t *a, size_t size);
+void *cc_calloc(cc_alloc_t *a, size_t size);
+u_char *cc_strdup(cc_alloc_t *a, const u_char *s, size_t len);
+
+/* yajl allocator hooks that draw from the arena (free is a no-op) */
+void cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs);
+
+/*
+ * Incremental parser: feed the body buffer by buffer, then finish.
+ * On error, err receives a short human-readable reason (NUL-terminated)
+ * such as "unexpected end of input" or "invalid UTF-8 in string".
+ */
+cc_json_parser_t *cc_json_parser_create(cc_alloc_t *a);
+int cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
+    char *err, size_t errlen);
+cc_json_t *cc_json_parser_finish(cc_json_parser_t *p, char *err,
+    size_t errlen);
+
+/* one-shot parse of a complete document */
+cc_json_t *cc_json_parse(cc_alloc_t *a, const u_char *data, size_t len,
+    char *err, size_t errlen);
+
+/* member lookup; NULL if absent or if obj is not an object */
+cc_json_t *cc_json_get(const cc_json_t *obj, const char *key);
+
+/* numbers: CC_OK when the literal fits; CC_ERROR otherwise */
+int cc_json_double(const cc_json_t *v, double *out);
+int cc_json_int(const cc_json_t *v, int64_t *out);
+
+/* emit a value (recursively, depth-bounded) into a yajl generator */
+int cc_json_gen(yajl_gen g, const cc_json_t *v);
+
+/* serialize a value to compact JSON bytes in the arena */
+int cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out);
+
+/* yajl_gen helpers */
+#define cc_gen_lit(g, s)                                                    \
+    yajl_gen_string(g, (const unsigned char *) s, sizeof(s) - 1)
+#define cc_gen_str(g, s)  yajl_gen_string(g, (s)->data, (s)->len)
+
+/* copy a finished generator's buffer into the arena */
+int cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out);
+
+
+#endif /* _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_ */
