@@ -1,0 +1,745 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "ngx_http_chatcompletions_json.h"
+
+
+/*
+ * A value under construction: members are collected in a growable array
+ * and moved into the value when its container closes, so the DOM ends up
+ * with exactly-sized arrays.
+ */
+typedef struct {
+    cc_json_t                *value;
+    cc_str_t                 *keys;
+    cc_json_t               **values;
+    size_t                    n;
+    size_t                    nalloc;
+} cc_json_frame_t;
+
+
+struct cc_json_parser_s {
+    cc_alloc_t               *alloc;
+    yajl_handle               yajl;
+    cc_json_t                *root;
+    cc_json_frame_t           stack[CC_JSON_MAX_DEPTH];
+    int                       depth;
+    cc_str_t                  key;
+    size_t                    offset;
+    unsigned                  have_key:1;
+    unsigned                  too_deep:1;
+    unsigned                  no_memory:1;
+};
+
+
+/* yajl's realloc needs the old size, so each block carries it in front */
+typedef union {
+    size_t                    size;
+    long double               align;
+} cc_yajl_block_t;
+
+
+static void *cc_yajl_malloc(void *ctx, size_t size);
+static void *cc_yajl_realloc(void *ctx, void *ptr, size_t size);
+static void cc_yajl_free(void *ctx, void *ptr);
+static cc_json_t *cc_json_new(cc_json_parser_t *p, cc_json_type_e type);
+static int cc_json_add(cc_json_parser_t *p, cc_json_t *v);
+static int cc_json_open(cc_json_parser_t *p, cc_json_type_e type);
+static int cc_json_close(cc_json_parser_t *p);
+static int cc_json_on_null(void *ctx);
+static int cc_json_on_boolean(void *ctx, int b);
+static int cc_json_on_number(void *ctx, const char *s, size_t len);
+static int cc_json_on_string(void *ctx, const unsigned char *s, size_t len);
+static int cc_json_on_start_map(void *ctx);
+static int cc_json_on_map_key(void *ctx, const unsigned char *s, size_t len);
+static int cc_json_on_end_map(void *ctx);
+static int cc_json_on_start_array(void *ctx);
+static int cc_json_on_end_array(void *ctx);
+static void cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
+    char *err, size_t errlen);
+static int cc_json_gen_depth(yajl_gen g, const cc_json_t *v, int depth);
+
+
+static yajl_callbacks  cc_json_callbacks = {
+    cc_json_on_null,
+    cc_json_on_boolean,
+    NULL,
+    NULL,
+    cc_json_on_number,
+    cc_json_on_string,
+    cc_json_on_start_map,
+    cc_json_on_map_key,
+    cc_json_on_end_map,
+    cc_json_on_start_array,
+    cc_json_on_end_array
+};
+
+
+void *
+cc_alloc(cc_alloc_t *a, size_t size)
+{
+    return a->alloc(a->data, size);
+}
+
+
+void *
+cc_calloc(cc_alloc_t *a, size_t size)
+{
+    void  *p;
+
+    p = a->alloc(a->data, size);
+    if (p != NULL) {
+        memset(p, 0, size);
+    }
+
+    return p;
+}
+
+
+u_char *
+cc_strdup(cc_alloc_t *a, const u_char *s, size_t len)
+{
+    u_char  *p;
+
+    p = a->alloc(a->data, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    if (len) {
+        memcpy(p, s, len);
+    }
+
+    p[len] = '\0';
+
+    return p;
+}
+
+
+static void *
+cc_yajl_malloc(void *ctx, size_t size)
+{
+    cc_yajl_block_t  *b;
+
+    b = cc_alloc(ctx, sizeof(cc_yajl_block_t) + size);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->size = size;
+
+    return b + 1;
+}
+
+
+static void *
+cc_yajl_realloc(void *ctx, void *ptr, size_t size)
+{
+    void             *p;
+    cc_yajl_block_t  *b;
+
+    if (ptr == NULL) {
+        return cc_yajl_malloc(ctx, size);
+    }
+
+    b = (cc_yajl_block_t *) ptr - 1;
+
+    if (size <= b->size) {
+        return ptr;
+    }
+
+    p = cc_yajl_malloc(ctx, size);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    memcpy(p, ptr, b->size);
+
+    return p;
+}
+
+
+static void
+cc_yajl_free(void *ctx, void *ptr)
+{
+    /* the arena owns everything */
+    (void) ctx;
+    (void) ptr;
+}
+
+
+void
+cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs)
+{
+    funcs->malloc = cc_yajl_malloc;
+    funcs->realloc = cc_yajl_realloc;
+    funcs->free = cc_yajl_free;
+    funcs->ctx = a;
+}
+
+
+static cc_json_t *
+cc_json_new(cc_json_parser_t *p, cc_json_type_e type)
+{
+    cc_json_t  *v;
+
+    v = cc_calloc(p->alloc, sizeof(cc_json_t));
+    if (v == NULL) {
+        p->no_memory = 1;
+        return NULL;
+    }
+
+    v->type = type;
+
+    return v;
+}
+
+
+static int
+cc_json_add(cc_json_parser_t *p, cc_json_t *v)
+{
+    size_t            nalloc;
+    cc_str_t         *keys;
+    cc_json_t       **values;
+    cc_json_frame_t  *f;
+
+    if (p->depth == 0) {
+        p->root = v;
+        return 1;
+    }
+
+    f = &p->stack[p->depth - 1];
+
+    if (f->n == f->nalloc) {
+        nalloc = f->nalloc ? f->nalloc * 2 : 8;
+
+        values = cc_alloc(p->alloc, nalloc * sizeof(cc_json_t *));
+        if (values == NULL) {
+            p->no_memory = 1;
+            return 0;
+        }
+
+        if (f->n) {
+            memcpy(values, f->values, f->n * sizeof(cc_json_t *));
+        }
+
+        f->values = values;
+
+        if (f->value->type == CC_JSON_OBJECT) {
+            keys = cc_alloc(p->alloc, nalloc * sizeof(cc_str_t));
+            if (keys == NULL) {
+                p->no_memory = 1;
+                return 0;
+            }
+
+            if (f->n) {
+                memcpy(keys, f->keys, f->n * sizeof(cc_str_t));
+            }
+
+            f->keys = keys;
+        }
+
+        f->nalloc = nalloc;
+    }
+
+    if (f->value->type == CC_JSON_OBJECT) {
+        f->keys[f->n] = p->key;
+        p->have_key = 0;
+    }
+
+    f->values[f->n++] = v;
+
+    return 1;
+}
+
+
+static int
+cc_json_open(cc_json_parser_t *p, cc_json_type_e type)
+{
+    cc_json_t        *v;
+    cc_json_frame_t  *f;
+
+    if (p->depth == CC_JSON_MAX_DEPTH) {
+        p->too_deep = 1;
+        return 0;
+    }
+
+    v = cc_json_new(p, type);
+    if (v == NULL) {
+        return 0;
+    }
+
+    if (!cc_json_add(p, v)) {
+        return 0;
+    }
+
+    f = &p->stack[p->depth++];
+    f->value = v;
+    f->keys = NULL;
+    f->values = NULL;
+    f->n = 0;
+    f->nalloc = 0;
+
+    return 1;
+}
+
+
+static int
+cc_json_close(cc_json_parser_t *p)
+{
+    cc_json_frame_t  *f;
+
+    f = &p->stack[--p->depth];
+
+    f->value->n = f->n;
+    f->value->keys = f->keys;
+    f->value->values = f->values;
+
+    return 1;
+}
+
+
+static int
+cc_json_on_null(void *ctx)
+{
+    cc_json_t  *v;
+
+    v = cc_json_new(ctx, CC_JSON_NULL);
+
+    return v != NULL && cc_json_add(ctx, v);
+}
+
+
+static int
+cc_json_on_boolean(void *ctx, int b)
+{
+    cc_json_t  *v;
+
+    v = cc_json_new(ctx, b ? CC_JSON_TRUE : CC_JSON_FALSE);
+
+    return v != NULL && cc_json_add(ctx, v);
+}
+
+
+static int
+cc_json_on_number(void *ctx, const char *s, size_t len)
+{
+    cc_json_t         *v;
+    cc_json_parser_t  *p;
+
+    p = ctx;
+
+    v = cc_json_new(p, CC_JSON_NUMBER);
+    if (v == NULL) {
+        return 0;
+    }
+
+    v->str.len = len;
+    v->str.data = cc_strdup(p->alloc, (const u_char *) s, len);
+    if (v->str.data == NULL) {
+        p->no_memory = 1;
+        return 0;
+    }
+
+    return cc_json_add(p, v);
+}
+
+
+static int
+cc_json_on_string(void *ctx, const unsigned char *s, size_t len)
+{
+    cc_json_t         *v;
+    cc_json_parser_t  *p;
+
+    p = ctx;
+
+    v = cc_json_new(p, CC_JSON_STRING);
+    if (v == NULL) {
+        return 0;
+    }
+
+    v->str.len = len;
+    v->str.data = cc_strdup(p->alloc, s, len);
+    if (v->str.data == NULL) {
+        p->no_memory = 1;
+        return 0;
+    }
+
+    return cc_json_add(p, v);
+}
+
+
+static int
+cc_json_on_start_map(void *ctx)
+{
+    return cc_json_open(ctx, CC_JSON_OBJECT);
+}
+
+
+static int
+cc_json_on_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+    cc_json_parser_t  *p;
+
+    p = ctx;
+
+    p->key.len = len;
+    p->key.data = cc_strdup(p->alloc, s, len);
+    if (p->key.data == NULL) {
+        p->no_memory = 1;
+        return 0;
+    }
+
+    p->have_key = 1;
+
+    return 1;
+}
+
+
+static int
+cc_json_on_end_map(void *ctx)
+{
+    return cc_json_close(ctx);
+}
+
+
+static int
+cc_json_on_start_array(void *ctx)
+{
+    return cc_json_open(ctx, CC_JSON_ARRAY);
+}
+
+
+static int
+cc_json_on_end_array(void *ctx)
+{
+    return cc_json_close(ctx);
+}
+
+
+cc_json_parser_t *
+cc_json_parser_create(cc_alloc_t *a)
+{
+    yajl_alloc_funcs   funcs;
+    cc_json_parser_t  *p;
+
+    p = cc_calloc(a, sizeof(cc_json_parser_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->alloc = a;
+
+    cc_yajl_alloc_funcs(a, &funcs);
+
+    p->yajl = yajl_alloc(&cc_json_callbacks, &funcs, p);
+    if (p->yajl == NULL) {
+        return NULL;
+    }
+
+    return p;
+}
+
+
+static void
+cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
+    char *err, size_t errlen)
+{
+    size_t          n;
+    unsigned char  *msg;
+
+    if (errlen == 0) {
+        return;
+    }
+
+    if (p->no_memory) {
+        snprintf(err, errlen, "out of memory");
+        return;
+    }
+
+    if (p->too_deep) {
+        snprintf(err, errlen, "nesting deeper than %d levels",
+                 CC_JSON_MAX_DEPTH);
+        return;
+    }
+
+    /*
+     * yajl's message reads like "lexical error: invalid char in json
+     * text.\n <context>\n (right here) ------^\n"; keep the first line,
+     * the context is the client's own text and does not belong in logs.
+     */
+    msg = yajl_get_error(p->yajl, 0, data, len);
+    if (msg == NULL) {
+        snprintf(err, errlen, "invalid JSON");
+        return;
+    }
+
+    n = strcspn((char *) msg, "\n");
+    while (n && (msg[n - 1] == ' ' || msg[n - 1] == '.')) {
+        n--;
+    }
+
+    if (data != NULL) {
+        snprintf(err, errlen, "%.*s at offset %zu", (int) n, (char *) msg,
+                 p->offset + yajl_get_bytes_consumed(p->yajl));
+
+    } else {
+        snprintf(err, errlen, "%.*s", (int) n, (char *) msg);
+    }
+
+    yajl_free_error(p->yajl, msg);
+}
+
+
+int
+cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
+    char *err, size_t errlen)
+{
+    yajl_status  st;
+
+    st = yajl_parse(p->yajl, data, len);
+    if (st != yajl_status_ok) {
+        cc_json_error(p, data, len, err, errlen);
+        return CC_ERROR;
+    }
+
+    p->offset += len;
+
+    return CC_OK;
+}
+
+
+cc_json_t *
+cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
+{
+    yajl_status  st;
+
+    st = yajl_complete_parse(p->yajl);
+    if (st != yajl_status_ok) {
+        cc_json_error(p, NULL, 0, err, errlen);
+        return NULL;
+    }
+
+    if (p->root == NULL) {
+        snprintf(err, errlen, "empty input");
+        return NULL;
+    }
+
+    return p->root;
+}
+
+
+cc_json_t *
+cc_json_parse(cc_alloc_t *a, const u_char *data, size_t len, char *err,
+    size_t errlen)
+{
+    cc_json_parser_t  *p;
+
+    p = cc_json_parser_create(a);
+    if (p == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    if (cc_json_parser_feed(p, data, len, err, errlen) != CC_OK) {
+        return NULL;
+    }
+
+    return cc_json_parser_finish(p, err, errlen);
+}
+
+
+cc_json_t *
+cc_json_get(const cc_json_t *obj, const char *key)
+{
+    size_t  i, len;
+
+    if (obj == NULL || obj->type != CC_JSON_OBJECT) {
+        return NULL;
+    }
+
+    len = strlen(key);
+
+    /* the last duplicate wins, as in most JSON parsers */
+    for (i = obj->n; i > 0; i--) {
+        if (obj->keys[i - 1].len == len
+            && memcmp(obj->keys[i - 1].data, key, len) == 0)
+        {
+            return obj->values[i - 1];
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+cc_json_double(const cc_json_t *v, double *out)
+{
+    char    *end;
+    double   d;
+
+    if (v == NULL || v->type != CC_JSON_NUMBER) {
+        return CC_ERROR;
+    }
+
+    /* str.data is NUL-terminated: cc_strdup() */
+    errno = 0;
+    d = strtod((char *) v->str.data, &end);
+
+    if (errno == ERANGE || *end != '\0') {
+        return CC_ERROR;
+    }
+
+    *out = d;
+
+    return CC_OK;
+}
+
+
+int
+cc_json_int(const cc_json_t *v, int64_t *out)
+{
+    char       *end;
+    long long   n;
+
+    if (v == NULL || v->type != CC_JSON_NUMBER) {
+        return CC_ERROR;
+    }
+
+    errno = 0;
+    n = strtoll((char *) v->str.data, &end, 10);
+
+    if (errno == ERANGE || *end != '\0') {
+        return CC_ERROR;
+    }
+
+    *out = n;
+
+    return CC_OK;
+}
+
+
+static int
+cc_json_gen_depth(yajl_gen g, const cc_json_t *v, int depth)
+{
+    size_t  i;
+
+    if (depth > CC_JSON_MAX_DEPTH) {
+        return CC_ERROR;
+    }
+
+    switch (v->type) {
+
+    case CC_JSON_NULL:
+        return yajl_gen_null(g) == yajl_gen_status_ok ? CC_OK : CC_ERROR;
+
+    case CC_JSON_FALSE:
+    case CC_JSON_TRUE:
+        return yajl_gen_bool(g, v->type == CC_JSON_TRUE)
+               == yajl_gen_status_ok ? CC_OK : CC_ERROR;
+
+    case CC_JSON_NUMBER:
+        return yajl_gen_number(g, (const char *) v->str.data, v->str.len)
+               == yajl_gen_status_ok ? CC_OK : CC_ERROR;
+
+    case CC_JSON_STRING:
+        return yajl_gen_string(g, v->str.data, v->str.len)
+               == yajl_gen_status_ok ? CC_OK : CC_ERROR;
+
+    case CC_JSON_ARRAY:
+        if (yajl_gen_array_open(g) != yajl_gen_status_ok) {
+            return CC_ERROR;
+        }
+
+        for (i = 0; i < v->n; i++) {
+            if (cc_json_gen_depth(g, v->values[i], depth + 1) != CC_OK) {
+                return CC_ERROR;
+            }
+        }
+
+        return yajl_gen_array_close(g) == yajl_gen_status_ok
+               ? CC_OK : CC_ERROR;
+
+    case CC_JSON_OBJECT:
+        if (yajl_gen_map_open(g) != yajl_gen_status_ok) {
+            return CC_ERROR;
+        }
+
+        for (i = 0; i < v->n; i++) {
+            if (yajl_gen_string(g, v->keys[i].data, v->keys[i].len)
+                != yajl_gen_status_ok
+                || cc_json_gen_depth(g, v->values[i], depth + 1) != CC_OK)
+            {
+                return CC_ERROR;
+            }
+        }
+
+        return yajl_gen_map_close(g) == yajl_gen_status_ok
+               ? CC_OK : CC_ERROR;
+    }
+
+    return CC_ERROR;
+}
+
+
+int
+cc_json_gen(yajl_gen g, const cc_json_t *v)
+{
+    return cc_json_gen_depth(g, v, 1);
+}
+
+
+int
+cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out)
+{
+    size_t                len;
+    const unsigned char  *buf;
+
+    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+        return CC_ERROR;
+    }
+
+    out->data = cc_strdup(a, buf, len);
+    if (out->data == NULL) {
+        return CC_ERROR;
+    }
+
+    out->len = len;
+
+    return CC_OK;
+}
+
+
+int
+cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out)
+{
+    int               rc;
+    yajl_gen          g;
+    yajl_alloc_funcs  funcs;
+
+    cc_yajl_alloc_funcs(a, &funcs);
+
+    g = yajl_gen_alloc(&funcs);
+    if (g == NULL) {
+        return CC_ERROR;
+    }
+
+    rc = cc_json_gen(g, v);
+    if (rc == CC_OK) {
+        rc = cc_gen_finish(a, g, out);
+    }
+
+    yajl_gen_free(g);
+
+    return rc;
+}
