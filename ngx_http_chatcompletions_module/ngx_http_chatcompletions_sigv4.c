@@ -1,0 +1,1014 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "ngx_http_chatcompletions_sigv4.h"
+
+
+/*
+ * SigV4 as in smithy-typescript signature-v4 and botocore SigV4Auth:
+ *
+ *   CanonicalRequest = METHOD \n CanonicalURI \n CanonicalQuery \n
+ *                      (name:value \n)* \n SignedHeaders \n HexSHA256(body)
+ *   StringToSign     = AWS4-HMAC-SHA256 \n X-Amz-Date \n Scope \n
+ *                      HexSHA256(CanonicalRequest)
+ *   Scope            = YYYYMMDD/region/service/aws4_request
+ *
+ * All output strings are sized first and then written into one arena
+ * allocation; nothing is written through a fixed-size buffer that input
+ * could overflow.
+ */
+
+
+#define CC_SIGV4_ALGORITHM    "AWS4-HMAC-SHA256"
+#define CC_SIGV4_TERMINATOR   "aws4_request"
+
+#define cc_sigv4_lit_len(s)   (sizeof(s) - 1)
+#define cc_sigv4_cpy(p, s)                                                  \
+    (memcpy(p, s, cc_sigv4_lit_len(s)), (p) + cc_sigv4_lit_len(s))
+#define cc_sigv4_cpyn(p, s, n)                                              \
+    ((n) ? (memcpy(p, s, n), (p) + (n)) : (p))
+
+#define cc_sigv4_lower(c)                                                   \
+    (u_char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
+
+
+typedef struct {
+    const u_char             *name;
+    size_t                    name_len;
+    const u_char             *value;
+    size_t                    value_len;
+    size_t                    trimmed_len;
+} cc_sigv4_hdr_t;
+
+
+static int cc_sigv4_is_tchar(u_char c);
+static int cc_sigv4_check_token(const cc_str_t *s);
+static int cc_sigv4_check_scope_part(const cc_str_t *s);
+static int cc_sigv4_check_value(const u_char *p, size_t len);
+static int cc_sigv4_check_path(const cc_str_t *s);
+static int cc_sigv4_check_query(const cc_str_t *s);
+static int cc_sigv4_name_is(const u_char *name, size_t len,
+    const char *lower, size_t lower_len);
+static int cc_sigv4_name_cmp(const cc_sigv4_hdr_t *a,
+    const cc_sigv4_hdr_t *b);
+static void cc_sigv4_sort(cc_sigv4_hdr_t *h, size_t n);
+static size_t cc_sigv4_trim(u_char *dst, const u_char *p, size_t len);
+static size_t cc_sigv4_normalize(u_char *dst, const u_char *path,
+    size_t len);
+static size_t cc_uri_escape(u_char *dst, const u_char *src, size_t len,
+    int keep_slash);
+static int cc_sigv4_add(size_t *total, size_t n);
+static int cc_sigv4_hmac(const u_char *key, size_t key_len,
+    const u_char *data, size_t len, u_char out[32]);
+static u_char *cc_sigv4_digits(u_char *p, unsigned v, size_t n);
+
+
+int
+cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
+    cc_sigv4_result_t *res)
+{
+    int                  rc;
+    u_char              *block, *norm, *creq, *sh, *sts, *auth, *p;
+    u_char               creq_hash[65], key[32], sig[32];
+    size_t               i, j, n, nh, norm_len, curi_max, creq_max;
+    size_t               sh_len, sts_len, auth_len, scope_len, total;
+    cc_sigv4_hdr_t      *h;
+    static const u_char  empty[1] = { '\0' };
+
+    res->err = NULL;
+    res->amz_date[0] = '\0';
+    res->signature[0] = '\0';
+    res->payload_hash[0] = '\0';
+    res->authorization.len = 0;
+    res->authorization.data = (u_char *) empty;
+    res->canonical_request = res->authorization;
+    res->string_to_sign = res->authorization;
+    res->signed_headers = res->authorization;
+
+    /* validate everything that ends up in the canonical request or in
+     * the Authorization value; the reasons never quote the input */
+
+    if (cc_sigv4_check_token(&req->method) != CC_OK) {
+        res->err = "sigv4: invalid method";
+        return CC_ERROR;
+    }
+
+    if (cc_sigv4_check_path(&req->path) != CC_OK) {
+        res->err = "sigv4: path must be a non-empty encoded absolute path";
+        return CC_ERROR;
+    }
+
+    if (cc_sigv4_check_query(&req->query) != CC_OK) {
+        res->err = "sigv4: invalid character in query";
+        return CC_ERROR;
+    }
+
+    if (cc_sigv4_check_scope_part(&req->access_key) != CC_OK) {
+        res->err = "sigv4: missing or invalid access key id";
+        return CC_ERROR;
+    }
+
+    if (cc_sigv4_check_scope_part(&req->region) != CC_OK) {
+        res->err = "sigv4: missing or invalid region";
+        return CC_ERROR;
+    }
+
+    if (cc_sigv4_check_scope_part(&req->service) != CC_OK) {
+        res->err = "sigv4: missing or invalid service";
+        return CC_ERROR;
+    }
+
+    if (req->signing_key == NULL && req->secret_key.len == 0) {
+        res->err = "sigv4: missing secret access key";
+        return CC_ERROR;
+    }
+
+    if (req->session_token.len
+        && cc_sigv4_check_value(req->session_token.data,
+                                req->session_token.len)
+           != CC_OK)
+    {
+        res->err = "sigv4: invalid character in session token";
+        return CC_ERROR;
+    }
+
+    if (req->payload_len && req->payload == NULL) {
+        res->err = "sigv4: payload length without payload";
+        return CC_ERROR;
+    }
+
+    if (req->nheaders && req->headers == NULL) {
+        res->err = "sigv4: header count without headers";
+        return CC_ERROR;
+    }
+
+    if (cc_sigv4_amz_date(req->now, res->amz_date) != CC_OK) {
+        res->err = "sigv4: clock out of range";
+        return CC_ERROR;
+    }
+
+    if (cc_sha256_hex(req->payload ? req->payload : empty, req->payload_len,
+                      res->payload_hash)
+        != CC_OK)
+    {
+        res->err = "sigv4: SHA-256 failed";
+        return CC_ERROR;
+    }
+
+    /* the headers: the caller's, x-amz-date, x-amz-security-token */
+
+    j = 0;
+
+    for (i = 0; i < req->nheaders; i++) {
+        if (req->headers[i].name.len == 0) {
+            res->err = "sigv4: empty header name";
+            return CC_ERROR;
+        }
+
+        if (cc_sigv4_check_token(&req->headers[i].name) != CC_OK) {
+            res->err = "sigv4: invalid header name";
+            return CC_ERROR;
+        }
+
+        if (req->headers[i].value.len
+            && cc_sigv4_check_value(req->headers[i].value.data,
+                                    req->headers[i].value.len)
+               != CC_OK)
+        {
+            res->err = "sigv4: invalid character in header value";
+            return CC_ERROR;
+        }
+
+        if (cc_sigv4_name_is(req->headers[i].name.data,
+                             req->headers[i].name.len,
+                             CC_SIGV4_DATE_HEADER,
+                             cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER))
+            || cc_sigv4_name_is(req->headers[i].name.data,
+                                req->headers[i].name.len,
+                                CC_SIGV4_TOKEN_HEADER,
+                                cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER)))
+        {
+            res->err = "sigv4: x-amz-date and x-amz-security-token are "
+                       "added by the signer";
+            return CC_ERROR;
+        }
+
+        if (cc_sigv4_name_is(req->headers[i].name.data,
+                             req->headers[i].name.len, "host", 4))
+        {
+            j = 1;
+        }
+    }
+
+    if (!j) {
+        res->err = "sigv4: the host header must be signed";
+        return CC_ERROR;
+    }
+
+    nh = req->nheaders + 1 + (req->session_token.len ? 1 : 0);
+
+    /* sizes, overflow-checked; the canonical URI is bounded by the
+     * encoding of the whole path (normalization only drops bytes) */
+
+    if (req->double_encode) {
+        norm_len = req->path.len;
+        curi_max = cc_uri_escape_path(NULL, req->path.data, req->path.len);
+
+    } else {
+        norm_len = 0;
+        curi_max = req->path.len;
+    }
+
+    if (nh > SIZE_MAX / sizeof(cc_sigv4_hdr_t)) {
+        res->err = "sigv4: request too large";
+        return CC_ERROR;
+    }
+
+    total = nh * sizeof(cc_sigv4_hdr_t);
+    rc = cc_sigv4_add(&total, norm_len);
+
+    creq_max = 0;
+    rc |= cc_sigv4_add(&creq_max, req->method.len + 1);
+    rc |= cc_sigv4_add(&creq_max, curi_max + 1);
+    rc |= cc_sigv4_add(&creq_max, req->query.len + 1);
+
+    if (rc != CC_OK) {
+        res->err = "sigv4: request too large";
+        return CC_ERROR;
+    }
+
+    /* canonical header lines ("name:value\n") into n, SignedHeaders
+     * into sh_len */
+
+    sh_len = 0;
+    n = 0;
+
+    for (i = 0; i < req->nheaders; i++) {
+        rc |= cc_sigv4_add(&n, cc_sigv4_trim(NULL,
+                                             req->headers[i].value.data,
+                                             req->headers[i].value.len));
+        rc |= cc_sigv4_add(&n, req->headers[i].name.len + 2);
+        rc |= cc_sigv4_add(&sh_len, req->headers[i].name.len + 1);
+    }
+
+    /* "x-amz-date:" date "\n" */
+    rc |= cc_sigv4_add(&n, cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER) + 18);
+    rc |= cc_sigv4_add(&sh_len, cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER) + 1);
+
+    if (req->session_token.len) {
+        rc |= cc_sigv4_add(&n, cc_sigv4_trim(NULL, req->session_token.data,
+                                             req->session_token.len));
+        rc |= cc_sigv4_add(&n, cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER) + 2);
+        rc |= cc_sigv4_add(&sh_len,
+                           cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER) + 1);
+    }
+
+    /* sh_len now has one ";" too many; repeated names (which merge into
+     * one line) only make both bounds larger than needed */
+    sh_len--;
+
+    rc |= cc_sigv4_add(&creq_max, n);
+    rc |= cc_sigv4_add(&creq_max, 1 + sh_len + 1 + 64);
+
+    scope_len = 8 + 1 + req->region.len + 1 + req->service.len + 1
+                + cc_sigv4_lit_len(CC_SIGV4_TERMINATOR);
+
+    sts_len = cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n") + 16 + 1
+              + scope_len + 1 + 64;
+
+    auth_len = 0;
+    rc |= cc_sigv4_add(&auth_len,
+                       cc_sigv4_lit_len(CC_SIGV4_ALGORITHM " Credential=")
+                       + req->access_key.len + 1 + scope_len);
+    rc |= cc_sigv4_add(&auth_len, cc_sigv4_lit_len(", SignedHeaders=")
+                                  + sh_len);
+    rc |= cc_sigv4_add(&auth_len, cc_sigv4_lit_len(", Signature=") + 64);
+
+    rc |= cc_sigv4_add(&total, creq_max + 1);
+    rc |= cc_sigv4_add(&total, sh_len + 1);
+    rc |= cc_sigv4_add(&total, sts_len + 1);
+    rc |= cc_sigv4_add(&total, auth_len + 1);
+
+    if (rc != CC_OK) {
+        res->err = "sigv4: request too large";
+        return CC_ERROR;
+    }
+
+    block = a->alloc(a->data, total);
+    if (block == NULL) {
+        res->err = "sigv4: out of memory";
+        return CC_ERROR;
+    }
+
+    h = (cc_sigv4_hdr_t *) block;
+    norm = block + nh * sizeof(cc_sigv4_hdr_t);
+    creq = norm + norm_len;
+    sh = creq + creq_max + 1;
+    sts = sh + sh_len + 1;
+    auth = sts + sts_len + 1;
+
+    for (i = 0; i < req->nheaders; i++) {
+        h[i].name = req->headers[i].name.data;
+        h[i].name_len = req->headers[i].name.len;
+        h[i].value = req->headers[i].value.data;
+        h[i].value_len = req->headers[i].value.len;
+    }
+
+    h[i].name = (const u_char *) CC_SIGV4_DATE_HEADER;
+    h[i].name_len = cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER);
+    h[i].value = res->amz_date;
+    h[i].value_len = 16;
+    i++;
+
+    if (req->session_token.len) {
+        h[i].name = (const u_char *) CC_SIGV4_TOKEN_HEADER;
+        h[i].name_len = cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER);
+        h[i].value = req->session_token.data;
+        h[i].value_len = req->session_token.len;
+    }
+
+    for (i = 0; i < nh; i++) {
+        h[i].trimmed_len = cc_sigv4_trim(NULL, h[i].value, h[i].value_len);
+    }
+
+    cc_sigv4_sort(h, nh);
+
+    /* SignedHeaders: each distinct lowercase name once, ";"-joined */
+
+    p = sh;
+
+    for (i = 0; i < nh; i++) {
+        if (i && cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
+            continue;
+        }
+
+        if (i) {
+            *p++ = ';';
+        }
+
+        for (j = 0; j < h[i].name_len; j++) {
+            *p++ = cc_sigv4_lower(h[i].name[j]);
+        }
+    }
+
+    sh_len = p - sh;
+    *p = '\0';
+
+    /* the canonical request */
+
+    p = cc_sigv4_cpyn(creq, req->method.data, req->method.len);
+    *p++ = '\n';
+
+    if (req->double_encode) {
+        n = cc_sigv4_normalize(norm, req->path.data, req->path.len);
+        p += cc_uri_escape_path(p, norm, n);
+
+    } else {
+        p = cc_sigv4_cpyn(p, req->path.data, req->path.len);
+    }
+
+    *p++ = '\n';
+    p = cc_sigv4_cpyn(p, req->query.data, req->query.len);
+    *p++ = '\n';
+
+    for (i = 0; i < nh; i++) {
+        if (i && cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
+            /* a repeated name: "name:v1,v2" */
+            p[-1] = ',';
+
+        } else {
+            for (j = 0; j < h[i].name_len; j++) {
+                *p++ = cc_sigv4_lower(h[i].name[j]);
+            }
+
+            *p++ = ':';
+        }
+
+        p += cc_sigv4_trim(p, h[i].value, h[i].value_len);
+        *p++ = '\n';
+    }
+
+    *p++ = '\n';
+    p = cc_sigv4_cpyn(p, sh, sh_len);
+    *p++ = '\n';
+    p = cc_sigv4_cpyn(p, res->payload_hash, 64);
+    *p = '\0';
+
+    res->canonical_request.data = creq;
+    res->canonical_request.len = p - creq;
+
+    res->signed_headers.data = sh;
+    res->signed_headers.len = sh_len;
+
+    if (cc_sha256_hex(creq, res->canonical_request.len, creq_hash) != CC_OK)
+    {
+        res->err = "sigv4: SHA-256 failed";
+        return CC_ERROR;
+    }
+
+    /* the string to sign; its scope part is reused in Authorization */
+
+    p = cc_sigv4_cpy(sts, CC_SIGV4_ALGORITHM "\n");
+    p = cc_sigv4_cpyn(p, res->amz_date, 16);
+    *p++ = '\n';
+    p = cc_sigv4_cpyn(p, res->amz_date, 8);
+    *p++ = '/';
+    p = cc_sigv4_cpyn(p, req->region.data, req->region.len);
+    *p++ = '/';
+    p = cc_sigv4_cpyn(p, req->service.data, req->service.len);
+    *p++ = '/';
+    p = cc_sigv4_cpy(p, CC_SIGV4_TERMINATOR);
+    *p++ = '\n';
+    p = cc_sigv4_cpyn(p, creq_hash, 64);
+    *p = '\0';
+
+    res->string_to_sign.data = sts;
+    res->string_to_sign.len = p - sts;
+
+    /* the signature */
+
+    if (req->signing_key) {
+        memcpy(key, req->signing_key, 32);
+
+    } else if (cc_sigv4_signing_key(&req->secret_key, res->amz_date,
+                                    &req->region, &req->service, key)
+               != CC_OK)
+    {
+        res->err = "sigv4: HMAC-SHA256 failed";
+        return CC_ERROR;
+    }
+
+    rc = cc_sigv4_hmac(key, 32, sts, res->string_to_sign.len, sig);
+
+    OPENSSL_cleanse(key, sizeof(key));
+
+    if (rc != CC_OK) {
+        res->err = "sigv4: HMAC-SHA256 failed";
+        return CC_ERROR;
+    }
+
+    cc_hex(res->signature, sig, 32);
+    res->signature[64] = '\0';
+
+    /* Authorization */
+
+    p = cc_sigv4_cpy(auth, CC_SIGV4_ALGORITHM " Credential=");
+    p = cc_sigv4_cpyn(p, req->access_key.data, req->access_key.len);
+    *p++ = '/';
+    p = cc_sigv4_cpyn(p, sts + cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n")
+                         + 17, scope_len);
+    p = cc_sigv4_cpy(p, ", SignedHeaders=");
+    p = cc_sigv4_cpyn(p, sh, sh_len);
+    p = cc_sigv4_cpy(p, ", Signature=");
+    p = cc_sigv4_cpyn(p, res->signature, 64);
+    *p = '\0';
+
+    res->authorization.data = auth;
+    res->authorization.len = p - auth;
+
+    return CC_OK;
+}
+
+
+int
+cc_sigv4_signing_key(const cc_str_t *secret, const u_char date[8],
+    const cc_str_t *region, const cc_str_t *service, u_char key[32])
+{
+    int            rc;
+    u_char         k[64], k2[32];
+    size_t         klen;
+    EVP_MD_CTX    *ctx;
+    unsigned int   mdlen;
+
+    /*
+     * The first key is "AWS4" secret.  HMAC replaces a key longer than the
+     * SHA-256 block (64 bytes) by its digest, so for long secrets hashing
+     * it here gives the same result without an unbounded buffer.
+     */
+
+    if (secret->len <= sizeof(k) - 4) {
+        memcpy(k, "AWS4", 4);
+
+        if (secret->len) {
+            memcpy(k + 4, secret->data, secret->len);
+        }
+
+        klen = 4 + secret->len;
+
+    } else {
+        ctx = EVP_MD_CTX_new();
+        if (ctx == NULL) {
+            goto failed;
+        }
+
+        rc = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)
+             && EVP_DigestUpdate(ctx, "AWS4", 4)
+             && EVP_DigestUpdate(ctx, secret->data, secret->len)
+             && EVP_DigestFinal_ex(ctx, k, &mdlen);
+
+        EVP_MD_CTX_free(ctx);
+
+        if (!rc || mdlen != 32) {
+            goto failed;
+        }
+
+        klen = 32;
+    }
+
+    if (cc_sigv4_hmac(k, klen, date, 8, k2) != CC_OK
+        || cc_sigv4_hmac(k2, 32, region->data, region->len, key) != CC_OK
+        || cc_sigv4_hmac(key, 32, service->data, service->len, k2) != CC_OK
+        || cc_sigv4_hmac(k2, 32, (u_char *) CC_SIGV4_TERMINATOR,
+                         cc_sigv4_lit_len(CC_SIGV4_TERMINATOR), key)
+           != CC_OK)
+    {
+        goto failed;
+    }
+
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(k2, sizeof(k2));
+
+    return CC_OK;
+
+failed:
+
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(k2, sizeof(k2));
+    memset(key, 0, 32);
+
+    return CC_ERROR;
+}
+
+
+int
+cc_sigv4_amz_date(time_t now, u_char amz_date[17])
+{
+    u_char     *p;
+    struct tm   tm;
+
+    amz_date[0] = '\0';
+
+    if (gmtime_r(&now, &tm) == NULL
+        || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+    {
+        return CC_ERROR;
+    }
+
+    p = cc_sigv4_digits(amz_date, (unsigned) (tm.tm_year + 1900), 4);
+    p = cc_sigv4_digits(p, (unsigned) (tm.tm_mon + 1), 2);
+    p = cc_sigv4_digits(p, (unsigned) tm.tm_mday, 2);
+    *p++ = 'T';
+    p = cc_sigv4_digits(p, (unsigned) tm.tm_hour, 2);
+    p = cc_sigv4_digits(p, (unsigned) tm.tm_min, 2);
+    /* a leap second (60) cannot come from gmtime() of a time_t */
+    p = cc_sigv4_digits(p, (unsigned) tm.tm_sec, 2);
+    *p++ = 'Z';
+    *p = '\0';
+
+    return CC_OK;
+}
+
+
+size_t
+cc_uri_escape_segment(u_char *dst, const u_char *src, size_t len)
+{
+    return cc_uri_escape(dst, src, len, 0);
+}
+
+
+size_t
+cc_uri_escape_path(u_char *dst, const u_char *src, size_t len)
+{
+    return cc_uri_escape(dst, src, len, 1);
+}
+
+
+void
+cc_hex(u_char *dst, const u_char *src, size_t len)
+{
+    size_t               i;
+    static const u_char  hex[] = "0123456789abcdef";
+
+    for (i = 0; i < len; i++) {
+        *dst++ = hex[src[i] >> 4];
+        *dst++ = hex[src[i] & 0x0f];
+    }
+}
+
+
+int
+cc_sha256_hex(const u_char *p, size_t n, u_char out[65])
+{
+    u_char        md[32];
+    unsigned int  mdlen;
+
+    if (p == NULL) {
+        p = (const u_char *) "";
+    }
+
+    if (!EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+        out[0] = '\0';
+        return CC_ERROR;
+    }
+
+    cc_hex(out, md, 32);
+    out[64] = '\0';
+
+    return CC_OK;
+}
+
+
+static int
+cc_sigv4_is_tchar(u_char c)
+{
+    /* RFC 9110 token characters */
+
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9'))
+    {
+        return 1;
+    }
+
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+
+static int
+cc_sigv4_check_token(const cc_str_t *s)
+{
+    size_t  i;
+
+    if (s->len == 0 || s->data == NULL) {
+        return CC_ERROR;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (!cc_sigv4_is_tchar(s->data[i])) {
+            return CC_ERROR;
+        }
+    }
+
+    return CC_OK;
+}
+
+
+static int
+cc_sigv4_check_scope_part(const cc_str_t *s)
+{
+    size_t  i;
+    u_char  c;
+
+    /* access key id, region, service: visible ASCII that cannot break the
+     * "Credential=AKID/date/region/service/aws4_request, " syntax */
+
+    if (s->len == 0 || s->data == NULL) {
+        return CC_ERROR;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        c = s->data[i];
+
+        if (c <= 0x20 || c >= 0x7f || c == '/' || c == ',' || c == ';'
+            || c == '=')
+        {
+            return CC_ERROR;
+        }
+    }
+
+    return CC_OK;
+}
+
+
+static int
+cc_sigv4_check_value(const u_char *p, size_t len)
+{
+    size_t  i;
+
+    /* field-value: no control characters except HTAB (obs-text allowed);
+     * CR or LF would also forge lines of the canonical request */
+
+    if (p == NULL) {
+        return CC_ERROR;
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f) {
+            return CC_ERROR;
+        }
+    }
+
+    return CC_OK;
+}
+
+
+static int
+cc_sigv4_check_path(const cc_str_t *s)
+{
+    size_t  i;
+    u_char  c;
+
+    if (s->len == 0 || s->data == NULL || s->data[0] != '/') {
+        return CC_ERROR;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        c = s->data[i];
+
+        if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#') {
+            return CC_ERROR;
+        }
+    }
+
+    return CC_OK;
+}
+
+
+static int
+cc_sigv4_check_query(const cc_str_t *s)
+{
+    size_t  i;
+
+    if (s->len && s->data == NULL) {
+        return CC_ERROR;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] <= 0x20 || s->data[i] >= 0x7f || s->data[i] == '#') {
+            return CC_ERROR;
+        }
+    }
+
+    return CC_OK;
+}
+
+
+static int
+cc_sigv4_name_is(const u_char *name, size_t len, const char *lower,
+    size_t lower_len)
+{
+    size_t  i;
+
+    if (len != lower_len) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (cc_sigv4_lower(name[i]) != (u_char) lower[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+cc_sigv4_name_cmp(const cc_sigv4_hdr_t *a, const cc_sigv4_hdr_t *b)
+{
+    size_t  i, n;
+    u_char  ca, cb;
+
+    n = a->name_len < b->name_len ? a->name_len : b->name_len;
+
+    for (i = 0; i < n; i++) {
+        ca = cc_sigv4_lower(a->name[i]);
+        cb = cc_sigv4_lower(b->name[i]);
+
+        if (ca != cb) {
+            return ca < cb ? -1 : 1;
+        }
+    }
+
+    if (a->name_len == b->name_len) {
+        return 0;
+    }
+
+    return a->name_len < b->name_len ? -1 : 1;
+}
+
+
+static void
+cc_sigv4_sort(cc_sigv4_hdr_t *h, size_t n)
+{
+    size_t          i, j;
+    cc_sigv4_hdr_t  t;
+
+    /* stable insertion sort: a handful of headers; repeated names keep
+     * the caller's order, which is the order their values are joined */
+
+    for (i = 1; i < n; i++) {
+        t = h[i];
+
+        for (j = i; j > 0 && cc_sigv4_name_cmp(&h[j - 1], &t) > 0; j--) {
+            h[j] = h[j - 1];
+        }
+
+        h[j] = t;
+    }
+}
+
+
+static size_t
+cc_sigv4_trim(u_char *dst, const u_char *p, size_t len)
+{
+    int     space;
+    size_t  i, n;
+
+    /* trim, and collapse every run of SP / HTAB to one SP */
+
+    n = 0;
+    space = 0;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == ' ' || p[i] == '\t') {
+            space = (n > 0);
+            continue;
+        }
+
+        if (space) {
+            if (dst) {
+                dst[n] = ' ';
+            }
+
+            n++;
+            space = 0;
+        }
+
+        if (dst) {
+            dst[n] = p[i];
+        }
+
+        n++;
+    }
+
+    return n;
+}
+
+
+static size_t
+cc_sigv4_normalize(u_char *dst, const u_char *path, size_t len)
+{
+    size_t         o, nseg, slen;
+    const u_char  *p, *end, *seg;
+
+    /*
+     * As smithy-typescript and botocore do for non-S3 services: drop empty
+     * and "." segments, let ".." remove the previous one, keep the leading
+     * "/" and a trailing "/".  path starts with "/"; the result is never
+     * longer than path.
+     */
+
+    o = 0;
+    nseg = 0;
+    dst[o++] = '/';
+
+    p = path;
+    end = path + len;
+
+    while (p < end) {
+        if (*p == '/') {
+            p++;
+            continue;
+        }
+
+        seg = p;
+
+        while (p < end && *p != '/') {
+            p++;
+        }
+
+        slen = p - seg;
+
+        if (slen == 1 && seg[0] == '.') {
+            continue;
+        }
+
+        if (slen == 2 && seg[0] == '.' && seg[1] == '.') {
+            if (nseg) {
+                while (dst[o - 1] != '/') {
+                    o--;
+                }
+
+                if (nseg > 1) {
+                    o--;
+                }
+
+                nseg--;
+            }
+
+            continue;
+        }
+
+        if (nseg) {
+            dst[o++] = '/';
+        }
+
+        memcpy(dst + o, seg, slen);
+        o += slen;
+        nseg++;
+    }
+
+    if (nseg && path[len - 1] == '/') {
+        dst[o++] = '/';
+    }
+
+    return o;
+}
+
+
+static size_t
+cc_uri_escape(u_char *dst, const u_char *src, size_t len, int keep_slash)
+{
+    u_char               c;
+    size_t               i, n;
+    static const u_char  hex[] = "0123456789ABCDEF";
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
+            || c == '~' || (c == '/' && keep_slash))
+        {
+            if (dst) {
+                dst[n] = c;
+            }
+
+            n++;
+            continue;
+        }
+
+        if (dst) {
+            dst[n] = '%';
+            dst[n + 1] = hex[c >> 4];
+            dst[n + 2] = hex[c & 0x0f];
+        }
+
+        n += 3;
+    }
+
+    return n;
+}
+
+
+static int
+cc_sigv4_add(size_t *total, size_t n)
+{
+    if (n > SIZE_MAX - *total) {
+        return CC_ERROR;
+    }
+
+    *total += n;
+
+    return CC_OK;
+}
+
+
+static int
+cc_sigv4_hmac(const u_char *key, size_t key_len, const u_char *data,
+    size_t len, u_char out[32])
+{
+    unsigned int  mdlen;
+
+    if (data == NULL) {
+        data = (const u_char *) "";
+    }
+
+    mdlen = 0;
+
+    if (HMAC(EVP_sha256(), key, (int) key_len, data, len, out, &mdlen)
+        == NULL
+        || mdlen != 32)
+    {
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
+static u_char *
+cc_sigv4_digits(u_char *p, unsigned v, size_t n)
+{
+    size_t  i;
+
+    for (i = n; i > 0; i--) {
+        p[i - 1] = (u_char) ('0' + v % 10);
+        v /= 10;
+    }
+
+    return p + n;
+}
