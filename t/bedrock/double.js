@@ -1,0 +1,585 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * Amazon Bedrock Converse / ConverseStream test double and local emulator.
+ * See README.md.  Usage: node double.js [--port N]
+ */
+const http = require('http');
+const crypto = require('crypto');
+
+const sigv4 = require('./lib/sigv4');
+const frames = require('./lib/frames');
+const scenario = require('./lib/scenario');
+const { validate, MSG } = require('./lib/validate');
+const emulator = require('./lib/emulator');
+
+const BEDROCK_SUFFIX = 'http://internal.amazon.com/coral/com.amazon.bedrock/';
+const CORAL_SUFFIX = sigv4.CORAL_SERVICE;
+const MAX_RECORDED = 50;
+
+function config(env) {
+    env = env || process.env;
+    return {
+        port: env.DOUBLE_PORT !== undefined ? Number(env.DOUBLE_PORT) : 19090,
+        host: env.DOUBLE_HOST || '127.0.0.1',
+        accessKey: env.DOUBLE_ACCESS_KEY || 'AKIDEXAMPLE',
+        secretKey: env.DOUBLE_SECRET_KEY
+            || 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+        sessionToken: env.DOUBLE_SESSION_TOKEN || '',
+        region: env.DOUBLE_REGION || 'us-east-1',
+        service: 'bedrock',
+        bearerToken: env.DOUBLE_BEARER_TOKEN !== undefined
+            ? env.DOUBLE_BEARER_TOKEN : 'test-bedrock-api-key',
+        skewSeconds: 300,
+        models: (env.DOUBLE_MODELS
+                 || 'amazon.nova-lite-v1:0,amazon.nova-micro-v1:0,'
+                    + 'amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0')
+            .split(',').map((s) => s.trim()).filter(Boolean),
+        debug: !!env.DOUBLE_DEBUG,
+    };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function requestId() {
+    return crypto.randomUUID();
+}
+
+/* A model id is known when it is in the list, or it is an ARN whose last
+ * path element (inference-profile/<id>, foundation-model/<id>) is. */
+function knownModel(cfg, id) {
+    if (cfg.models.includes(id)) {
+        return true;
+    }
+    const m = /^arn:aws[a-z-]*:bedrock:[^:]*:[^:]*:[a-z-]+\/(.+)$/.exec(id);
+    return !!(m && cfg.models.includes(m[1]));
+}
+
+function redactHeaders(headers) {
+    const out = {};
+    for (const [k, v] of Object.entries(headers)) {
+        if (k === 'authorization' && /^Bearer\s/i.test(v)) {
+            out[k] = `Bearer <redacted ${v.length - 7} chars>`;
+        } else if (k === 'x-amz-security-token') {
+            out[k] = `<redacted ${v.length} chars>`;
+        } else {
+            out[k] = v;
+        }
+    }
+    return out;
+}
+
+function createDouble(cfgIn) {
+    const cfg = Object.assign(config(), cfgIn || {});
+    const recorded = [];
+
+    function sendJson(res, status, obj, extraHeaders) {
+        const body = Buffer.from(JSON.stringify(obj));
+        res.writeHead(status, Object.assign({
+            'Content-Type': 'application/json',
+            'Content-Length': body.length,
+            'x-amzn-RequestId': requestId(),
+        }, extraHeaders || {}));
+        res.end(body);
+    }
+
+    function sendError(res, entry, status, name, message, suffix, extra) {
+        entry.error = name;
+        sendJson(res, status, Object.assign({ message }, extra || {}), {
+            'x-amzn-ErrorType': `${name}:${suffix}`,
+        });
+    }
+
+    function scenarioError(res, entry, message) {
+        entry.error = 'DoubleScenarioException';
+        sendJson(res, 500, { message: 'bedrock double: ' + message }, {
+            'x-amzn-ErrorType': 'DoubleScenarioException:' + BEDROCK_SUFFIX,
+        });
+    }
+
+    async function handleModel(req, res, body, entry, op, sc, started) {
+        const bodyText = body.toString('utf8');
+
+        /* scripted pre-stream failure */
+        if (sc.status) {
+            if (sc.header_delay) {
+                await sleep(sc.header_delay);
+            }
+            const known = scenario.ERRORS[sc.status];
+            const status = sc.http || known[0];
+            const suffix = known && known[2] === 'coral' ? CORAL_SUFFIX
+                                                          : BEDROCK_SUFFIX;
+            const msg = sc.message !== undefined ? sc.message
+                : known ? known[1] : `${sc.status} (bedrock double)`;
+            const extra = sc.status === 'ModelErrorException'
+                ? { originalStatusCode: 500, resourceName: entry.model }
+                : undefined;
+            return sendError(res, entry, status, sc.status, msg, suffix, extra);
+        }
+
+        if (!knownModel(cfg, entry.model)) {
+            return sendError(res, entry, 400, 'ValidationException',
+                             'The provided model identifier is invalid.',
+                             BEDROCK_SUFFIX);
+        }
+
+        let json;
+        try {
+            json = JSON.parse(bodyText);
+        } catch (e) {
+            if (!sc.novalidate) {
+                return sendError(res, entry, 400, 'ValidationException',
+                                 MSG.malformed, BEDROCK_SUFFIX);
+            }
+            json = {};
+        }
+        if (!sc.novalidate) {
+            const err = validate(json);
+            if (err) {
+                return sendError(res, entry, 400, 'ValidationException', err,
+                                 BEDROCK_SUFFIX);
+            }
+        }
+
+        const plan = emulator.scenarioPlan(sc, json, bodyText);
+        const deltas = plan.blocks.reduce((n, b) => n + b.pieces.length, 0);
+        const usage = {
+            inputTokens: sc.usage ? sc.usage[0]
+                                  : emulator.defaultInputTokens(json),
+            outputTokens: sc.usage ? sc.usage[1] : deltas,
+        };
+        usage.totalTokens = usage.inputTokens + usage.outputTokens;
+        if (sc.cache) {
+            usage.cacheReadInputTokens = sc.cache[0];
+            usage.cacheWriteInputTokens = sc.cache[1];
+        }
+
+        if (op === 'converse') {
+            return converse(req, res, entry, sc, plan, usage, started);
+        }
+        return converseStream(req, res, entry, sc, plan, usage, started);
+    }
+
+    async function converse(req, res, entry, sc, plan, usage, started) {
+        if (sc.header_delay) {
+            await sleep(sc.header_delay);
+        }
+        if (sc.stall) {
+            entry.note = 'stalled (no response)';
+            return;                 /* hold the request until the peer goes */
+        }
+        const content = plan.blocks.map((b) => {
+            if (b.kind === 'text') {
+                return { text: b.text };
+            }
+            let input;
+            try {
+                input = JSON.parse(b.input);
+            } catch (e) {
+                input = b.input;    /* malformed args: passed through */
+            }
+            return { toolUse: { toolUseId: b.toolUseId, name: b.name,
+                                input } };
+        });
+        const u = Object.assign({}, usage);
+        if (u.cacheReadInputTokens === undefined) {
+            u.cacheReadInputTokens = 0;
+            u.cacheWriteInputTokens = 0;
+        }
+        const out = {
+            output: { message: { role: 'assistant', content } },
+            stopReason: plan.stopReason,
+            usage: u,
+            metrics: { latencyMs: Date.now() - started },
+        };
+        if (sc.truncate) {
+            const buf = Buffer.from(JSON.stringify(out));
+            res.writeHead(200, { 'Content-Type': 'application/json',
+                                 'Content-Length': buf.length,
+                                 'x-amzn-RequestId': requestId() });
+            entry.note = 'truncated';
+            res.write(buf.subarray(0, buf.length >> 1),
+                      () => res.socket && res.socket.destroy());
+            return;
+        }
+        sendJson(res, 200, out);
+    }
+
+    async function converseStream(req, res, entry, sc, plan, usage, started) {
+        let closed = false;
+        res.on('close', () => { closed = true; });
+
+        /* the frame list: {kind, build()} */
+        const list = [];
+        let seq = 0;
+        const ev = (type, payload) => {
+            const s = seq++;
+            return () => frames.eventFrame(type, payload, s);
+        };
+        list.push({ kind: 'start',
+                    build: ev('messageStart', { role: 'assistant' }) });
+        plan.blocks.forEach((b, idx) => {
+            if (b.kind === 'tool') {
+                list.push({ kind: 'blockStart', build: ev('contentBlockStart', {
+                    contentBlockIndex: idx,
+                    start: { toolUse: { toolUseId: b.toolUseId, name: b.name } },
+                }) });
+            }
+            for (const piece of b.pieces) {
+                const delta = b.kind === 'text' ? { text: piece }
+                                                : { toolUse: { input: piece } };
+                list.push({ kind: 'delta', build: ev('contentBlockDelta', {
+                    contentBlockIndex: idx, delta }) });
+            }
+            list.push({ kind: 'blockStop',
+                        build: ev('contentBlockStop', { contentBlockIndex: idx }) });
+        });
+        list.push({ kind: 'stop',
+                    build: ev('messageStop', { stopReason: plan.stopReason }) });
+        const metaSeq = seq++;
+        list.push({ kind: 'meta', build: () => frames.eventFrame('metadata', {
+            usage, metrics: { latencyMs: Date.now() - started } }, metaSeq) });
+
+        /* where a scripted fault happens: after the frame at index `at` */
+        const fault = sc.exception ? 'exception'
+            : sc.error_frame ? 'error_frame'
+            : sc.corrupt ? 'corrupt'
+            : sc.truncate ? 'truncate'
+            : sc.stall ? 'stall' : null;
+        let at = -1;
+        if (fault) {
+            const after = sc.after === undefined ? 1 : sc.after;
+            if (after === 'end') {
+                at = list.findIndex((f) => f.kind === 'stop');
+            } else {
+                at = 0;
+                let n = 0;
+                for (let i = 0; i < list.length && n < after; i++) {
+                    if (list[i].kind === 'delta') {
+                        n++;
+                        at = i;
+                    }
+                }
+            }
+        }
+
+        if (sc.header_delay) {
+            await sleep(sc.header_delay);
+        }
+        if (closed) {
+            return;
+        }
+        res.writeHead(200, {
+            'Content-Type': 'application/vnd.amazon.eventstream',
+            'Transfer-Encoding': 'chunked',
+            'x-amzn-RequestId': requestId(),
+        });
+        res.flushHeaders();
+        if (res.socket) {
+            res.socket.setNoDelay(true);
+        }
+        if (sc.first_delay) {
+            await sleep(sc.first_delay);
+        }
+
+        const pending = [];             /* coalesce=1 buffer */
+        const writeRaw = (buf) => new Promise((resolve) => {
+            if (closed) {
+                return resolve();
+            }
+            res.write(buf, () => resolve());
+        });
+        async function write(buf) {
+            if (sc.coalesce) {
+                pending.push(buf);
+                return;
+            }
+            if (!sc.split) {
+                return writeRaw(buf);
+            }
+            const n = sc.split === 'bytes' ? 1 : Number(sc.split);
+            for (let i = 0; i < buf.length && !closed; i += n) {
+                await writeRaw(buf.subarray(i, i + n));
+                if (sc.split_gap) {
+                    await sleep(sc.split_gap);
+                } else {
+                    await new Promise((r) => setImmediate(r));
+                }
+            }
+        }
+        async function flush() {
+            if (sc.coalesce && pending.length) {
+                const all = Buffer.concat(pending.splice(0));
+                await writeRaw(all);
+            }
+        }
+
+        let corruptNext = false;
+        let deltasSent = 0;
+        for (let i = 0; i < list.length; i++) {
+            if (closed) {
+                return;
+            }
+            const f = list[i];
+            if (f.kind === 'delta') {
+                if (deltasSent > 0 && sc.delay && !sc.coalesce) {
+                    await sleep(sc.delay);
+                    if (closed) {
+                        return;
+                    }
+                }
+                deltasSent++;
+            }
+            let buf = f.build();
+            if (corruptNext) {
+                buf = frames.corrupt(buf, sc.corrupt);
+                corruptNext = false;
+                entry.note = `corrupted ${sc.corrupt} CRC of frame ${i}`;
+            }
+            await write(buf);
+
+            if (i !== at) {
+                continue;
+            }
+            if (fault === 'exception') {
+                const type = sc.exception;
+                const payload = { message: sc.message !== undefined
+                    ? sc.message
+                    : scenario.STREAM_EXCEPTIONS[type]
+                      || `${type} (bedrock double)` };
+                if (type === 'modelStreamErrorException') {
+                    payload.originalStatusCode = 500;
+                    payload.originalMessage = 'Model backend failure';
+                }
+                await write(frames.exceptionFrame(type, payload));
+                await flush();
+                entry.note = `exception ${type} after frame ${i}`;
+                return res.end();
+            }
+            if (fault === 'error_frame') {
+                await write(frames.errorFrame(
+                    sc.error_code || 'InternalFailure',
+                    sc.error_message || 'An internal error occurred.'));
+                await flush();
+                entry.note = `error frame after frame ${i}`;
+                return res.end();
+            }
+            if (fault === 'corrupt') {
+                corruptNext = true;
+            } else if (fault === 'truncate') {
+                await flush();
+                const next = i + 1 < list.length ? list[i + 1].build()
+                                                 : Buffer.alloc(0);
+                entry.note = `truncated inside frame ${i + 1}`;
+                const half = next.subarray(0, next.length >> 1);
+                if (half.length) {
+                    await writeRaw(half);
+                }
+                if (res.socket) {
+                    res.socket.destroy();
+                }
+                return;
+            } else if (fault === 'stall') {
+                await flush();
+                entry.note = `stalled after frame ${i}`;
+                return;     /* the response stays open until the peer closes */
+            }
+        }
+        await flush();
+        res.end();
+    }
+
+    async function handle(req, res) {
+        const started = Date.now();
+        const { path: wirePath } = sigv4.splitTarget(req.url);
+
+        if (wirePath === '/__health' && req.method === 'GET') {
+            res.writeHead(200, { 'Content-Type': 'text/plain',
+                                 'Content-Length': 2 });
+            return res.end('ok');
+        }
+        if (wirePath === '/__requests' && req.method === 'GET') {
+            const body = Buffer.from(JSON.stringify(recorded, null, 1));
+            res.writeHead(200, { 'Content-Type': 'application/json',
+                                 'Content-Length': body.length });
+            return res.end(body);
+        }
+
+        const chunks = [];
+        for await (const c of req) {
+            chunks.push(c);
+        }
+        const body = Buffer.concat(chunks);
+
+        if (wirePath === '/__reset' && req.method === 'POST') {
+            recorded.length = 0;
+            emulator.resetCounter();
+            res.writeHead(200, { 'Content-Type': 'text/plain',
+                                 'Content-Length': 2 });
+            return res.end('ok');
+        }
+
+        const headers = sigv4.receivedHeaders(req);
+        const scenarioHeader = [];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) {
+            if (req.rawHeaders[i].toLowerCase() === 'x-double-scenario') {
+                scenarioHeader.push(req.rawHeaders[i + 1]);
+            }
+        }
+        const scenarioText = scenarioHeader.length ? scenarioHeader.join('; ')
+                                                   : null;
+        const entry = {
+            time: new Date(started).toISOString(),
+            method: req.method,
+            path: req.url,
+            headers: redactHeaders(headers),
+            body: body.toString('utf8'),
+            verified: false,
+            auth: null,
+            scenario: scenarioText,
+            id: null,
+            model: null,
+            operation: null,
+            status: null,
+        };
+        recorded.push(entry);
+        while (recorded.length > MAX_RECORDED) {
+            recorded.shift();
+        }
+
+        res.on('finish', () => { entry.status = res.statusCode; log(entry); });
+        res.on('close', () => {
+            if (!res.writableFinished) {
+                entry.status = entry.status || res.statusCode;
+                entry.aborted = true;
+                log(entry);
+            }
+        });
+
+        const { sc, errors } = scenario.parse(scenarioText);
+        const scen = sc || {};
+        entry.id = scen.id || null;
+
+        const route = /^\/model\/([^/]+)\/(converse|converse-stream)$/
+            .exec(wirePath);
+
+        /* authentication first, like AWS */
+        let auth;
+        try {
+            auth = await sigv4.verify(req, body, cfg);
+        } catch (e) {
+            auth = { ok: false, reason: 'verifier error: ' + e.message,
+                     error: { status: 403, name: 'InvalidSignatureException',
+                              message: sigv4.MSG_SIGNATURE,
+                              suffix: CORAL_SUFFIX } };
+        }
+        entry.verified = auth.ok;
+        entry.auth = auth.ok ? auth.auth : null;
+        if (!auth.ok) {
+            entry.auth_error = auth.reason;
+            if (auth.canonical_request) {
+                entry.canonical_request = auth.canonical_request;
+                entry.string_to_sign = auth.string_to_sign;
+                if (cfg.debug) {
+                    process.stdout.write('--- expected canonical request\n'
+                        + auth.canonical_request + '\n--- string to sign\n'
+                        + auth.string_to_sign + '\n---\n');
+                }
+            }
+            const e = auth.error;
+            return sendError(res, entry, e.status, e.name, e.message, e.suffix);
+        }
+
+        if (!route || req.method !== 'POST') {
+            return sendError(res, entry, 404, 'UnknownOperationException',
+                             'Unknown operation', CORAL_SUFFIX);
+        }
+        entry.operation = route[2];
+        try {
+            entry.model = decodeURIComponent(route[1]);
+        } catch (e) {
+            entry.model = route[1];
+        }
+
+        if (errors.length) {
+            return scenarioError(res, entry, errors.join('; '));
+        }
+        return handleModel(req, res, body, entry, route[2], scen, started);
+    }
+
+    function log(entry) {
+        if (entry.logged) {
+            return;
+        }
+        Object.defineProperty(entry, 'logged', { value: true });
+        let line = `${entry.method} ${entry.path} `
+            + `${entry.scenario === null ? '-' : JSON.stringify(entry.scenario)} `
+            + `${entry.status}`;
+        if (entry.error) {
+            line += ' ' + entry.error;
+        }
+        if (entry.auth_error) {
+            line += ` (${entry.auth_error})`;
+        }
+        if (entry.aborted) {
+            line += ' (connection closed before the response ended)';
+        }
+        process.stdout.write(line + '\n');
+    }
+
+    const server = http.createServer((req, res) => {
+        handle(req, res).catch((e) => {
+            process.stderr.write('bedrock double: ' + (e && e.stack) + '\n');
+            if (!res.headersSent) {
+                res.writeHead(500, { 'Content-Type': 'application/json' });
+                res.end(JSON.stringify({ message: 'bedrock double bug: '
+                                                  + e.message }));
+            } else if (res.socket) {
+                res.socket.destroy();
+            }
+        });
+    });
+    server.keepAliveTimeout = 65000;
+    server.headersTimeout = 66000;
+    server.requestTimeout = 0;
+    server.on('connection', (s) => s.setNoDelay(true));
+
+    return { server, cfg, recorded };
+}
+
+function main(argv) {
+    const cfg = config();
+    const i = argv.indexOf('--port');
+    if (i >= 0 && argv[i + 1] !== undefined) {
+        cfg.port = Number(argv[i + 1]);
+    }
+    if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) {
+        process.stderr.write('bedrock double: bad port\n');
+        process.exit(2);
+    }
+    const { server } = createDouble(cfg);
+    const sockets = new Set();
+    server.on('connection', (s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+    });
+    server.listen(cfg.port, cfg.host, () => {
+        process.stdout.write('bedrock double listening on '
+            + `${cfg.host}:${server.address().port}\n`);
+    });
+    const stop = () => {
+        server.close(() => process.exit(0));
+        for (const s of sockets) {
+            s.destroy();
+        }
+        setTimeout(() => process.exit(0), 2000).unref();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+}
+
+module.exports = { createDouble, config };
+
+if (require.main === module) {
+    main(process.argv.slice(2));
+}
