@@ -1,0 +1,150 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#ifndef _NGX_HTTP_CHATCOMPLETIONS_MODULE_H_INCLUDED_
+#define _NGX_HTTP_CHATCOMPLETIONS_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatcompletions_json.h"
+#include "ngx_http_chatcompletions_eventstream.h"
+#include "ngx_http_chatcompletions_bedrock.h"
+#include "ngx_http_chatcompletions_sse.h"
+
+
+#define NGX_HTTP_CHATCOMPLETIONS_DEFAULT_MODEL  "amazon.nova-lite-v1:0"
+#define NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX  16384
+
+
+typedef struct {
+    ngx_str_t                        name;
+    ngx_str_t                        model_id;
+} ngx_http_chatcompletions_alias_t;
+
+
+typedef struct {
+    ngx_flag_t                       enable;
+
+    ngx_str_t                        bedrock_location;
+    ngx_str_t                        region;
+    ngx_str_t                        endpoint;
+    ngx_str_t                        host;          /* from endpoint */
+
+    ngx_http_complex_value_t        *access_key_id;
+    ngx_http_complex_value_t        *secret_access_key;
+    ngx_http_complex_value_t        *session_token;
+    ngx_http_complex_value_t        *api_key;
+
+    ngx_str_t                        model;
+    ngx_array_t                     *aliases;       /* of _alias_t */
+    ngx_flag_t                       model_passthrough;
+
+    ngx_flag_t                       stream_default;
+    ngx_msec_t                       keepalive_interval;
+    ngx_msec_t                       read_timeout;
+    ngx_str_t                        first_user_message;
+    ngx_int_t                        max_tokens;
+} ngx_http_chatcompletions_loc_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE = 0,
+    NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP,        /* Bedrock non-2xx */
+    NGX_HTTP_CHATCOMPLETIONS_FAULT_EXCEPTION,   /* in-stream exception */
+    NGX_HTTP_CHATCOMPLETIONS_FAULT_FRAMING,     /* corrupt eventstream */
+    NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,   /* stream ended early */
+    NGX_HTTP_CHATCOMPLETIONS_FAULT_TIMEOUT,     /* Bedrock stalled */
+    NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE, /* no response at all */
+    NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID      /* unusable response */
+} ngx_http_chatcompletions_fault_e;
+
+
+typedef struct ngx_http_chatcompletions_ctx_s
+    ngx_http_chatcompletions_ctx_t;
+
+struct ngx_http_chatcompletions_ctx_s {
+    ngx_http_request_t              *request;      /* the main request */
+    ngx_http_request_t              *sr;           /* current Bedrock call */
+
+    cc_alloc_t                       alloc;        /* r->pool */
+    cc_chat_t                        chat;
+    cc_chat_options_t                opts;
+    cc_stream_t                      stream;
+
+    ngx_str_t                        model_id;     /* Bedrock model id */
+    ngx_str_t                        model_name;   /* echoed to the client */
+    ngx_str_t                        id;           /* chatcmpl-... */
+
+    /* the signed Bedrock call of the current round */
+    ngx_str_t                        bedrock_uri;
+    ngx_str_t                        body;
+
+    cc_es_decoder_t                  decoder;
+    cc_json_parser_t                *converse;     /* non-stream answer */
+    cc_json_t                       *converse_root;
+
+    /* a non-2xx answer from Bedrock */
+    ngx_uint_t                       bedrock_status;
+    ngx_str_t                        bedrock_error_type;
+    u_char                          *error_body;
+    size_t                           error_body_len;
+
+    ngx_http_chatcompletions_fault_e fault;
+    ngx_str_t                        fault_type;
+    ngx_str_t                        fault_code;
+    ngx_str_t                        fault_message;
+
+    ngx_chain_t                     *free;
+    ngx_chain_t                     *busy;
+
+    ngx_event_t                      keepalive;
+    ngx_event_t                      stall;
+
+    ngx_msec_t                       start;
+    ngx_msec_t                       ttft;         /* first token, ms */
+    ngx_uint_t                       rounds;
+
+    unsigned                         streaming:1;
+    unsigned                         headers_sent:1;
+    unsigned                         capture:1;    /* sr answer is ours */
+    unsigned                         round_done:1; /* metadata seen */
+    unsigned                         first_token:1;
+    unsigned                         sr_done:1;
+    unsigned                         finished:1;
+    unsigned                         emitting:1;
+};
+
+
+extern ngx_module_t  ngx_http_chatcompletions_module;
+
+
+/* module.c */
+void *ngx_http_chatcompletions_pool_alloc(void *data, size_t size);
+
+/* output.c */
+ngx_int_t ngx_http_chatcompletions_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *type, const char *code,
+    ngx_str_t *param, ngx_str_t *message);
+ngx_int_t ngx_http_chatcompletions_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *json);
+ngx_int_t ngx_http_chatcompletions_send_sse_header(
+    ngx_http_chatcompletions_ctx_t *ctx);
+ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last);
+
+/* subrequest.c */
+ngx_int_t ngx_http_chatcompletions_start_round(
+    ngx_http_chatcompletions_ctx_t *ctx);
+ngx_int_t ngx_http_chatcompletions_filter_init(ngx_conf_t *cf);
+
+/* variables.c */
+ngx_int_t ngx_http_chatcompletions_add_variables(ngx_conf_t *cf);
+
+
+#endif /* _NGX_HTTP_CHATCOMPLETIONS_MODULE_H_INCLUDED_ */

@@ -1,0 +1,241 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatcompletions_module.h"
+
+
+static ngx_int_t ngx_http_chatcompletions_add_header(ngx_http_request_t *r,
+    char *key, char *value);
+
+
+ngx_int_t
+ngx_http_chatcompletions_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *json)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = json->len + 1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_http_chatcompletions_add_header(r, "Cache-Control", "no-store")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the body ends with a newline, as OpenAI's do */
+
+    b->start = ngx_pnalloc(r->pool, json->len + 1);
+    if (b->start == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->pos, json->data, json->len);
+    *b->last++ = LF;
+    b->end = b->last;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_chatcompletions_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *type, const char *code, ngx_str_t *param,
+    ngx_str_t *message)
+{
+    cc_str_t                         out, msg, prm;
+    cc_alloc_t                       alloc, *a;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    if (ctx) {
+        a = &ctx->alloc;
+
+    } else {
+        alloc.alloc = ngx_http_chatcompletions_pool_alloc;
+        alloc.data = r->pool;
+        a = &alloc;
+    }
+
+    msg.data = message->data;
+    msg.len = message->len;
+
+    if (param) {
+        prm.data = param->data;
+        prm.len = param->len;
+    }
+
+    if (cc_error_body(a, type, code, param ? &prm : NULL, &msg, &out)
+        != CC_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx) {
+        ctx->finished = 1;
+    }
+
+    return ngx_http_chatcompletions_send_json(r, status, (ngx_str_t *) &out);
+}
+
+
+ngx_int_t
+ngx_http_chatcompletions_send_sse_header(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_int_t            rc;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+
+    if (ctx->headers_sent) {
+        return NGX_OK;
+    }
+
+    ctx->headers_sent = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_http_chatcompletions_add_header(r, "Cache-Control", "no-cache")
+        != NGX_OK
+        || ngx_http_chatcompletions_add_header(r, "X-Accel-Buffering", "no")
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_clear_content_length(r);
+    ngx_http_clear_accept_ranges(r);
+    ngx_http_clear_last_modified(r);
+    ngx_http_clear_etag(r);
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Writes one piece of the stream.  While a Bedrock subrequest is the
+ * connection's active request its output goes through the subrequest's
+ * filter chain (the postpone filter would hold back the parent's), so the
+ * caller passes the request that is active.  Every event is flushed: a
+ * voice client speaks tokens as they arrive.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last)
+{
+    size_t        size;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (len == 0 && !last) {
+        return NGX_OK;
+    }
+
+    cl = ngx_chain_get_free_buf(ctx->request->pool, &ctx->free);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = cl->buf;
+
+    if (len && (b->start == NULL || (size_t) (b->end - b->start) < len)) {
+        size = ngx_max(len, 1024);
+
+        b->start = ngx_palloc(ctx->request->pool, size);
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + size;
+    }
+
+    b->pos = b->start;
+    b->last = b->start ? ngx_cpymem(b->start, data, len) : NULL;
+    b->memory = len ? 1 : 0;
+    b->temporary = 0;
+    b->flush = 1;
+    b->sync = (len == 0 && !last) ? 1 : 0;
+    b->tag = (ngx_buf_tag_t) &ngx_http_chatcompletions_module;
+
+    if (last && r == r->main) {
+        b->last_buf = 1;
+        b->last_in_chain = 1;
+
+    } else {
+        b->last_buf = 0;
+        b->last_in_chain = 0;
+    }
+
+    ctx->emitting = 1;
+    rc = ngx_http_output_filter(r, cl);
+    ctx->emitting = 0;
+
+    ngx_chain_update_chains(ctx->request->pool, &ctx->free, &ctx->busy, &cl,
+                            (ngx_buf_tag_t) &ngx_http_chatcompletions_module);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_add_header(ngx_http_request_t *r, char *key,
+    char *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    return NGX_OK;
+}

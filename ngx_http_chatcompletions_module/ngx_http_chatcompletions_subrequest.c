@@ -1,0 +1,1149 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatcompletions_module.h"
+#include "ngx_http_chatcompletions_sigv4.h"
+
+
+typedef struct {
+    ngx_str_t                        access_key;
+    ngx_str_t                        secret_key;
+    ngx_str_t                        session_token;
+    ngx_str_t                        bearer;
+} ngx_http_chatcompletions_creds_t;
+
+
+static ngx_int_t ngx_http_chatcompletions_credentials(ngx_http_request_t *r,
+    ngx_http_chatcompletions_creds_t *creds);
+static ngx_int_t ngx_http_chatcompletions_eval(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *value);
+static void ngx_http_chatcompletions_env(const char *name, ngx_str_t *value);
+static ngx_int_t ngx_http_chatcompletions_sign(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr,
+    ngx_http_chatcompletions_creds_t *creds);
+static ngx_int_t ngx_http_chatcompletions_add_input_header(
+    ngx_http_request_t *sr, char *key, u_char *value, size_t len);
+static ngx_int_t ngx_http_chatcompletions_adjust_subrequest(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr);
+static ngx_int_t ngx_http_chatcompletions_post_subrequest(
+    ngx_http_request_t *sr, void *data, ngx_int_t rc);
+static void ngx_http_chatcompletions_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_finish(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_fail(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_chatcompletions_decode(
+    ngx_http_chatcompletions_ctx_t *ctx, u_char *p, u_char *last,
+    ngx_str_t *out);
+static void ngx_http_chatcompletions_set_fault(
+    ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_fault_e fault, char *type, char *code,
+    u_char *msg, size_t len);
+static void ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev);
+static void ngx_http_chatcompletions_stall_handler(ngx_event_t *ev);
+static void ngx_http_chatcompletions_cleanup(void *data);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static u_char  ngx_http_chatcompletions_keepalive_comment[] =
+    ": keepalive\n\n";
+
+
+ngx_int_t
+ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_str_t                              body, path;
+    ngx_int_t                             rc;
+    ngx_str_t                             uri;
+    ngx_http_request_t                   *r, *sr;
+    ngx_pool_cleanup_t                   *cln;
+    ngx_http_post_subrequest_t           *ps;
+    ngx_http_chatcompletions_creds_t      creds;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    r = ctx->request;
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+
+    ngx_memzero(&creds, sizeof(ngx_http_chatcompletions_creds_t));
+
+    rc = ngx_http_chatcompletions_credentials(r, &creds);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "no AWS credentials for Bedrock: set "
+                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
+                      "AWS_BEARER_TOKEN_BEDROCK) with the \"env\" "
+                      "directive, or chat_completions_access_key_id");
+
+        ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE,
+                                 "server_error", "no_credentials",
+                                 (u_char *) "The gateway has no AWS "
+                                 "credentials configured for Amazon Bedrock.",
+                                 0);
+        ctx->bedrock_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        return ngx_http_chatcompletions_fail(ctx);
+    }
+
+    if (cc_bedrock_body(&ctx->alloc, &ctx->chat, &ctx->opts, &body)
+        != CC_OK
+        || cc_model_path(&ctx->alloc, (cc_str_t *) &ctx->model_id,
+                         ctx->streaming, &path)
+           != CC_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->body.data = body.data;
+    ctx->body.len = body.len;
+    ctx->bedrock_uri.data = path.data;
+    ctx->bedrock_uri.len = path.len;
+
+    if (ctx->rounds == 0) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_http_chatcompletions_cleanup;
+        cln->data = ctx;
+
+        ctx->keepalive.handler = ngx_http_chatcompletions_keepalive_handler;
+        ctx->keepalive.data = ctx;
+        ctx->keepalive.log = r->connection->log;
+        ctx->keepalive.cancelable = 1;
+
+        ctx->stall.handler = ngx_http_chatcompletions_stall_handler;
+        ctx->stall.data = ctx;
+        ctx->stall.log = r->connection->log;
+        ctx->stall.cancelable = 1;
+    }
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (ps == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ps->handler = ngx_http_chatcompletions_post_subrequest;
+    ps->data = ctx;
+
+    uri = cclcf->bedrock_location;
+
+    if (ngx_http_subrequest(r, &uri, NULL, &sr, ps, 0) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->sr = sr;
+    ctx->rounds++;
+    ctx->capture = 0;
+    ctx->round_done = 0;
+    ctx->sr_done = 0;
+    ctx->bedrock_status = 0;
+    ctx->error_body_len = 0;
+
+    ngx_http_set_ctx(sr, ctx, ngx_http_chatcompletions_module);
+
+    if (ngx_http_chatcompletions_adjust_subrequest(ctx, sr) != NGX_OK
+        || ngx_http_chatcompletions_sign(ctx, sr, &creds) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->streaming) {
+        cc_es_init(&ctx->decoder, &ctx->alloc, 0);
+
+        if (cclcf->keepalive_interval && !ctx->first_token
+            && !ctx->keepalive.timer_set)
+        {
+            ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
+        }
+
+    } else {
+        ctx->converse = cc_json_parser_create(&ctx->alloc);
+        if (ctx->converse == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "chatcompletions round %ui: POST %V, %uz bytes",
+                   ctx->rounds, &ctx->bedrock_uri, ctx->body.len);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_credentials(ngx_http_request_t *r,
+    ngx_http_chatcompletions_creds_t *creds)
+{
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+
+    /* the configuration wins over the environment; keys over an API key */
+
+    if (cclcf->access_key_id) {
+        if (ngx_http_chatcompletions_eval(r, cclcf->access_key_id,
+                                          &creds->access_key)
+            != NGX_OK
+            || ngx_http_chatcompletions_eval(r, cclcf->secret_access_key,
+                                             &creds->secret_key)
+               != NGX_OK
+            || (cclcf->session_token
+                && ngx_http_chatcompletions_eval(r, cclcf->session_token,
+                                                 &creds->session_token)
+                   != NGX_OK))
+        {
+            return NGX_ERROR;
+        }
+
+        if (creds->access_key.len && creds->secret_key.len) {
+            return NGX_OK;
+        }
+    }
+
+    if (cclcf->api_key) {
+        if (ngx_http_chatcompletions_eval(r, cclcf->api_key, &creds->bearer)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (creds->bearer.len) {
+            return NGX_OK;
+        }
+    }
+
+    /* as the AWS SDKs do, a Bedrock API key in the environment wins */
+
+    ngx_http_chatcompletions_env("AWS_BEARER_TOKEN_BEDROCK", &creds->bearer);
+
+    if (creds->bearer.len) {
+        return NGX_OK;
+    }
+
+    ngx_http_chatcompletions_env("AWS_ACCESS_KEY_ID", &creds->access_key);
+    ngx_http_chatcompletions_env("AWS_SECRET_ACCESS_KEY", &creds->secret_key);
+    ngx_http_chatcompletions_env("AWS_SESSION_TOKEN", &creds->session_token);
+
+    if (creds->access_key.len && creds->secret_key.len) {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_eval(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *value)
+{
+    return ngx_http_complex_value(r, cv, value);
+}
+
+
+static void
+ngx_http_chatcompletions_env(const char *name, ngx_str_t *value)
+{
+    char  *v;
+
+    /* workers see only what the "env" directive passes through */
+
+    v = getenv(name);
+
+    if (v == NULL) {
+        value->len = 0;
+        value->data = NULL;
+        return;
+    }
+
+    value->data = (u_char *) v;
+    value->len = ngx_strlen(v);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_adjust_subrequest(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_request_t *sr)
+{
+    ngx_buf_t                *b;
+    ngx_chain_t              *cl;
+    ngx_http_request_body_t  *rb;
+
+    sr->method = NGX_HTTP_POST;
+    ngx_str_set(&sr->method_name, "POST");
+
+    /*
+     * ngx_http_subrequest() shares the client's headers and body with the
+     * subrequest: a proxy_pass would forward the client's Authorization
+     * and JSON to AWS.  The Bedrock call gets its own.
+     */
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    sr->headers_in.content_length_n = ctx->body.len;
+    sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 8,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+#if (nginx_version >= 1023000)
+    sr->headers_in.cookie = NULL;
+#endif
+
+    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_calloc_buf(sr->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->start = ctx->body.data;
+    b->pos = b->start;
+    b->last = b->start + ctx->body.len;
+    b->end = b->last;
+    b->memory = 1;
+    b->last_buf = 1;
+
+    cl = ngx_alloc_chain_link(sr->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    rb->bufs = cl;
+    rb->buf = b;
+    rb->rest = 0;
+
+    sr->request_body = rb;
+
+    return ngx_http_chatcompletions_add_input_header(sr, "Content-Type",
+                                              (u_char *) "application/json",
+                                              sizeof("application/json") - 1);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_request_t *sr, ngx_http_chatcompletions_creds_t *creds)
+{
+    u_char                               *p;
+    size_t                                len;
+    cc_sigv4_header_t                     headers[2];
+    cc_sigv4_result_t                     res;
+    cc_sigv4_request_t                    req;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    if (creds->bearer.len) {
+        len = sizeof("Bearer ") - 1 + creds->bearer.len;
+
+        p = ngx_pnalloc(sr->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1),
+                   creds->bearer.data, creds->bearer.len);
+
+        return ngx_http_chatcompletions_add_input_header(sr, "Authorization",
+                                                         p, len);
+    }
+
+    ngx_memzero(&req, sizeof(cc_sigv4_request_t));
+    ngx_memzero(&res, sizeof(cc_sigv4_result_t));
+
+    headers[0].name.data = (u_char *) "content-type";
+    headers[0].name.len = sizeof("content-type") - 1;
+    headers[0].value.data = (u_char *) "application/json";
+    headers[0].value.len = sizeof("application/json") - 1;
+    headers[1].name.data = (u_char *) "host";
+    headers[1].name.len = sizeof("host") - 1;
+    headers[1].value.data = cclcf->host.data;
+    headers[1].value.len = cclcf->host.len;
+
+    req.method.data = (u_char *) "POST";
+    req.method.len = sizeof("POST") - 1;
+    req.path.data = ctx->bedrock_uri.data;
+    req.path.len = ctx->bedrock_uri.len;
+    req.headers = headers;
+    req.nheaders = 2;
+    req.payload = ctx->body.data;
+    req.payload_len = ctx->body.len;
+    req.access_key.data = creds->access_key.data;
+    req.access_key.len = creds->access_key.len;
+    req.secret_key.data = creds->secret_key.data;
+    req.secret_key.len = creds->secret_key.len;
+    req.session_token.data = creds->session_token.data;
+    req.session_token.len = creds->session_token.len;
+    req.region.data = cclcf->region.data;
+    req.region.len = cclcf->region.len;
+    req.service.data = (u_char *) "bedrock";
+    req.service.len = sizeof("bedrock") - 1;
+    req.now = ngx_time();
+    req.double_encode = 1;
+
+    if (cc_sigv4_sign(&ctx->alloc, &req, &res) != CC_OK) {
+        /* the reason never holds key material */
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "chat_completions: cannot sign the Bedrock request: %s",
+                      res.err ? res.err : "unknown error");
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "chatcompletions canonical request:\n%s",
+                   res.canonical_request.data);
+
+    if (ngx_http_chatcompletions_add_input_header(sr, "X-Amz-Date",
+                                                  res.amz_date, 16)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (creds->session_token.len
+        && ngx_http_chatcompletions_add_input_header(sr,
+                                                 "X-Amz-Security-Token",
+                                                 creds->session_token.data,
+                                                 creds->session_token.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_chatcompletions_add_input_header(sr, "Authorization",
+                                                     res.authorization.data,
+                                                     res.authorization.len);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr, char *key,
+    u_char *value, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&sr->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+
+    h->value.data = ngx_pnalloc(sr->pool, len + 1);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(h->value.data, value, len);
+    h->value.data[len] = '\0';
+    h->value.len = len;
+
+    h->lowcase_key = ngx_pnalloc(sr->pool, h->key.len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_chatcompletions_ctx_t *ctx = data;
+
+    char         err[128];
+    ngx_str_t    msg;
+    cc_json_t   *root;
+
+    if (ctx->sr != sr || ctx->sr_done) {
+        /* finalized again after it was buffered: already handled */
+        return (rc == NGX_ERROR || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST)
+               ? rc : NGX_OK;
+    }
+
+    ctx->sr_done = 1;
+
+    if (ctx->stall.timer_set) {
+        ngx_del_timer(&ctx->stall);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "chatcompletions round %ui done: %i", ctx->rounds, rc);
+
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
+        /* the client went away: terminate, which stops everything */
+        ctx->finished = 1;
+        return rc == NGX_HTTP_CLIENT_CLOSED_REQUEST ? rc : NGX_ERROR;
+    }
+
+    if (ctx->fault == NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+
+        if (!ctx->capture) {
+            ctx->bedrock_status = (rc == NGX_HTTP_GATEWAY_TIME_OUT)
+                                  ? NGX_HTTP_GATEWAY_TIME_OUT
+                                  : NGX_HTTP_BAD_GATEWAY;
+
+            ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE,
+                                 "server_error",
+                                 rc == NGX_HTTP_GATEWAY_TIME_OUT
+                                 ? "timeout" : "upstream_unreachable",
+                                 (u_char *) (rc == NGX_HTTP_GATEWAY_TIME_OUT
+                                 ? "Amazon Bedrock did not answer in time."
+                                 : "The gateway could not reach Amazon "
+                                   "Bedrock."), 0);
+
+        } else if (ctx->streaming && !ctx->round_done) {
+            ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                          "upstream Bedrock stream ended before its "
+                          "metadata event%s (model \"%V\")",
+                          cc_es_pending(&ctx->decoder)
+                          ? ", in the middle of a frame" : "",
+                          &ctx->model_id);
+
+            ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,
+                                 "server_error", "upstream_truncated",
+                                 (u_char *) "The Amazon Bedrock stream "
+                                 "ended unexpectedly.", 0);
+
+        } else if (!ctx->streaming) {
+            err[0] = '\0';
+            root = cc_json_parser_finish(ctx->converse, err, sizeof(err));
+
+            if (root == NULL) {
+                ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                              "upstream Bedrock sent an invalid Converse "
+                              "response: %s", err);
+
+                ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
+                                 "server_error", "upstream_invalid",
+                                 (u_char *) "Amazon Bedrock sent an invalid "
+                                 "response.", 0);
+
+            } else {
+                ctx->converse_root = root;
+            }
+        }
+    }
+
+    if (ctx->fault == NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP) {
+        msg.data = ctx->error_body;
+        msg.len = ctx->error_body_len;
+
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "upstream Bedrock answered %ui %V for model \"%V\": "
+                      "\"%V\"", ctx->bedrock_status,
+                      &ctx->bedrock_error_type, &ctx->model_id, &msg);
+    }
+
+    ctx->request->write_event_handler = ngx_http_chatcompletions_resume;
+
+    /* nothing of the subrequest's own goes to the client */
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_chatcompletions_resume(ngx_http_request_t *r)
+{
+    ngx_int_t                        rc;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (r->connection->error) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    rc = ngx_http_chatcompletions_finish(ctx);
+
+    if (rc == NGX_DONE) {
+        /* another round runs */
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_str_t         out;
+    cc_http_error_t  herr;
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    if (ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+        return ngx_http_chatcompletions_fail(ctx);
+    }
+
+    ctx->finished = 1;
+
+    if (ctx->streaming) {
+        if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (cc_stream_finish(&ctx->alloc, &ctx->stream, &out) != CC_OK) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_chatcompletions_emit(ctx, ctx->request, out.data,
+                                             out.len, 1);
+    }
+
+    ngx_memzero(&herr, sizeof(cc_http_error_t));
+
+    if (cc_completion(&ctx->alloc, &ctx->stream, ctx->converse_root, &out,
+                      &herr)
+        != CC_OK)
+    {
+        if (herr.status == 0) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "upstream Bedrock sent an unusable Converse "
+                      "response: %*s", herr.message.len, herr.message.data);
+
+        return ngx_http_chatcompletions_send_error(ctx->request, herr.status,
+                                                   herr.type, herr.code,
+                                                   NULL,
+                                                   (ngx_str_t *)
+                                                   &herr.message);
+    }
+
+    return ngx_http_chatcompletions_send_json(ctx->request, NGX_HTTP_OK,
+                                              (ngx_str_t *) &out);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_str_t             out, msg;
+    ngx_int_t            rc;
+    cc_http_error_t      herr;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    ctx->finished = 1;
+
+    ngx_memzero(&herr, sizeof(cc_http_error_t));
+
+    if (ctx->fault == NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP) {
+        if (cc_bedrock_error(&ctx->alloc, ctx->bedrock_status,
+                             (cc_str_t *) &ctx->bedrock_error_type,
+                             ctx->error_body, ctx->error_body_len, &herr)
+            != CC_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        herr.status = ctx->bedrock_status ? ctx->bedrock_status
+                                          : NGX_HTTP_BAD_GATEWAY;
+        herr.type = (char *) ctx->fault_type.data;
+        herr.code = (char *) ctx->fault_code.data;
+        herr.message.data = ctx->fault_message.data;
+        herr.message.len = ctx->fault_message.len;
+    }
+
+    if (!ctx->headers_sent) {
+        return ngx_http_chatcompletions_send_error(r, herr.status, herr.type,
+                                                   herr.code, NULL,
+                                                   (ngx_str_t *)
+                                                   &herr.message);
+    }
+
+    /* the stream is open: report in-band, then end it */
+
+    msg = herr.message;
+
+    if (cc_stream_error(&ctx->alloc, &ctx->stream, herr.type, herr.code,
+                        &msg, &out)
+        != CC_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_chatcompletions_emit(ctx, r, out.data, out.len, 1);
+
+    return rc;
+}
+
+
+static void
+ngx_http_chatcompletions_set_fault(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_fault_e fault, char *type, char *code,
+    u_char *msg, size_t len)
+{
+    if (ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+        return;
+    }
+
+    ctx->fault = fault;
+
+    ctx->fault_type.data = (u_char *) type;
+    ctx->fault_type.len = ngx_strlen(type);
+    ctx->fault_code.data = (u_char *) code;
+    ctx->fault_code.len = code ? ngx_strlen(code) : 0;
+    ctx->fault_message.data = msg;
+    ctx->fault_message.len = len ? len : ngx_strlen(msg);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
+{
+    ngx_uint_t                            i;
+    ngx_list_part_t                      *part;
+    ngx_table_elt_t                      *h;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    if (ctx == NULL || r != ctx->sr) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    /* the Bedrock answer is ours to translate: nothing of it goes out */
+
+    ctx->capture = 1;
+    r->header_sent = 1;
+    r->filter_need_in_memory = 1;
+
+    ctx->bedrock_status = r->headers_out.status;
+
+    if (r->headers_out.status == NGX_HTTP_OK) {
+        if (ctx->streaming) {
+            if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                             ngx_http_chatcompletions_module);
+
+            if (cclcf->read_timeout) {
+                ngx_add_timer(&ctx->stall, cclcf->read_timeout);
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    ngx_str_set(&ctx->bedrock_error_type, "");
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash
+            && h[i].key.len == sizeof("x-amzn-ErrorType") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-amzn-ErrorType",
+                               h[i].key.len)
+               == 0)
+        {
+            ctx->bedrock_error_type = h[i].value;
+            break;
+        }
+    }
+
+    ngx_http_chatcompletions_set_fault(ctx,
+                                       NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP,
+                                       "server_error", NULL,
+                                       (u_char *) "", 0);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    char                                  err[128];
+    size_t                                n;
+    ngx_int_t                             rc;
+    ngx_str_t                             out;
+    ngx_buf_t                            *b;
+    ngx_chain_t                          *cl;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    if (ctx == NULL || r != ctx->sr || ctx->emitting) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    out.len = 0;
+    out.data = NULL;
+    rc = NGX_OK;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ngx_buf_in_memory(b)) {
+            if (ngx_buf_size(b)) {
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              "chat_completions: the Bedrock location must "
+                              "not buffer to files (proxy_buffering off)");
+                rc = NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (rc == NGX_ERROR) {
+            b->pos = b->last;
+            continue;
+        }
+
+        if (ctx->fault == NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP) {
+            if (ctx->error_body == NULL) {
+                ctx->error_body = ngx_pnalloc(ctx->request->pool,
+                                    NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX);
+                if (ctx->error_body == NULL) {
+                    return NGX_ERROR;
+                }
+            }
+
+            n = ngx_min((size_t) (b->last - b->pos),
+                        NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX
+                        - ctx->error_body_len);
+
+            ngx_memcpy(ctx->error_body + ctx->error_body_len, b->pos, n);
+            ctx->error_body_len += n;
+
+        } else if (ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+            /* the round failed; let the rest pass by */
+
+        } else if (ctx->streaming) {
+            rc = ngx_http_chatcompletions_decode(ctx, b->pos, b->last, &out);
+
+        } else if (b->last > b->pos) {
+            err[0] = '\0';
+
+            if (cc_json_parser_feed(ctx->converse, b->pos, b->last - b->pos,
+                                    err, sizeof(err))
+                != CC_OK)
+            {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "upstream Bedrock sent an invalid Converse "
+                              "response: %s", err);
+
+                ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
+                                 "server_error", "upstream_invalid",
+                                 (u_char *) "Amazon Bedrock sent an invalid "
+                                 "response.", 0);
+            }
+        }
+
+        b->pos = b->last;
+    }
+
+    if (ctx->streaming && ctx->stall.timer_set) {
+        cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                             ngx_http_chatcompletions_module);
+        ngx_add_timer(&ctx->stall, cclcf->read_timeout);
+    }
+
+    if (out.len) {
+        if (ngx_http_chatcompletions_emit(ctx, r, out.data, out.len, 0)
+            == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
+    u_char *p, u_char *last, ngx_str_t *out)
+{
+    int                  rc;
+    u_char              *np;
+    cc_str_t             chunk, *type, payload;
+    const char          *err;
+    const u_char        *pos;
+    cc_es_message_t      msg;
+    cc_stream_fault_t    fault;
+    ngx_http_request_t  *r;
+
+    r = ctx->sr;
+    pos = p;
+
+    for ( ;; ) {
+        rc = cc_es_decode(&ctx->decoder, &pos, last, &msg, &err);
+
+        if (rc == CC_AGAIN) {
+            return NGX_OK;
+        }
+
+        if (rc == CC_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "upstream Bedrock sent a corrupt eventstream "
+                          "frame: %s (model \"%V\")", err, &ctx->model_id);
+
+            ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_FRAMING,
+                                 "server_error", "upstream_corrupt",
+                                 (u_char *) "The Amazon Bedrock stream was "
+                                 "corrupted.", 0);
+
+            /* the byte stream can no longer be trusted: drop it */
+            return NGX_ERROR;
+        }
+
+        if (msg.message_type.len == 9
+            && ngx_strncmp(msg.message_type.data, "exception", 9) == 0)
+        {
+            type = &msg.exception_type;
+            payload.data = (u_char *) msg.payload;
+            payload.len = msg.payload_len;
+
+        } else if (msg.message_type.len == 5
+                   && ngx_strncmp(msg.message_type.data, "error", 5) == 0)
+        {
+            type = &msg.error_code;
+            payload = msg.error_message;
+
+        } else {
+            type = &msg.event_type;
+            payload.data = (u_char *) msg.payload;
+            payload.len = msg.payload_len;
+
+            if (!ctx->first_token
+                && type->len == sizeof("contentBlockDelta") - 1
+                && ngx_strncmp(type->data, "contentBlockDelta",
+                               type->len) == 0)
+            {
+                ctx->first_token = 1;
+                ctx->ttft = ngx_current_msec - ctx->start;
+
+                if (ctx->keepalive.timer_set) {
+                    ngx_del_timer(&ctx->keepalive);
+                }
+            }
+        }
+
+        ngx_memzero(&fault, sizeof(cc_stream_fault_t));
+        chunk.len = 0;
+
+        rc = cc_stream_event(&ctx->alloc, &ctx->stream, &msg.message_type,
+                             type, payload.data, payload.len, &chunk, &fault);
+
+        if (chunk.len) {
+            if (out->len == 0) {
+                *out = *(ngx_str_t *) &chunk;
+
+            } else {
+                np = ngx_pnalloc(ctx->request->pool, out->len + chunk.len);
+                if (np == NULL) {
+                    return NGX_ERROR;
+                }
+
+                ngx_memcpy(ngx_cpymem(np, out->data, out->len), chunk.data,
+                           chunk.len);
+
+                out->data = np;
+                out->len += chunk.len;
+            }
+        }
+
+        if (rc == CC_DONE) {
+            ctx->round_done = 1;
+            continue;
+        }
+
+        if (rc == CC_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "upstream Bedrock stream failed: %V %*s "
+                          "(model \"%V\")", type, fault.message.len,
+                          fault.message.data, &ctx->model_id);
+
+            ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_EXCEPTION,
+                                 (char *) fault.type, (char *) fault.code,
+                                 fault.message.data, fault.message.len);
+            return NGX_OK;
+        }
+    }
+}
+
+
+static void
+ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                     *c;
+    ngx_http_request_t                   *r, *active;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    ctx = ev->data;
+    r = ctx->request;
+    c = r->connection;
+
+    if (ctx->first_token || ctx->finished || c->error) {
+        return;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "chatcompletions keepalive");
+
+    if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK) {
+        return;
+    }
+
+    active = (ctx->sr && !ctx->sr_done) ? ctx->sr : r;
+
+    (void) ngx_http_chatcompletions_emit(ctx, active,
+                       ngx_http_chatcompletions_keepalive_comment,
+                       sizeof(ngx_http_chatcompletions_keepalive_comment) - 1,
+                       0);
+
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+    ngx_add_timer(ev, cclcf->keepalive_interval);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_chatcompletions_stall_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                     *pc;
+    ngx_http_upstream_t                  *u;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    ctx = ev->data;
+
+    if (ctx->sr == NULL || ctx->sr_done) {
+        return;
+    }
+
+    u = ctx->sr->upstream;
+    pc = u ? u->peer.connection : NULL;
+
+    if (pc == NULL) {
+        return;
+    }
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                  "upstream Bedrock sent nothing for %M ms "
+                  "(chat_completions_read_timeout), ending the stream "
+                  "(model \"%V\")", cclcf->read_timeout, &ctx->model_id);
+
+    ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TIMEOUT,
+                                 "server_error", "timeout",
+                                 (u_char *) "Amazon Bedrock stopped "
+                                 "sending the answer.", 0);
+
+    /*
+     * Let the upstream module see a read timeout, as if proxy_read_timeout
+     * had fired: it closes the connection and finalizes the subrequest.
+     */
+
+    if (pc->read->timer_set) {
+        ngx_del_timer(pc->read);
+    }
+
+    pc->read->timedout = 1;
+    ngx_post_event(pc->read, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_chatcompletions_cleanup(void *data)
+{
+    ngx_http_chatcompletions_ctx_t *ctx = data;
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    if (ctx->stall.timer_set) {
+        ngx_del_timer(&ctx->stall);
+    }
+}
+
+
+ngx_int_t
+ngx_http_chatcompletions_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_chatcompletions_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_chatcompletions_body_filter;
+
+    return NGX_OK;
+}
