@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs t/*.t against the built module: starts the Bedrock double once for
+# the whole run (one nginx serves the run, so no prove -j), then prove.
+# With the real Test::Nginx installed it is used; otherwise the compatible
+# runner in t/compat.
+set -u
+cd "$(dirname "$0")/.."
+so=$(readlink -f "$1")
+port=${2:-19090}
+log=build/double.log
+mkdir -p build
+
+node t/bedrock/double.js --port "$port" >"$log" 2>&1 &
+double=$!
+trap 'kill $double 2>/dev/null; wait $double 2>/dev/null' EXIT
+
+for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/__health" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+if ! curl -fs "http://127.0.0.1:$port/__health" >/dev/null 2>&1; then
+    echo "the Bedrock double did not start:"; cat "$log"; exit 1
+fi
+
+inc=(-I .)
+perl -MTest::Nginx::Socket -e1 2>/dev/null || inc+=(-I t/compat)
+
+export TEST_NGINX_LOAD_MODULES="$so"
+export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
+export TEST_NGINX_BEDROCK_PORT=$port
+prove "${inc[@]}" ${PROVE_FLAGS:-} t/*.t
