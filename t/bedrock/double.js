@@ -36,6 +36,7 @@ function config(env) {
                     + 'amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0')
             .split(',').map((s) => s.trim()).filter(Boolean),
         debug: !!env.DOUBLE_DEBUG,
+        quiet: false,
     };
 }
 
@@ -270,8 +271,9 @@ function createDouble(cfgIn) {
             return;
         }
         res.writeHead(200, {
+            /* no Content-Length: node sends HTTP/1.1 chunked (and
+             * close-delimited to an HTTP/1.0 client) */
             'Content-Type': 'application/vnd.amazon.eventstream',
-            'Transfer-Encoding': 'chunked',
             'x-amzn-RequestId': requestId(),
         });
         res.flushHeaders();
@@ -518,13 +520,18 @@ function createDouble(cfgIn) {
         if (entry.error) {
             line += ' ' + entry.error;
         }
+        if (entry.note) {
+            line += ` (${entry.note})`;
+        }
         if (entry.auth_error) {
             line += ` (${entry.auth_error})`;
         }
         if (entry.aborted) {
             line += ' (connection closed before the response ended)';
         }
-        process.stdout.write(line + '\n');
+        if (!cfg.quiet) {
+            process.stdout.write(line + '\n');
+        }
     }
 
     const server = http.createServer((req, res) => {

@@ -142,8 +142,8 @@ function wordMatches(w, u) {
 }
 
 function scoreTool(name, userWords) {
-    const nameWords = name.toLowerCase().split(/[_\-\s]+|(?<=[a-z])(?=[A-Z])/)
-        .filter((w) => w && !STOP.has(w));
+    const nameWords = name.split(/[_\-\s]+|(?<=[a-z0-9])(?=[A-Z])/)
+        .map((w) => w.toLowerCase()).filter((w) => w && !STOP.has(w));
     let score = 0;
     nameWords.forEach((w, i) => {
         if (userWords.some((u) => wordMatches(w, u))) {
