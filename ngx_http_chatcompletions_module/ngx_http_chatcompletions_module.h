@@ -106,6 +106,12 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_event_t                      keepalive;
     ngx_event_t                      stall;
 
+    /* for the log: what Bedrock reported, summed over rounds */
+    int64_t                          prompt_tokens;
+    int64_t                          completion_tokens;
+    int64_t                          total_tokens;
+    ngx_str_t                        stop_reason;
+
     ngx_msec_t                       start;
     ngx_msec_t                       ttft;         /* first token, ms */
     ngx_uint_t                       rounds;

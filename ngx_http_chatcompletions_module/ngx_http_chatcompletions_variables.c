@@ -1,0 +1,225 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatcompletions_module.h"
+
+
+typedef enum {
+    NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_URI = 0,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_HOST,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_MODEL,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_ID,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_PROMPT_TOKENS,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_COMPLETION_TOKENS,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_TOTAL_TOKENS,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_STOP_REASON,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_TTFT,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_ROUNDS,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_STREAM,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_ERROR
+} ngx_http_chatcompletions_var_e;
+
+
+static ngx_int_t ngx_http_chatcompletions_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+/*
+ * The values change from one Bedrock round to the next, and parent and
+ * subrequests share one cache of evaluated variables: none is cacheable.
+ */
+
+static ngx_http_variable_t  ngx_http_chatcompletions_vars[] = {
+
+    { ngx_string("chat_completions_bedrock_uri"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_URI,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_bedrock_host"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_HOST,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_model"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_MODEL,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_id"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_ID,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_prompt_tokens"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_PROMPT_TOKENS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_completion_tokens"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_COMPLETION_TOKENS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_total_tokens"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_TOTAL_TOKENS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_stop_reason"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_STOP_REASON,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_ttft"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_TTFT,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_rounds"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_ROUNDS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_stream"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_STREAM,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_error"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_ERROR,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_chatcompletions_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                               *p;
+    int64_t                               n;
+    ngx_str_t                             s;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    if (data == NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_HOST) {
+        cclcf = ngx_http_get_module_loc_conf(ctx ? ctx->request : r,
+                                             ngx_http_chatcompletions_module);
+        s = cclcf->host;
+        goto string;
+    }
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    n = -1;
+    ngx_str_null(&s);
+
+    switch (data) {
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_URI:
+        s = ctx->bedrock_uri;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_MODEL:
+        s = ctx->model_id;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_ID:
+        s = ctx->id;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_PROMPT_TOKENS:
+        n = ctx->finished ? ctx->prompt_tokens : -1;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_COMPLETION_TOKENS:
+        n = ctx->finished ? ctx->completion_tokens : -1;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_TOTAL_TOKENS:
+        n = ctx->finished ? ctx->total_tokens : -1;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_STOP_REASON:
+        s = ctx->stop_reason;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_TTFT:
+        n = ctx->first_token ? (int64_t) ctx->ttft : -1;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_ROUNDS:
+        n = ctx->rounds;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_STREAM:
+        ngx_str_set(&s, "0");
+        if (ctx->streaming) {
+            ngx_str_set(&s, "1");
+        }
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_ERROR:
+        s = ctx->fault_code;
+        break;
+    }
+
+    if (n >= 0) {
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.data = p;
+        s.len = ngx_sprintf(p, "%L", n) - p;
+    }
+
+string:
+
+    if (s.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s.len;
+    v->data = s.data;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_chatcompletions_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_chatcompletions_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
