@@ -20,6 +20,7 @@
 
 #define NGX_HTTP_CHATCOMPLETIONS_DEFAULT_MODEL  "amazon.nova-lite-v1:0"
 #define NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX  16384
+#define NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX    (16 * 1024 * 1024)
 
 
 typedef struct {
@@ -86,8 +87,10 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_str_t                        body;
 
     cc_es_decoder_t                  decoder;
-    cc_json_parser_t                *converse;     /* non-stream answer */
-    cc_json_t                       *converse_root;
+    /* a non-stream answer */
+    u_char                          *converse;
+    size_t                           converse_len;
+    size_t                           converse_cap;
 
     /* a non-2xx answer from Bedrock */
     ngx_uint_t                       bedrock_status;

@@ -50,6 +50,10 @@ static void ngx_http_chatcompletions_set_fault(
     ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_fault_e fault, char *type, char *code,
     u_char *msg, size_t len);
+static ngx_int_t ngx_http_chatcompletions_collect(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_buf_t *b);
+static void ngx_http_chatcompletions_account(
+    ngx_http_chatcompletions_ctx_t *ctx);
 static void ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev);
 static void ngx_http_chatcompletions_stall_handler(ngx_event_t *ev);
 static void ngx_http_chatcompletions_cleanup(void *data);
@@ -177,10 +181,7 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
         }
 
     } else {
-        ctx->converse = cc_json_parser_create(&ctx->alloc);
-        if (ctx->converse == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+        ctx->converse_len = 0;
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -491,9 +492,7 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
 {
     ngx_http_chatcompletions_ctx_t *ctx = data;
 
-    char         err[128];
-    ngx_str_t    msg;
-    cc_json_t   *root;
+    ngx_str_t  msg;
 
     if (ctx->sr != sr || ctx->sr_done) {
         /* finalized again after it was buffered: already handled */
@@ -547,24 +546,6 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
                                  (u_char *) "The Amazon Bedrock stream "
                                  "ended unexpectedly.", 0);
 
-        } else if (!ctx->streaming) {
-            err[0] = '\0';
-            root = cc_json_parser_finish(ctx->converse, err, sizeof(err));
-
-            if (root == NULL) {
-                ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
-                              "upstream Bedrock sent an invalid Converse "
-                              "response: %s", err);
-
-                ngx_http_chatcompletions_set_fault(ctx,
-                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
-                                 "server_error", "upstream_invalid",
-                                 (u_char *) "Amazon Bedrock sent an invalid "
-                                 "response.", 0);
-
-            } else {
-                ctx->converse_root = root;
-            }
         }
     }
 
@@ -632,6 +613,8 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
             return NGX_ERROR;
         }
 
+        ngx_http_chatcompletions_account(ctx);
+
         if (cc_stream_finish(&ctx->alloc, &ctx->stream, &out) != CC_OK) {
             return NGX_ERROR;
         }
@@ -642,8 +625,8 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
 
     ngx_memzero(&herr, sizeof(cc_http_error_t));
 
-    if (cc_completion(&ctx->alloc, &ctx->stream, ctx->converse_root, &out,
-                      &herr)
+    if (cc_converse_round(&ctx->alloc, &ctx->stream, ctx->converse,
+                          ctx->converse_len, &herr)
         != CC_OK)
     {
         if (herr.status == 0) {
@@ -652,13 +635,20 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
 
         ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
                       "upstream Bedrock sent an unusable Converse "
-                      "response: %*s", herr.message.len, herr.message.data);
+                      "response: %*s (model \"%V\")", herr.message.len,
+                      herr.message.data, &ctx->model_id);
 
         return ngx_http_chatcompletions_send_error(ctx->request, herr.status,
                                                    herr.type, herr.code,
                                                    NULL,
                                                    (ngx_str_t *)
                                                    &herr.message);
+    }
+
+    ngx_http_chatcompletions_account(ctx);
+
+    if (cc_completion_build(&ctx->alloc, &ctx->stream, &out) != CC_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_chatcompletions_send_json(ctx->request, NGX_HTTP_OK,
@@ -820,7 +810,6 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    char                                  err[128];
     size_t                                n;
     ngx_int_t                             rc;
     ngx_str_t                             out;
@@ -881,21 +870,8 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             rc = ngx_http_chatcompletions_decode(ctx, b->pos, b->last, &out);
 
         } else if (b->last > b->pos) {
-            err[0] = '\0';
-
-            if (cc_json_parser_feed(ctx->converse, b->pos, b->last - b->pos,
-                                    err, sizeof(err))
-                != CC_OK)
-            {
-                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                              "upstream Bedrock sent an invalid Converse "
-                              "response: %s", err);
-
-                ngx_http_chatcompletions_set_fault(ctx,
-                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
-                                 "server_error", "upstream_invalid",
-                                 (u_char *) "Amazon Bedrock sent an invalid "
-                                 "response.", 0);
+            if (ngx_http_chatcompletions_collect(ctx, b) != NGX_OK) {
+                return NGX_ERROR;
             }
         }
 
@@ -1031,6 +1007,69 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
                                  fault.message.data, fault.message.len);
             return NGX_OK;
         }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_collect(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_buf_t *b)
+{
+    u_char  *p;
+    size_t   len, cap;
+
+    len = b->last - b->pos;
+
+    if (ctx->converse_len + len > ctx->converse_cap) {
+        if (ctx->converse_len + len > NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX) {
+            ngx_log_error(NGX_LOG_ERR, ctx->sr->connection->log, 0,
+                          "upstream Bedrock sent a Converse response "
+                          "larger than %uz bytes",
+                          (size_t) NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX);
+
+            ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
+                                 "server_error", "upstream_invalid",
+                                 (u_char *) "Amazon Bedrock sent a "
+                                 "response that is too large.", 0);
+            return NGX_OK;
+        }
+
+        cap = ngx_max(2 * ctx->converse_cap, ctx->converse_len + len);
+        cap = ngx_max(cap, 4096);
+
+        p = ngx_pnalloc(ctx->request->pool, cap);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ctx->converse_len) {
+            ngx_memcpy(p, ctx->converse, ctx->converse_len);
+        }
+
+        ctx->converse = p;
+        ctx->converse_cap = cap;
+    }
+
+    ngx_memcpy(ctx->converse + ctx->converse_len, b->pos, len);
+    ctx->converse_len += len;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_chatcompletions_account(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_round_t  round;
+
+    ctx->prompt_tokens = ctx->stream.usage.input;
+    ctx->completion_tokens = ctx->stream.usage.output;
+    ctx->total_tokens = ctx->stream.usage.total;
+
+    if (cc_stream_round_tool_uses(&ctx->stream, &round) == CC_OK) {
+        ctx->stop_reason.data = round.stop_reason.data;
+        ctx->stop_reason.len = round.stop_reason.len;
     }
 }
 
