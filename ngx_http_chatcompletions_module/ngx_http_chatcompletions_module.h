@@ -74,6 +74,7 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_http_request_t              *sr;           /* current Bedrock call */
 
     cc_alloc_t                       alloc;        /* r->pool */
+    cc_alloc_t                       scratch;      /* one read's events */
     cc_chat_t                        chat;
     cc_chat_options_t                opts;
     cc_stream_t                      stream;
@@ -102,6 +103,11 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_str_t                        fault_type;
     ngx_str_t                        fault_code;
     ngx_str_t                        fault_message;
+
+    /* SSE bytes decoded from one read, before they are emitted */
+    u_char                          *pend;
+    size_t                           pend_len;
+    size_t                           pend_cap;
 
     ngx_chain_t                     *free;
     ngx_chain_t                     *busy;

@@ -44,8 +44,9 @@ static ngx_int_t ngx_http_chatcompletions_header_filter(
 static ngx_int_t ngx_http_chatcompletions_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_chatcompletions_decode(
-    ngx_http_chatcompletions_ctx_t *ctx, u_char *p, u_char *last,
-    ngx_str_t *out);
+    ngx_http_chatcompletions_ctx_t *ctx, u_char *p, u_char *last);
+static ngx_int_t ngx_http_chatcompletions_pend(
+    ngx_http_chatcompletions_ctx_t *ctx, u_char *data, size_t len);
 static void ngx_http_chatcompletions_set_fault(
     ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_fault_e fault, char *type, char *code,
@@ -812,8 +813,8 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     size_t                                n;
     ngx_int_t                             rc;
-    ngx_str_t                             out;
     ngx_buf_t                            *b;
+    ngx_pool_t                           *scratch;
     ngx_chain_t                          *cl;
     ngx_http_chatcompletions_ctx_t       *ctx;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
@@ -824,9 +825,8 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, in);
     }
 
-    out.len = 0;
-    out.data = NULL;
     rc = NGX_OK;
+    scratch = NULL;
 
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
@@ -867,7 +867,25 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             /* the round failed; let the rest pass by */
 
         } else if (ctx->streaming) {
-            rc = ngx_http_chatcompletions_decode(ctx, b->pos, b->last, &out);
+
+            /*
+             * Each event's parsed payload is needed only while the event
+             * is translated: it goes to a pool that lives for this read,
+             * so a long answer does not grow the request's pool.
+             */
+
+            if (scratch == NULL) {
+                scratch = ngx_create_pool(4096, r->connection->log);
+                if (scratch == NULL) {
+                    return NGX_ERROR;
+                }
+
+                ctx->scratch.alloc = ngx_http_chatcompletions_pool_alloc;
+                ctx->scratch.data = scratch;
+                ctx->stream.scratch = &ctx->scratch;
+            }
+
+            rc = ngx_http_chatcompletions_decode(ctx, b->pos, b->last);
 
         } else if (b->last > b->pos) {
             if (ngx_http_chatcompletions_collect(ctx, b) != NGX_OK) {
@@ -878,14 +896,22 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         b->pos = b->last;
     }
 
+    if (scratch) {
+        ctx->stream.scratch = NULL;
+        ngx_destroy_pool(scratch);
+    }
+
     if (ctx->streaming && ctx->stall.timer_set) {
         cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                              ngx_http_chatcompletions_module);
         ngx_add_timer(&ctx->stall, cclcf->read_timeout);
     }
 
-    if (out.len) {
-        if (ngx_http_chatcompletions_emit(ctx, r, out.data, out.len, 0)
+    if (ctx->pend_len) {
+        n = ctx->pend_len;
+        ctx->pend_len = 0;
+
+        if (ngx_http_chatcompletions_emit(ctx, r, ctx->pend, n, 0)
             == NGX_ERROR)
         {
             return NGX_ERROR;
@@ -898,10 +924,9 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
 static ngx_int_t
 ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
-    u_char *p, u_char *last, ngx_str_t *out)
+    u_char *p, u_char *last)
 {
     int                  rc;
-    u_char              *np;
     cc_str_t             chunk, *type, payload;
     const char          *err;
     const u_char        *pos;
@@ -972,22 +997,11 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
         rc = cc_stream_event(&ctx->alloc, &ctx->stream, &msg.message_type,
                              type, payload.data, payload.len, &chunk, &fault);
 
-        if (chunk.len) {
-            if (out->len == 0) {
-                *out = *(ngx_str_t *) &chunk;
-
-            } else {
-                np = ngx_pnalloc(ctx->request->pool, out->len + chunk.len);
-                if (np == NULL) {
-                    return NGX_ERROR;
-                }
-
-                ngx_memcpy(ngx_cpymem(np, out->data, out->len), chunk.data,
-                           chunk.len);
-
-                out->data = np;
-                out->len += chunk.len;
-            }
+        if (chunk.len
+            && ngx_http_chatcompletions_pend(ctx, chunk.data, chunk.len)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         if (rc == CC_DONE) {
@@ -1008,6 +1022,43 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
             return NGX_OK;
         }
     }
+}
+
+
+/*
+ * The SSE events decoded from one read are gathered in one buffer that
+ * lives as long as the request and is reused by every read: emit() copies
+ * them into the output chain.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_pend(ngx_http_chatcompletions_ctx_t *ctx,
+    u_char *data, size_t len)
+{
+    u_char  *p;
+    size_t   cap;
+
+    if (ctx->pend_len + len > ctx->pend_cap) {
+        cap = ngx_max(2 * ctx->pend_cap, ctx->pend_len + len);
+        cap = ngx_max(cap, 2048);
+
+        p = ngx_pnalloc(ctx->request->pool, cap);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ctx->pend_len) {
+            ngx_memcpy(p, ctx->pend, ctx->pend_len);
+        }
+
+        ctx->pend = p;
+        ctx->pend_cap = cap;
+    }
+
+    ngx_memcpy(ctx->pend + ctx->pend_len, data, len);
+    ctx->pend_len += len;
+
+    return NGX_OK;
 }
 
 
