@@ -708,7 +708,7 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
         }
 
         conf->region.len = ngx_strlen(env);
-        conf->region.data = ngx_pstrdup(cf->pool, &conf->region);
+        conf->region.data = ngx_pnalloc(cf->pool, conf->region.len);
         if (conf->region.data == NULL) {
             return NGX_CONF_ERROR;
         }
