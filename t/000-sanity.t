@@ -2,6 +2,7 @@
 
 use lib '.';
 use t::ChatCompletions;
+use t::SSE;
 
 plan("no_plan");
 
@@ -24,7 +25,7 @@ Cache-Control: no-cache
 X-Accel-Buffering: no
 !Content-Length
 --- response_body_like eval
-t::ChatCompletions::sse_re(deltas => ['{"content":"tok1"}',
+t::SSE::sse_re(deltas => ['{"content":"tok1"}',
                                       '{"content":" tok2"}',
                                       '{"content":" tok3"}'])
 
@@ -41,9 +42,8 @@ POST /v1/chat/completions
 {"model":"amazon.nova-lite-v1:0","stream":false,"messages":[{"role":"user","content":"What loan options are available?"}]}
 --- response_headers
 Content-Type: application/json
---- response_body_like
-^\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":"chat\.completion","created":\d+,"model":"amazon\.nova-lite-v1:0","choices":\[\{"index":0,"message":\{"role":"assistant","content":"We offer loans","refusal":null\},"logprobs":null,"finish_reason":"stop"\}\],"usage":\{"prompt_tokens":45,"completion_tokens":120,"total_tokens":165,"prompt_tokens_details":\{"cached_tokens":0\}\}\}
-$
+--- response_body_like chomp
+^\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":"chat\.completion","created":\d+,"model":"amazon\.nova-lite-v1:0","choices":\[\{"index":0,"message":\{"role":"assistant","content":"We offer loans","refusal":null\},"logprobs":null,"finish_reason":"stop"\}\],"usage":\{"prompt_tokens":45,"completion_tokens":120,"total_tokens":165,"prompt_tokens_details":\{"cached_tokens":0\}\}\}\n$
 
 
 
@@ -60,7 +60,7 @@ POST /v1/chat/completions
 Accept: application/json
 --- response_headers
 Content-Type: application/json
---- response_body_like
+--- response_body_like chomp
 "content":"Hi".*"usage":\{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6
 
 
@@ -126,5 +126,5 @@ POST /v1/chat/completions
 --- response_headers
 Content-Type: text/event-stream
 --- response_body_like eval
-t::ChatCompletions::sse_re(model => 'gpt-4o',
+t::SSE::sse_re(model => 'gpt-4o',
                            deltas => ['{"content":"tok1"}'])

@@ -11,35 +11,7 @@ our $BedrockPort = $ENV{TEST_NGINX_BEDROCK_PORT} || 19090;
 
 our $HttpConfig = <<"_EOC_";
     chat_completions_endpoint http://127.0.0.1:$BedrockPort;
-    chat_completions_region us-east-# A regex for a whole SSE answer: the role chunk, one chunk per delta (JSON
-# text of the delta object), the finish chunk, an optional usage chunk,
-# then [DONE].  id and created are checked for sameness by the body check.
-sub sse_re {
-    my %a = @_;
-    my $model = quotemeta($a{model} // 'amazon.nova-lite-v1:0');
-    my $usage_null = $a{usage} ? ',"usage":null' : '';
-    my $head = '\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\{"index":0,"delta":';
-    my $re = '';
-    for my $d ('{"role":"assistant","content":""}', @{ $a{deltas} || [] }) {
-        $re .= 'data: ' . $head . quotemeta($d)
-               . ',"logprobs":null,"finish_reason":null\}\]'
-               . $usage_null . '\}\n\n';
-    }
-    $re .= 'data: ' . $head . '\{\},"logprobs":null,"finish_reason":"'
-           . ($a{finish} // 'stop') . '"\}\]' . $usage_null . '\}\n\n';
-    if ($a{usage}) {
-        $re .= 'data: \{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\],"usage":'
-               . quotemeta($a{usage}) . '\}\n\n';
-    }
-    $re .= 'data: \[DONE\]\n\n';
-    return $re;
-}
-
-1;
+    chat_completions_region us-east-1;
     chat_completions_access_key_id AKIDEXAMPLE;
     chat_completions_secret_access_key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
     chat_completions_keepalive_interval 0;
@@ -56,35 +28,7 @@ our $BedrockLocation = <<"_EOC_";
     location = /_bedrock {
         internal;
         proxy_pass http://127.0.0.1:$BedrockPort\$chat_completions_bedrock_uri;
-        proxy_http_version 1.# A regex for a whole SSE answer: the role chunk, one chunk per delta (JSON
-# text of the delta object), the finish chunk, an optional usage chunk,
-# then [DONE].  id and created are checked for sameness by the body check.
-sub sse_re {
-    my %a = @_;
-    my $model = quotemeta($a{model} // 'amazon.nova-lite-v1:0');
-    my $usage_null = $a{usage} ? ',"usage":null' : '';
-    my $head = '\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\{"index":0,"delta":';
-    my $re = '';
-    for my $d ('{"role":"assistant","content":""}', @{ $a{deltas} || [] }) {
-        $re .= 'data: ' . $head . quotemeta($d)
-               . ',"logprobs":null,"finish_reason":null\}\]'
-               . $usage_null . '\}\n\n';
-    }
-    $re .= 'data: ' . $head . '\{\},"logprobs":null,"finish_reason":"'
-           . ($a{finish} // 'stop') . '"\}\]' . $usage_null . '\}\n\n';
-    if ($a{usage}) {
-        $re .= 'data: \{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\],"usage":'
-               . quotemeta($a{usage}) . '\}\n\n';
-    }
-    $re .= 'data: \[DONE\]\n\n';
-    return $re;
-}
-
-1;
+        proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header X-Double-Scenario \$double_scenario;
         proxy_buffering off;
@@ -100,9 +44,9 @@ add_block_preprocessor(sub {
 
     if (!defined $block->http_config) {
         $block->set_value("http_config", $HttpConfig);
+
     } elsif ($block->http_config !~ /chat_completions_endpoint/) {
-        $block->set_value("http_config",
-                          $HttpConfig . $block->http_config);
+        $block->set_value("http_config", $HttpConfig . $block->http_config);
     }
 
     if (defined $block->config && !defined $block->no_bedrock_location) {
@@ -124,35 +68,7 @@ add_response_body_check(sub {
 
     for my $line (split /\n/, $body) {
         next unless $line =~ /^data: (.*)$/;
-        my $data = $# A regex for a whole SSE answer: the role chunk, one chunk per delta (JSON
-# text of the delta object), the finish chunk, an optional usage chunk,
-# then [DONE].  id and created are checked for sameness by the body check.
-sub sse_re {
-    my %a = @_;
-    my $model = quotemeta($a{model} // 'amazon.nova-lite-v1:0');
-    my $usage_null = $a{usage} ? ',"usage":null' : '';
-    my $head = '\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\{"index":0,"delta":';
-    my $re = '';
-    for my $d ('{"role":"assistant","content":""}', @{ $a{deltas} || [] }) {
-        $re .= 'data: ' . $head . quotemeta($d)
-               . ',"logprobs":null,"finish_reason":null\}\]'
-               . $usage_null . '\}\n\n';
-    }
-    $re .= 'data: ' . $head . '\{\},"logprobs":null,"finish_reason":"'
-           . ($a{finish} // 'stop') . '"\}\]' . $usage_null . '\}\n\n';
-    if ($a{usage}) {
-        $re .= 'data: \{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\],"usage":'
-               . quotemeta($a{usage}) . '\}\n\n';
-    }
-    $re .= 'data: \[DONE\]\n\n';
-    return $re;
-}
-
-1;
+        my $data = $1;
         next if $data eq '[DONE]';
 
         my $obj = eval { JSON::PP::decode_json($data) };
@@ -162,98 +78,14 @@ sub sse_re {
         }
 
         next if $obj->{error};
-        $ids{$obj->{id}} = # A regex for a whole SSE answer: the role chunk, one chunk per delta (JSON
-# text of the delta object), the finish chunk, an optional usage chunk,
-# then [DONE].  id and created are checked for sameness by the body check.
-sub sse_re {
-    my %a = @_;
-    my $model = quotemeta($a{model} // 'amazon.nova-lite-v1:0');
-    my $usage_null = $a{usage} ? ',"usage":null' : '';
-    my $head = '\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\{"index":0,"delta":';
-    my $re = '';
-    for my $d ('{"role":"assistant","content":""}', @{ $a{deltas} || [] }) {
-        $re .= 'data: ' . $head . quotemeta($d)
-               . ',"logprobs":null,"finish_reason":null\}\]'
-               . $usage_null . '\}\n\n';
-    }
-    $re .= 'data: ' . $head . '\{\},"logprobs":null,"finish_reason":"'
-           . ($a{finish} // 'stop') . '"\}\]' . $usage_null . '\}\n\n';
-    if ($a{usage}) {
-        $re .= 'data: \{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\],"usage":'
-               . quotemeta($a{usage}) . '\}\n\n';
-    }
-    $re .= 'data: \[DONE\]\n\n';
-    return $re;
-}
-
-1;
-        $created{$obj->{created}} = # A regex for a whole SSE answer: the role chunk, one chunk per delta (JSON
-# text of the delta object), the finish chunk, an optional usage chunk,
-# then [DONE].  id and created are checked for sameness by the body check.
-sub sse_re {
-    my %a = @_;
-    my $model = quotemeta($a{model} // 'amazon.nova-lite-v1:0');
-    my $usage_null = $a{usage} ? ',"usage":null' : '';
-    my $head = '\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\{"index":0,"delta":';
-    my $re = '';
-    for my $d ('{"role":"assistant","content":""}', @{ $a{deltas} || [] }) {
-        $re .= 'data: ' . $head . quotemeta($d)
-               . ',"logprobs":null,"finish_reason":null\}\]'
-               . $usage_null . '\}\n\n';
-    }
-    $re .= 'data: ' . $head . '\{\},"logprobs":null,"finish_reason":"'
-           . ($a{finish} // 'stop') . '"\}\]' . $usage_null . '\}\n\n';
-    if ($a{usage}) {
-        $re .= 'data: \{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\],"usage":'
-               . quotemeta($a{usage}) . '\}\n\n';
-    }
-    $re .= 'data: \[DONE\]\n\n';
-    return $re;
-}
-
-1;
+        $ids{$obj->{id}} = 1;
+        $created{$obj->{created}} = 1;
     }
 
     if (keys %ids > 1 || keys %created > 1) {
-        Test::More::fail($block->name . " - chunks of one stream differ in "
-                         . "id or created");
+        Test::More::fail($block->name
+                         . " - chunks of one stream differ in id or created");
     }
 });
-
-# A regex for a whole SSE answer: the role chunk, one chunk per delta (JSON
-# text of the delta object), the finish chunk, an optional usage chunk,
-# then [DONE].  id and created are checked for sameness by the body check.
-sub sse_re {
-    my %a = @_;
-    my $model = quotemeta($a{model} // 'amazon.nova-lite-v1:0');
-    my $usage_null = $a{usage} ? ',"usage":null' : '';
-    my $head = '\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\{"index":0,"delta":';
-    my $re = '';
-    for my $d ('{"role":"assistant","content":""}', @{ $a{deltas} || [] }) {
-        $re .= 'data: ' . $head . quotemeta($d)
-               . ',"logprobs":null,"finish_reason":null\}\]'
-               . $usage_null . '\}\n\n';
-    }
-    $re .= 'data: ' . $head . '\{\},"logprobs":null,"finish_reason":"'
-           . ($a{finish} // 'stop') . '"\}\]' . $usage_null . '\}\n\n';
-    if ($a{usage}) {
-        $re .= 'data: \{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
-               . '"chat\.completion\.chunk","created":\d+,"model":"'
-               . $model . '","choices":\[\],"usage":'
-               . quotemeta($a{usage}) . '\}\n\n';
-    }
-    $re .= 'data: \[DONE\]\n\n';
-    return $re;
-}
 
 1;
