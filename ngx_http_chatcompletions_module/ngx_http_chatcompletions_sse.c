@@ -458,8 +458,8 @@ static cc_tool_use_t *
 cc_sse_tool_add(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *id,
     const cc_str_t *name, int64_t block)
 {
-    cc_tool_use_t  *t;
     cc_round_t     *r;
+    cc_tool_use_t  *t;
 
     r = &s->round;
 
@@ -1181,7 +1181,9 @@ cc_sse_on_exception(cc_alloc_t *a, cc_stream_t *s,
     map = cc_sse_error_lookup(type);
 
     if (cc_sse_error_message(a, map, type, 0, &bedrock, 1, &msg) != CC_OK
-        || cc_sse_dup(a, type, &fault->name) != CC_OK)
+        || cc_sse_dup(a, cc_sse_name_ok(type) ? type : &cc_sse_empty,
+                      &fault->name)
+           != CC_OK)
     {
         cc_sse_fault(fault, "server_error", NULL, "internal error", type);
         snprintf(fault->detail, sizeof(fault->detail), "out of memory");
@@ -1307,6 +1309,9 @@ cc_stream_finish(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
 
     cc_sse_add(&s->buf, "data: [DONE]\n\n", sizeof("data: [DONE]\n\n") - 1);
 
+    out->len = 0;
+    out->data = NULL;
+
     if (cc_sse_output(a, &s->buf, out) != CC_OK) {
         return CC_ERROR;
     }
@@ -1338,6 +1343,9 @@ cc_stream_error(cc_alloc_t *a, cc_stream_t *s, const char *type,
     cc_sse_add(&b, (char *) body.data, body.len);
     cc_sse_add(&b, "\n\ndata: [DONE]\n\n",
                sizeof("\n\ndata: [DONE]\n\n") - 1);
+
+    out->len = 0;
+    out->data = NULL;
 
     if (cc_sse_output(a, &b, out) != CC_OK) {
         return CC_ERROR;
@@ -1481,13 +1489,19 @@ cc_sse_utf8_ok(const u_char *p, size_t len)
         }
 
         if ((p[i] & 0xe0) == 0xc0) {
-            n = 1; cp = p[i] & 0x1f; min = 0x80;
+            n = 1;
+            cp = p[i] & 0x1f;
+            min = 0x80;
 
         } else if ((p[i] & 0xf0) == 0xe0) {
-            n = 2; cp = p[i] & 0x0f; min = 0x800;
+            n = 2;
+            cp = p[i] & 0x0f;
+            min = 0x800;
 
         } else if ((p[i] & 0xf8) == 0xf0) {
-            n = 3; cp = p[i] & 0x07; min = 0x10000;
+            n = 3;
+            cp = p[i] & 0x07;
+            min = 0x10000;
 
         } else {
             return 0;
@@ -1727,9 +1741,6 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
     cc_tool_use_t    *t;
     const cc_str_t   *sep;
 
-    static cc_json_t  empty = { CC_JSON_OBJECT, cc_null_string, 0, NULL,
-                                NULL };
-
     r = &s->round;
 
     root = cc_json_parse(a, json, len, perr, sizeof(perr));
@@ -1793,8 +1804,13 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
         }
 
         input = cc_json_get(tu, "input");
-        if (input == NULL || input->type == CC_JSON_NULL) {
-            input = &empty;
+        if (input == NULL || input->type != CC_JSON_OBJECT) {
+            input = cc_calloc(a, sizeof(cc_json_t));
+            if (input == NULL) {
+                goto nomem;
+            }
+
+            input->type = CC_JSON_OBJECT;
         }
 
         if (cc_json_serialize(a, input, &args) != CC_OK) {
@@ -1980,18 +1996,38 @@ cc_completion(cc_alloc_t *a, const cc_stream_t *meta,
 cc_json_t *
 cc_tool_input(cc_alloc_t *a, cc_tool_use_t *t, char *err, size_t errlen)
 {
+    cc_json_t  *v;
+
+    if (errlen) {
+        err[0] = '\0';
+    }
+
     if (t->input_json != NULL) {
         return t->input_json;
     }
 
-    if (t->input.len == 0) {
-        t->input_json = cc_json_parse(a, (const u_char *) "{}", 2, err,
-                                      errlen);
+    v = NULL;
 
-    } else {
-        t->input_json = cc_json_parse(a, t->input.data, t->input.len, err,
-                                      errlen);
+    if (t->input.len) {
+        v = cc_json_parse(a, t->input.data, t->input.len, err, errlen);
+
+        if (v != NULL && v->type != CC_JSON_OBJECT) {
+            snprintf(err, errlen, "not a JSON object");
+            v = NULL;
+        }
     }
 
-    return t->input_json;
+    /* Bedrock takes an object only: a model's broken input becomes {} */
+    if (v == NULL) {
+        v = cc_calloc(a, sizeof(cc_json_t));
+        if (v == NULL) {
+            return NULL;
+        }
+
+        v->type = CC_JSON_OBJECT;
+    }
+
+    t->input_json = v;
+
+    return v;
 }

@@ -199,8 +199,10 @@ void cc_stream_init(cc_stream_t *s);
  * One decoded eventstream message.  message_type is ":message-type";
  * type is ":event-type", ":exception-type" or ":error-code" according to
  * it; payload is the payload, or ":error-message" for "error" messages.
- * The SSE bytes to send are stored in *out (len 0: nothing to send).
- * The arena a must be the same on every call for one stream.
+ * The SSE bytes to send are appended to *out: set out->len to 0 before
+ * the first call (out->len 0 afterwards: nothing to send).  The arena a
+ * must be the same on every call for one stream, and cc_stream_t must
+ * not be moved once used (its generator prints into s->buf).
  *
  * CC_OK: continue.  CC_DONE: metadata ended the round (the final chunks
  * are not emitted: the glue decides whether another round follows).
@@ -223,15 +225,16 @@ int cc_stream_round_tool_uses(cc_stream_t *s, cc_round_t *round);
 void cc_stream_next_round(cc_stream_t *s);
 
 /*
- * The end of a stream: the role chunk if none was sent, "{}" arguments
- * for a client tool call whose block never stopped, the finish chunk, the
- * usage chunk if include_usage, and "data: [DONE]".
+ * The end of a stream, stored in *out (not appended): the role chunk if
+ * none was sent, "{}" arguments for a client tool call whose block never
+ * stopped, the finish chunk, the usage chunk if include_usage, and
+ * "data: [DONE]".  s->finish_reason tells what was sent.
  */
 int cc_stream_finish(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out);
 
 /*
- * A mid-stream error event then "data: [DONE]".  code NULL: null.
- * s may be NULL.
+ * A mid-stream error event then "data: [DONE]", stored in *out (not
+ * appended).  code NULL: null.  s may be NULL.
  */
 int cc_stream_error(cc_alloc_t *a, cc_stream_t *s, const char *type,
     const char *code, const cc_str_t *message, cc_str_t *out);
@@ -239,7 +242,10 @@ int cc_stream_error(cc_alloc_t *a, cc_stream_t *s, const char *type,
 /* OpenAI finish_reason for a Bedrock stopReason (NULL or "": "stop") */
 const char *cc_finish_reason(const cc_str_t *stop_reason);
 
-/* {"error":{"message","type","param","code"}}; param, code NULL: null */
+/*
+ * {"error":{"message","type","param","code"}} stored in *out; param and
+ * code NULL: null.
+ */
 int cc_error_body(cc_alloc_t *a, const char *type, const char *code,
     const cc_str_t *param, const cc_str_t *message, cc_str_t *out);
 
@@ -261,7 +267,11 @@ int cc_bedrock_error(cc_alloc_t *a, int bedrock_status,
 int cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
     size_t len, cc_http_error_t *err);
 
-/* the chat.completion object for all rounds read so far */
+/*
+ * The chat.completion object for all rounds read so far, stored in *out:
+ * content is the text of every round, tool_calls the client tool calls,
+ * usage the sums, finish_reason from the last stopReason.
+ */
 int cc_completion_build(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out);
 
 /*
@@ -273,8 +283,10 @@ int cc_completion(cc_alloc_t *a, const cc_stream_t *meta,
     cc_http_error_t *err);
 
 /*
- * A tool use's input as a DOM (parsed once from the streamed text and
- * cached); NULL if the text is not JSON (err says why) or no memory.
+ * A tool use's input as a JSON object, parsed once from the streamed text
+ * and cached: what cc_chat_append_message() wants for the history.  Text
+ * that is not a JSON object gives an empty object and a reason in err
+ * (err[0] is '\0' otherwise).  NULL only when out of memory.
  */
 cc_json_t *cc_tool_input(cc_alloc_t *a, cc_tool_use_t *t, char *err,
     size_t errlen);

@@ -209,7 +209,8 @@ t_ev(t_ctx_t *t, const char *type, const char *payload)
 static int
 t_finish(t_ctx_t *t)
 {
-    t->out.len = 0;
+    /* cc_stream_finish() stores, it does not append */
+    t->out.len = 777;
     t->out.data = NULL;
 
     return cc_stream_finish(t->a, &t->s, &t->out);
@@ -580,7 +581,20 @@ test_server_tool(void)
     in = cc_tool_input(t.a, r.server[0], err, sizeof(err));
     CHECK(in != NULL && in->type == CC_JSON_OBJECT);
     CHECK(in != NULL && cc_json_get(in, "type") != NULL);
+    EXPECT_INT(err[0], '\0');
     CHECK(cc_tool_input(t.a, r.server[0], err, sizeof(err)) == in);
+
+    /* a model's broken or non-object input: {} and a reason */
+    t_str(&r.server[1]->input, "{\"type\":");
+    in = cc_tool_input(t.a, r.server[1], err, sizeof(err));
+    CHECK(in != NULL && in->type == CC_JSON_OBJECT && in->n == 0);
+    CHECK(err[0] != '\0');
+
+    r.client[0]->input_json = NULL;
+    t_str(&r.client[0]->input, "[1]");
+    in = cc_tool_input(t.a, r.client[0], err, sizeof(err));
+    CHECK(in != NULL && in->type == CC_JSON_OBJECT && in->n == 0);
+    CHECK(strcmp(err, "not a JSON object") == 0);
 
     t_end(&t);
 }
@@ -967,6 +981,26 @@ test_faults(void)
     EXPECT_INT(t_msg(&t, "error", "Oops", "bad \xff\xfe bytes"), CC_ERROR);
     EXPECT_STR(t.fault.message, "Amazon Bedrock ended the stream with Oops");
 
+    EXPECT_INT(t_msg(&t, "error", "Oops", "caf\xc3\xa9 \xf0\x9f\x98\x80"),
+               CC_ERROR);
+    EXPECT_STR(t.fault.message, "caf\xc3\xa9 \xf0\x9f\x98\x80");
+
+    EXPECT_INT(t_msg(&t, "error", "Oops", "cut \xc3"), CC_ERROR);
+    EXPECT_STR(t.fault.message, "Amazon Bedrock ended the stream with Oops");
+
+    EXPECT_INT(t_msg(&t, "error", "Oops", "overlong \xc0\xaf"), CC_ERROR);
+    EXPECT_STR(t.fault.message, "Amazon Bedrock ended the stream with Oops");
+
+    EXPECT_INT(t_msg(&t, "error", "Oops", "surrogate \xed\xa0\x80"),
+               CC_ERROR);
+    EXPECT_STR(t.fault.message, "Amazon Bedrock ended the stream with Oops");
+
+    /* a name unfit to quote is left out of messages */
+    EXPECT_INT(t_msg(&t, "error", "a b\"c", ""), CC_ERROR);
+    EXPECT_STR(t.fault.message,
+               "Amazon Bedrock ended the stream with an error");
+    EXPECT_INT(t.fault.name.len, 0);
+
     /* an unknown message type */
     EXPECT_INT(t_msg(&t, "surprise", "", "{}"), CC_ERROR);
     CHECK(strcmp(t.fault.type, "server_error") == 0);
@@ -1013,10 +1047,14 @@ test_stream_error(void)
                "\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n"
                DONE);
 
-    /* appended after what is already there */
+    /* stored, not appended: callers need not clear out */
+    t.out.len = 12345;
     EXPECT_INT(cc_stream_error(t.a, NULL, "server_error", "x", &msg,
                                &t.out), CC_OK);
-    CHECK(t.out.len > 2 * (sizeof(DONE) - 1));
+    EXPECT_STR(t.out,
+               "data: {\"error\":{\"message\":\"upstream timed out\","
+               "\"type\":\"server_error\",\"param\":null,\"code\":\"x\"}}\n\n"
+               DONE);
 
     t_end(&t);
 }
