@@ -2775,7 +2775,7 @@ cc_parse_error(cc_parse_t *p, const char *code, const char *param,
     int         n;
     char        buf[CC_MSG_LEN];
     va_list     args;
-    cc_error_t  *err;
+    cc_error_t *err;
 
     err = p->err;
 

@@ -59,7 +59,9 @@ typedef enum {
  *   OpenAI arguments become {}).
  * TOOL_RESULT: id, result_text; result_json is set as well when the text
  *   is a JSON object, and is then sent as {"json":...} instead of the
- *   text; is_error sends "status":"error".
+ *   text (a result_json that is not an object is ignored: Bedrock takes
+ *   objects only); a blank text is sent as "(empty result)", since
+ *   Bedrock rejects blank text; is_error sends "status":"error".
  */
 typedef struct {
     cc_block_type_e           type;
