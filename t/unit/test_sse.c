@@ -1184,6 +1184,18 @@ test_bedrock_error(void)
           "Authentication Token",
           "MissingAuthenticationTokenException" },
 
+        { 400, "IncompleteSignatureException",
+          "{\"message\":\"Authorization header requires 'Signature' "
+          "parameter.\"}",
+          502, "server_error", "upstream_auth_failed",
+          "Amazon Bedrock refused the gateway's credentials: Authorization "
+          "header requires 'Signature' parameter.",
+          "IncompleteSignatureException" },
+
+        { 424, "ModelStreamErrorException", "{\"message\":\"stream\"}",
+          502, "server_error", NULL, "stream",
+          "ModelStreamErrorException" },
+
         { 403, "MissingAuthenticationToken", "",
           502, "server_error", "upstream_auth_failed",
           "Amazon Bedrock refused the gateway's credentials",
