@@ -57,17 +57,8 @@ $(BUILD)/.node-deps: t/bedrock/package-lock.json t/sdk/package-lock.json \
 
 build: $(MODULE_SO)
 
-# configure writes its top-level Makefile into the nginx-dev tree, so
-# the tree is copied once into build/ and configured there
 $(MODULE_SO): $(SOURCES) | $(BUILD)/.deps
-	@rm -rf $(BUILD)/nginx-src && cp -r $(NGX_DEV) $(BUILD)/nginx-src
-	cd $(BUILD)/nginx-src && . ./conf_flags && \
-	    ./configure "$${NGX_CONF_FLAGS[@]}" \
-	        --add-dynamic-module=$(TOP) \
-	        --builddir=$(BUILD)/debian >$(BUILD)/configure.log 2>&1 \
-	    || { tail -30 $(BUILD)/configure.log; exit 1; }
-	$(MAKE) -f $(BUILD)/debian/Makefile -C $(BUILD)/nginx-src modules
-	@test -f $@ && echo "built $@"
+	@.ci/build-module
 
 build-upstream: | $(BUILD)/.deps
 	@test -n "$(NGINX_SRC)" || \

@@ -30,6 +30,8 @@ static char *ngx_http_chatcompletions(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatcompletions_model_alias(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_chatcompletions_phone_metadata(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *cclcf);
 static ngx_int_t ngx_http_chatcompletions_init(ngx_conf_t *cf);
@@ -148,6 +150,69 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_chatcompletions_loc_conf_t, max_tokens),
+      NULL },
+
+    { ngx_string("chat_completions_system_prompt"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, system_prompt),
+      NULL },
+
+    { ngx_string("chat_completions_system_prompt_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatcompletions_system_prompt_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_tool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_chatcompletions_tool,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_tool_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, tool_timeout),
+      NULL },
+
+    { ngx_string("chat_completions_tool_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, tool_max_size),
+      NULL },
+
+    { ngx_string("chat_completions_max_rounds"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, max_rounds),
+      NULL },
+
+    { ngx_string("chat_completions_phone_metadata"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatcompletions_phone_metadata,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_phone_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, phone_header),
+      NULL },
+
+    { ngx_string("chat_completions_phone_country_code"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, phone_country),
       NULL },
 
       ngx_null_command
@@ -340,6 +405,13 @@ ngx_http_chatcompletions_process(ngx_http_request_t *r,
     ctx->opts.first_user_text.data = cclcf->first_user_message.data;
     ctx->opts.first_user_text.len = cclcf->first_user_message.len;
     ctx->opts.max_tokens_limit = cclcf->max_tokens;
+    ctx->opts.system_prompt.data = cclcf->system_prompt.data;
+    ctx->opts.system_prompt.len = cclcf->system_prompt.len;
+
+    if (cclcf->tools) {
+        ctx->opts.server_tools = cclcf->cc_tools;
+        ctx->opts.nserver_tools = cclcf->tools->nelts;
+    }
 
     ngx_memzero(&cerr, sizeof(cc_error_t));
 
@@ -398,6 +470,13 @@ ngx_http_chatcompletions_process(ngx_http_request_t *r,
     if (ngx_http_chatcompletions_make_id(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    if (cclcf->tools) {
+        ctx->stream.is_server_tool = ngx_http_chatcompletions_is_server_tool;
+        ctx->stream.is_server_tool_data = cclcf;
+    }
+
+    ngx_http_chatcompletions_find_phone(r, ctx, root);
 
     return ngx_http_chatcompletions_start_round(ctx);
 }
@@ -652,6 +731,12 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
      *     conf->model = { 0, NULL };
      *     conf->first_user_message = { 0, NULL };
      *     conf->aliases = NULL;
+     *     conf->system_prompt = { 0, NULL };
+     *     conf->tools = NULL;
+     *     conf->cc_tools = NULL;
+     *     conf->phone_metadata = NULL;
+     *     conf->phone_header = { 0, NULL };
+     *     conf->phone_country = { 0, NULL };
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -664,6 +749,9 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->keepalive_interval = NGX_CONF_UNSET_MSEC;
     conf->read_timeout = NGX_CONF_UNSET_MSEC;
     conf->max_tokens = NGX_CONF_UNSET;
+    conf->tool_timeout = NGX_CONF_UNSET_MSEC;
+    conf->tool_max_size = NGX_CONF_UNSET_SIZE;
+    conf->max_rounds = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -788,6 +876,36 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
                              prev->first_user_message, "Hello.");
     ngx_conf_merge_value(conf->max_tokens, prev->max_tokens, 0);
 
+    ngx_conf_merge_str_value(conf->system_prompt, prev->system_prompt, "");
+    ngx_conf_merge_msec_value(conf->tool_timeout, prev->tool_timeout, 10000);
+    ngx_conf_merge_size_value(conf->tool_max_size, prev->tool_max_size,
+                              64 * 1024);
+    ngx_conf_merge_uint_value(conf->max_rounds, prev->max_rounds, 5);
+
+    if (conf->phone_metadata == NULL) {
+        conf->phone_metadata = prev->phone_metadata;
+    }
+
+    ngx_conf_merge_str_value(conf->phone_header, prev->phone_header, "");
+    ngx_conf_merge_str_value(conf->phone_country, prev->phone_country, "1");
+
+    if (conf->max_rounds < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_max_rounds must be at least 1");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->tool_max_size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_tool_max_size must not be 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_chatcompletions_merge_tools(cf, prev, conf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->max_tokens < 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "chat_completions_max_tokens must not be "
@@ -911,6 +1029,42 @@ ngx_http_chatcompletions_model_alias(ngx_conf_t *cf, ngx_command_t *cmd,
 
     alias->name = value[1];
     alias->model_id = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatcompletions_phone_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_chatcompletions_loc_conf_t *cclcf = conf;
+
+    ngx_str_t   *value;
+    cc_str_t    *name;
+    ngx_uint_t   i;
+
+    if (cclcf->phone_metadata) {
+        return "is duplicate";
+    }
+
+    cclcf->phone_metadata = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                             sizeof(cc_str_t));
+    if (cclcf->phone_metadata == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        name = ngx_array_push(cclcf->phone_metadata);
+        if (name == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        name->data = value[i].data;
+        name->len = value[i].len;
+    }
 
     return NGX_CONF_OK;
 }

@@ -29,6 +29,18 @@ typedef struct {
 } ngx_http_chatcompletions_alias_t;
 
 
+/* a server-side tool: chat_completions_tool */
+typedef struct {
+    ngx_str_t                        name;
+    ngx_str_t                        uri;
+    ngx_str_t                        description;
+    cc_json_t                       *schema;
+    ngx_msec_t                       timeout;       /* 0: the default */
+    ngx_uint_t                       method;        /* NGX_HTTP_POST|GET */
+    unsigned                         needs_phone:1;
+} ngx_http_chatcompletions_tool_conf_t;
+
+
 typedef struct {
     ngx_flag_t                       enable;
 
@@ -51,6 +63,17 @@ typedef struct {
     ngx_msec_t                       read_timeout;
     ngx_str_t                        first_user_message;
     ngx_int_t                        max_tokens;
+
+    ngx_str_t                        system_prompt;
+    ngx_array_t                     *tools;     /* of _tool_conf_t */
+    cc_tool_t                       *cc_tools;  /* the same, for bedrock.c */
+    ngx_msec_t                       tool_timeout;
+    size_t                           tool_max_size;
+    ngx_uint_t                       max_rounds;
+
+    ngx_array_t                     *phone_metadata;   /* of ngx_str_t */
+    ngx_str_t                        phone_header;
+    ngx_str_t                        phone_country;
 } ngx_http_chatcompletions_loc_conf_t;
 
 
@@ -68,6 +91,30 @@ typedef enum {
 
 typedef struct ngx_http_chatcompletions_ctx_s
     ngx_http_chatcompletions_ctx_t;
+
+
+/* one server-side tool call of a round */
+typedef struct {
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_tool_conf_t *conf;
+    ngx_http_request_t                   *sr;
+    ngx_uint_t                            round;
+
+    ngx_str_t                             id;         /* toolUseId */
+    ngx_str_t                             name;
+    cc_json_t                            *input;
+    ngx_str_t                             input_json;
+
+    ngx_uint_t                            status;
+    u_char                               *body;
+    size_t                                len;
+    ngx_str_t                             error;      /* for the model */
+
+    ngx_event_t                           timer;
+
+    unsigned                              done:1;
+    unsigned                              truncated:1;
+} ngx_http_chatcompletions_tool_call_t;
 
 struct ngx_http_chatcompletions_ctx_s {
     ngx_http_request_t              *request;      /* the main request */
@@ -111,6 +158,15 @@ struct ngx_http_chatcompletions_ctx_s {
 
     ngx_chain_t                     *free;
     ngx_chain_t                     *busy;
+
+    /* server-side tools of the current round */
+    ngx_http_chatcompletions_tool_call_t *calls;
+    ngx_uint_t                       ncalls;
+    ngx_uint_t                       pending;
+
+    /* the caller's number, E.164, and where it came from */
+    ngx_str_t                        phone;
+    const char                      *phone_source;
 
     ngx_event_t                      keepalive;
     ngx_event_t                      stall;
@@ -156,6 +212,38 @@ ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
 /* subrequest.c */
 ngx_int_t ngx_http_chatcompletions_start_round(
     ngx_http_chatcompletions_ctx_t *ctx);
+ngx_http_chatcompletions_ctx_t *ngx_http_chatcompletions_get_ctx(
+    ngx_http_request_t *r);
+ngx_int_t ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr,
+    char *key, u_char *value, size_t len);
+ngx_int_t ngx_http_chatcompletions_set_body(ngx_http_request_t *sr,
+    u_char *data, size_t len);
+void ngx_http_chatcompletions_set_fault(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_fault_e fault, char *type, char *code,
+    u_char *msg, size_t len);
+ngx_int_t ngx_http_chatcompletions_finish(
+    ngx_http_chatcompletions_ctx_t *ctx);
+
+/* tools.c */
+char *ngx_http_chatcompletions_tool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_chatcompletions_system_prompt_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_chatcompletions_merge_tools(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *prev,
+    ngx_http_chatcompletions_loc_conf_t *conf);
+int ngx_http_chatcompletions_is_server_tool(void *data,
+    const cc_str_t *name);
+ngx_int_t ngx_http_chatcompletions_run_tools(
+    ngx_http_chatcompletions_ctx_t *ctx, cc_round_t *round);
+ngx_http_chatcompletions_tool_call_t *ngx_http_chatcompletions_tool_call(
+    ngx_http_request_t *r);
+ngx_int_t ngx_http_chatcompletions_tool_header(
+    ngx_http_chatcompletions_tool_call_t *call, ngx_http_request_t *r);
+ngx_int_t ngx_http_chatcompletions_tool_body(
+    ngx_http_chatcompletions_tool_call_t *call, ngx_chain_t *in);
+void ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, cc_json_t *root);
 ngx_int_t ngx_http_chatcompletions_filter_init(ngx_conf_t *cf);
 
 /* variables.c */

@@ -28,15 +28,11 @@ static void ngx_http_chatcompletions_env(const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_chatcompletions_sign(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr,
     ngx_http_chatcompletions_creds_t *creds);
-static ngx_int_t ngx_http_chatcompletions_add_input_header(
-    ngx_http_request_t *sr, char *key, u_char *value, size_t len);
 static ngx_int_t ngx_http_chatcompletions_adjust_subrequest(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr);
 static ngx_int_t ngx_http_chatcompletions_post_subrequest(
     ngx_http_request_t *sr, void *data, ngx_int_t rc);
 static void ngx_http_chatcompletions_resume(ngx_http_request_t *r);
-static ngx_int_t ngx_http_chatcompletions_finish(
-    ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_fail(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_header_filter(
@@ -47,10 +43,6 @@ static ngx_int_t ngx_http_chatcompletions_decode(
     ngx_http_chatcompletions_ctx_t *ctx, u_char *p, u_char *last);
 static ngx_int_t ngx_http_chatcompletions_pend(
     ngx_http_chatcompletions_ctx_t *ctx, u_char *data, size_t len);
-static void ngx_http_chatcompletions_set_fault(
-    ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_http_chatcompletions_fault_e fault, char *type, char *code,
-    u_char *msg, size_t len);
 static ngx_int_t ngx_http_chatcompletions_collect(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_buf_t *b);
 static void ngx_http_chatcompletions_account(
@@ -164,8 +156,6 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
     ctx->bedrock_status = 0;
     ctx->error_body_len = 0;
 
-    ngx_http_set_ctx(sr, ctx, ngx_http_chatcompletions_module);
-
     if (ngx_http_chatcompletions_adjust_subrequest(ctx, sr) != NGX_OK
         || ngx_http_chatcompletions_sign(ctx, sr, &creds) != NGX_OK)
     {
@@ -190,6 +180,37 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
                    ctx->rounds, &ctx->bedrock_uri, ctx->body.len);
 
     return NGX_DONE;
+}
+
+
+/*
+ * The context of the main request, from the main request or from one of
+ * its subrequests.  A subrequest is recognized by its post_subrequest
+ * handler, which, unlike module contexts, survives internal redirects.
+ */
+
+ngx_http_chatcompletions_ctx_t *
+ngx_http_chatcompletions_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_chatcompletions_tool_call_t  *call;
+
+    if (r == r->main) {
+        return ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+    }
+
+    if (r->post_subrequest
+        && r->post_subrequest->handler
+           == ngx_http_chatcompletions_post_subrequest)
+    {
+        return r->post_subrequest->data;
+    }
+
+    call = ngx_http_chatcompletions_tool_call(r);
+    if (call) {
+        return call->ctx;
+    }
+
+    return ngx_http_get_module_ctx(r->main, ngx_http_chatcompletions_module);
 }
 
 
@@ -287,10 +308,6 @@ static ngx_int_t
 ngx_http_chatcompletions_adjust_subrequest(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *sr)
 {
-    ngx_buf_t                *b;
-    ngx_chain_t              *cl;
-    ngx_http_request_body_t  *rb;
-
     sr->method = NGX_HTTP_POST;
     ngx_str_set(&sr->method_name, "POST");
 
@@ -302,7 +319,6 @@ ngx_http_chatcompletions_adjust_subrequest(ngx_http_chatcompletions_ctx_t *ctx,
 
     ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
 
-    sr->headers_in.content_length_n = ctx->body.len;
     sr->headers_in.keep_alive_n = -1;
 
     if (ngx_list_init(&sr->headers_in.headers, sr->pool, 8,
@@ -316,36 +332,11 @@ ngx_http_chatcompletions_adjust_subrequest(ngx_http_chatcompletions_ctx_t *ctx,
     sr->headers_in.cookie = NULL;
 #endif
 
-    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
-    if (rb == NULL) {
+    if (ngx_http_chatcompletions_set_body(sr, ctx->body.data, ctx->body.len)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    b = ngx_calloc_buf(sr->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->start = ctx->body.data;
-    b->pos = b->start;
-    b->last = b->start + ctx->body.len;
-    b->end = b->last;
-    b->memory = 1;
-    b->last_buf = 1;
-
-    cl = ngx_alloc_chain_link(sr->pool);
-    if (cl == NULL) {
-        return NGX_ERROR;
-    }
-
-    cl->buf = b;
-    cl->next = NULL;
-
-    rb->bufs = cl;
-    rb->buf = b;
-    rb->rest = 0;
-
-    sr->request_body = rb;
 
     return ngx_http_chatcompletions_add_input_header(sr, "Content-Type",
                                               (u_char *) "application/json",
@@ -450,7 +441,56 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
 }
 
 
-static ngx_int_t
+/*
+ * A subrequest's own body: ngx_http_subrequest() shares the client's.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_set_body(ngx_http_request_t *sr, u_char *data,
+    size_t len)
+{
+    ngx_buf_t                *b;
+    ngx_chain_t              *cl;
+    ngx_http_request_body_t  *rb;
+
+    sr->headers_in.content_length_n = len;
+
+    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_calloc_buf(sr->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->start = data;
+    b->pos = b->start;
+    b->last = b->start + len;
+    b->end = b->last;
+    b->memory = 1;
+    b->last_buf = 1;
+
+    cl = ngx_alloc_chain_link(sr->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    rb->bufs = cl;
+    rb->buf = b;
+    rb->rest = 0;
+
+    sr->request_body = rb;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr, char *key,
     u_char *value, size_t len)
 {
@@ -593,28 +633,82 @@ ngx_http_chatcompletions_resume(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
+/*
+ * A Bedrock round ended (or the tools of a round did not start): either
+ * the server-side tools it asked for run and another round follows, or the
+ * answer ends here.
+ */
+
+ngx_int_t
 ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
 {
     cc_str_t         out;
+    ngx_int_t        rc;
+    cc_round_t       round;
     cc_http_error_t  herr;
-
-    if (ctx->keepalive.timer_set) {
-        ngx_del_timer(&ctx->keepalive);
-    }
 
     if (ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
         return ngx_http_chatcompletions_fail(ctx);
     }
 
+    if (!ctx->streaming) {
+        ngx_memzero(&herr, sizeof(cc_http_error_t));
+
+        if (cc_converse_round(&ctx->alloc, &ctx->stream, ctx->converse,
+                              ctx->converse_len, &herr)
+            != CC_OK)
+        {
+            if (herr.status == 0) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                          "upstream Bedrock sent an unusable Converse "
+                          "response: %*s (model \"%V\")", herr.message.len,
+                          herr.message.data, &ctx->model_id);
+
+            ctx->finished = 1;
+
+            return ngx_http_chatcompletions_send_error(ctx->request,
+                                                   herr.status, herr.type,
+                                                   herr.code, NULL,
+                                                   (ngx_str_t *)
+                                                   &herr.message);
+        }
+    }
+
+    if (cc_stream_round_tool_uses(&ctx->stream, &round) != CC_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (round.nserver) {
+        rc = ngx_http_chatcompletions_run_tools(ctx, &round);
+
+        if (rc == NGX_DONE) {
+            /* the tools run; the next round starts when they are done */
+            return NGX_DONE;
+        }
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        if (ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+            return ngx_http_chatcompletions_fail(ctx);
+        }
+    }
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    ngx_http_chatcompletions_account(ctx);
     ctx->finished = 1;
 
     if (ctx->streaming) {
         if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK) {
             return NGX_ERROR;
         }
-
-        ngx_http_chatcompletions_account(ctx);
 
         if (cc_stream_finish(&ctx->alloc, &ctx->stream, &out) != CC_OK) {
             return NGX_ERROR;
@@ -623,30 +717,6 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
         return ngx_http_chatcompletions_emit(ctx, ctx->request, out.data,
                                              out.len, 1);
     }
-
-    ngx_memzero(&herr, sizeof(cc_http_error_t));
-
-    if (cc_converse_round(&ctx->alloc, &ctx->stream, ctx->converse,
-                          ctx->converse_len, &herr)
-        != CC_OK)
-    {
-        if (herr.status == 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "upstream Bedrock sent an unusable Converse "
-                      "response: %*s (model \"%V\")", herr.message.len,
-                      herr.message.data, &ctx->model_id);
-
-        return ngx_http_chatcompletions_send_error(ctx->request, herr.status,
-                                                   herr.type, herr.code,
-                                                   NULL,
-                                                   (ngx_str_t *)
-                                                   &herr.message);
-    }
-
-    ngx_http_chatcompletions_account(ctx);
 
     if (cc_completion_build(&ctx->alloc, &ctx->stream, &out) != CC_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -667,6 +737,12 @@ ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
 
     r = ctx->request;
     ctx->finished = 1;
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    ngx_http_chatcompletions_account(ctx);
 
     ngx_memzero(&herr, sizeof(cc_http_error_t));
 
@@ -712,7 +788,7 @@ ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
 }
 
 
-static void
+void
 ngx_http_chatcompletions_set_fault(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_fault_e fault, char *type, char *code,
     u_char *msg, size_t len)
@@ -736,12 +812,22 @@ static ngx_int_t
 ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
 {
     ngx_uint_t                            i;
-    ngx_list_part_t                      *part;
-    ngx_table_elt_t                      *h;
-    ngx_http_chatcompletions_ctx_t       *ctx;
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+    ngx_list_part_t                       *part;
+    ngx_table_elt_t                       *h;
+    ngx_http_chatcompletions_ctx_t        *ctx;
+    ngx_http_chatcompletions_tool_call_t  *call;
+    ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+    if (r == r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    call = ngx_http_chatcompletions_tool_call(r);
+    if (call) {
+        return ngx_http_chatcompletions_tool_header(call, r);
+    }
+
+    ctx = ngx_http_chatcompletions_get_ctx(r);
 
     if (ctx == NULL || r != ctx->sr) {
         return ngx_http_next_header_filter(r);
@@ -814,12 +900,22 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     size_t                                n;
     ngx_int_t                             rc;
     ngx_buf_t                            *b;
-    ngx_pool_t                           *scratch;
-    ngx_chain_t                          *cl;
-    ngx_http_chatcompletions_ctx_t       *ctx;
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+    ngx_pool_t                            *scratch;
+    ngx_chain_t                           *cl;
+    ngx_http_chatcompletions_ctx_t        *ctx;
+    ngx_http_chatcompletions_tool_call_t  *call;
+    ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+    if (r == r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    call = ngx_http_chatcompletions_tool_call(r);
+    if (call) {
+        return ngx_http_chatcompletions_tool_body(call, in);
+    }
+
+    ctx = ngx_http_chatcompletions_get_ctx(r);
 
     if (ctx == NULL || r != ctx->sr || ctx->emitting) {
         return ngx_http_next_body_filter(r, in);

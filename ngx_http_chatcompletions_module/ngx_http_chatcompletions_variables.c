@@ -23,7 +23,12 @@ typedef enum {
     NGX_HTTP_CHATCOMPLETIONS_VAR_TTFT,
     NGX_HTTP_CHATCOMPLETIONS_VAR_ROUNDS,
     NGX_HTTP_CHATCOMPLETIONS_VAR_STREAM,
-    NGX_HTTP_CHATCOMPLETIONS_VAR_ERROR
+    NGX_HTTP_CHATCOMPLETIONS_VAR_ERROR,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE_SOURCE,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_CALL_ID,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_INPUT
 } ngx_http_chatcompletions_var_e;
 
 
@@ -98,6 +103,31 @@ static ngx_http_variable_t  ngx_http_chatcompletions_vars[] = {
       NGX_HTTP_CHATCOMPLETIONS_VAR_ERROR,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("chat_completions_phone"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_phone_source"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE_SOURCE,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_tool"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_tool_call_id"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_CALL_ID,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_tool_input"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_INPUT,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -106,13 +136,14 @@ static ngx_int_t
 ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char                               *p;
-    int64_t                               n;
-    ngx_str_t                             s;
-    ngx_http_chatcompletions_ctx_t       *ctx;
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+    u_char                                *p;
+    int64_t                                n;
+    ngx_str_t                              s;
+    ngx_http_chatcompletions_ctx_t        *ctx;
+    ngx_http_chatcompletions_tool_call_t  *call;
+    ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+    ctx = ngx_http_chatcompletions_get_ctx(r);
 
     if (data == NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_HOST) {
         cclcf = ngx_http_get_module_loc_conf(ctx ? ctx->request : r,
@@ -176,6 +207,30 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_ERROR:
         s = ctx->fault_code;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE:
+        s = ctx->phone;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE_SOURCE:
+        if (ctx->phone_source) {
+            s.data = (u_char *) ctx->phone_source;
+            s.len = ngx_strlen(ctx->phone_source);
+        }
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL:
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_CALL_ID:
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_INPUT:
+        call = ngx_http_chatcompletions_tool_call(r);
+        if (call == NULL) {
+            break;
+        }
+
+        s = (data == NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL) ? call->name
+            : (data == NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_CALL_ID) ? call->id
+            : call->input_json;
         break;
     }
 

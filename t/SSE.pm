@@ -16,7 +16,8 @@ sub sse_re {
     my $head = '\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
                . '"chat\.completion\.chunk","created":\d+,"model":"'
                . $model . '","choices":\[\{"index":0,"delta":';
-    my $re = '';
+    my $re = '^';
+    $re .= '(?:: keepalive\\n\\n)*' if $a{keepalive};
     for my $d ('{"role":"assistant","content":""}', @{ $a{deltas} || [] }) {
         $re .= 'data: ' . $head . quotemeta($d)
                . ',"logprobs":null,"finish_reason":null\}\]'
@@ -30,7 +31,7 @@ sub sse_re {
                . $model . '","choices":\[\],"usage":'
                . quotemeta($a{usage}) . '\}\n\n';
     }
-    $re .= 'data: \[DONE\]\n\n';
+    $re .= 'data: \[DONE\]\n\n\z';
     return $re;
 }
 
