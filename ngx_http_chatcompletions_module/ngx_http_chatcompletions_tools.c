@@ -166,7 +166,13 @@ ngx_http_chatcompletions_tool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (tool->schema == NULL) {
-        tool->schema = &ngx_http_chatcompletions_empty_object;
+        /* a tool without arguments */
+        ngx_str_set(&s, "{\"type\":\"object\",\"properties\":{}}");
+
+        tool->schema = ngx_http_chatcompletions_read_schema(cf, &s);
+        if (tool->schema == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
