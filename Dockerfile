@@ -1,0 +1,27 @@
+# Deployment image: Debian 12's nginx with the module and conf/.
+# Built from the same Makefile targets the tests exercise.
+#
+#   docker build -t chatcompletions .
+#   docker run -p 8000:8000 -e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY \
+#       -e AWS_SESSION_TOKEN -e AWS_REGION chatcompletions
+
+FROM debian:12 AS build
+RUN apt-get update && apt-get install -y --no-install-recommends make \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN make deps build
+
+FROM debian:12
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nginx libyajl2 \
+       ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/build/debian/ngx_http_chatcompletions_module.so \
+     /usr/lib/nginx/modules/
+COPY conf/ /etc/nginx/chatcompletions/
+RUN sed -i 's#^pid .*#pid /run/nginx-chatcompletions.pid;#' \
+        /etc/nginx/chatcompletions/nginx.conf
+EXPOSE 8000
+CMD ["nginx", "-c", "/etc/nginx/chatcompletions/nginx.conf", \
+     "-g", "daemon off;"]
