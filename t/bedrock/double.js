@@ -413,6 +413,12 @@ function createDouble(cfgIn) {
         }
         const body = Buffer.concat(chunks);
 
+        if (wirePath === '/__slow'
+            && (req.method === 'GET' || req.method === 'POST'))
+        {
+            return slow(req, res, body);
+        }
+
         if (wirePath === '/__reset' && req.method === 'POST') {
             recorded.length = 0;
             emulator.resetCounter();
@@ -477,6 +483,19 @@ function createDouble(cfgIn) {
         }
         entry.verified = auth.ok;
         entry.auth = auth.ok ? auth.auth : null;
+
+        /*
+         * `make bench` only: its baseline is a plain proxy_pass of the
+         * same stream, which cannot sign.  A request WITHOUT an
+         * Authorization header is let through; a wrong signature is still
+         * refused.
+         */
+        if (!auth.ok && process.env.DOUBLE_ALLOW_UNSIGNED === '1'
+            && req.headers.authorization === undefined)
+        {
+            auth = { ok: true, auth: 'unsigned (bench)' };
+        }
+
         if (!auth.ok) {
             entry.auth_error = auth.reason;
             if (auth.canonical_request) {
@@ -507,6 +526,24 @@ function createDouble(cfgIn) {
             return scenarioError(res, entry, errors.join('; '));
         }
         return handleModel(req, res, body, entry, route[2], scen, started);
+    }
+
+    /* GET|POST /__slow?ms=N[&status=NNN]: a slow tool backend for
+     * tool-location tests, never signed nor recorded.  After N ms it
+     * answers {"ms":N,"method":..,"body":<the request body text>}. */
+    function slow(req, res, body) {
+        const q = new URLSearchParams(req.url.split('?')[1] || '');
+        const ms = /^\d+$/.test(q.get('ms') || '') ? Number(q.get('ms')) : 0;
+        const st = q.get('status');
+        const status = /^[1-5]\d\d$/.test(st || '') ? Number(st) : 200;
+        const out = Buffer.from(JSON.stringify({
+            ms, method: req.method, body: body.toString('utf8') }));
+        const timer = setTimeout(() => {
+            res.writeHead(status, { 'Content-Type': 'application/json',
+                                    'Content-Length': out.length });
+            res.end(out);
+        }, ms);
+        res.on('close', () => clearTimeout(timer));
     }
 
     function log(entry) {

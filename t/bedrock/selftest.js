@@ -536,6 +536,121 @@ test('tool=: stream blocks, pre_text, two tools', async () => {
                      { city: 'Oslo', days: 3 });
 });
 
+test('tool= rounds: only before tool results, tool_rounds, echo_after_tool, final_text', async () => {
+    const toolConfig = { tools: [{ toolSpec: { name: 'get_loan_options',
+        inputSchema: { json: { type: 'object', properties: {} } } } }] };
+    const turn = (id) => [
+        { role: 'assistant', content: [{ toolUse: { toolUseId: id,
+            name: 'get_loan_options', input: {} } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: id,
+            content: [{ json: { apr: 7.9 } }] } }] }];
+    const conv = (rounds) => {
+        let m = [{ role: 'user', content: [{ text: 'loans?' }] }];
+        for (let i = 1; i <= rounds; i++) {
+            m = m.concat(turn('t' + i));
+        }
+        return JSON.stringify({ messages: m, toolConfig });
+    };
+    const toolName = (r) => {
+        const s = r.frames.find((f) => f.type === 'contentBlockStart');
+        return s ? s.json.start.toolUse.name : null;
+    };
+    const stop = (r) => r.frames.find((f) => f.type === 'messageStop')
+        .json.stopReason;
+
+    /* round 1 asks, round 2 answers from the result (rule 1) */
+    let r = await call('converse-stream', conv(0), 'tool=get_loan_options');
+    assert.equal(toolName(r), 'get_loan_options');
+    assert.equal(stop(r), 'tool_use');
+    r = await call('converse-stream', conv(1), 'tool=get_loan_options');
+    assert.equal(toolName(r), null);
+    assert.equal(stop(r), 'end_turn');
+    assert.equal(deltas(r).join(''), 'Here is what I found: {"apr":7.9}');
+    r = await call('converse', conv(1), 'tool=get_loan_options');
+    assert.equal(r.json.output.message.content[0].text,
+                 'Here is what I found: {"apr":7.9}');
+
+    /* tool_rounds=3 asks three times */
+    for (const n of [0, 1, 2]) {
+        r = await call('converse-stream', conv(n),
+                       'tool=get_loan_options; tool_rounds=3');
+        assert.equal(toolName(r), 'get_loan_options', `round ${n + 1}`);
+    }
+    r = await call('converse-stream', conv(3),
+                   'tool=get_loan_options; tool_rounds=3');
+    assert.equal(stop(r), 'end_turn');
+
+    /* a new question after an answered tool call asks again */
+    const later = JSON.parse(conv(1));
+    later.messages.push({ role: 'assistant', content: [{ text: 'ok' }] },
+                        { role: 'user', content: [{ text: 'and now?' }] });
+    r = await call('converse-stream', JSON.stringify(later),
+                   'tool=get_loan_options');
+    assert.equal(toolName(r), 'get_loan_options');
+
+    /* echo_after_tool: the round with the results echoes its body */
+    const b = conv(1);
+    r = await call('converse-stream', b, 'tool=x; echo_after_tool=1');
+    assert.deepEqual(deltas(r), [b]);
+    r = await call('converse', b, 'tool=x; echo_after_tool');
+    assert.equal(r.json.output.message.content[0].text, b);
+    r = await call('converse-stream', conv(0), 'tool=x; echo_after_tool=1');
+    assert.equal(toolName(r), 'x');
+
+    r = await call('converse-stream', conv(1),
+                   'tool=x; final_text=All%20done%3B%20bye');
+    assert.deepEqual(deltas(r), ['All', ' done;', ' bye']);
+
+    for (const bad of ['tool_rounds=2', 'echo_after_tool=1',
+                       'tool=x; tool_rounds=0'])
+    {
+        r = await call('converse', conv(0), bad);
+        assert.equal(r.status, 500, bad);
+        assert.match(r.json.message, /tool_rounds|echo_after_tool/);
+    }
+});
+
+test('/__slow answers after ms with method and body, unsigned', async () => {
+    let t0 = Date.now();
+    let r = await send('POST', '/__slow?ms=150', { 'content-type': 'application/json' },
+                       '{"a":1}');
+    assert.ok(Date.now() - t0 >= 140, `took ${Date.now() - t0}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.text, '{"ms":150,"method":"POST","body":"{\\"a\\":1}"}');
+    r = await send('GET', '/__slow?ms=0&status=503', {});
+    assert.equal(r.status, 503);
+    assert.equal(r.text, '{"ms":0,"method":"GET","body":""}');
+    /* a client that goes away: no answer is written, the double lives on */
+    t0 = Date.now();
+    await new Promise((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port, method: 'GET',
+                                   path: '/__slow?ms=5000' });
+        req.on('error', () => resolve());
+        req.end();
+        setTimeout(() => { req.destroy(); resolve(); }, 50);
+    });
+    r = await send('GET', '/__health', {});
+    assert.equal(r.text, 'ok');
+    assert.ok(Date.now() - t0 < 1000);
+});
+
+test('emulator: digit-group string properties (card_last4)', async () => {
+    const { buildInput } = require('./lib/emulator');
+    const spec = (props, required) => ({ inputSchema: { json: {
+        type: 'object', properties: props, required } } });
+    const block = spec({ card_last4: { type: 'string' },
+                         reason: { type: 'string',
+                                   enum: ['lost', 'stolen', 'damaged'] } },
+                       ['card_last4', 'reason']);
+    assert.deepEqual(buildInput(block, 'My card ending 4242 was stolen, '
+                                + 'my number is 555 010 0199'),
+                     { card_last4: '4242', reason: 'stolen' });
+    assert.deepEqual(buildInput(block, 'I lost my card'), { reason: 'lost' });
+    const pat = spec({ pin_hint: { type: 'string', pattern: '^[0-9]{3}$' } },
+                     ['pin_hint']);
+    assert.deepEqual(buildInput(pat, 'it is 1234 or 987'), { pin_hint: '987' });
+});
+
 test('converse (non-stream) shape', async () => {
     const r = await call('converse', body('hi there friend'), 'text=Hello%20you');
     assert.equal(r.status, 200);

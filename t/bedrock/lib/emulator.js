@@ -180,6 +180,17 @@ function phoneDigits(text) {
     return null;
 }
 
+/* The number of digits a string property wants: from a pattern such as
+ * ^[0-9]{4}$ or ^\d{4}$, else from a name such as card_last4; 0 if none. */
+function digitCount(name, p) {
+    const m = /^\^?(?:\[0-9\]|\\d)\{(\d+)\}\$?$/.exec(p.pattern || '');
+    if (m) {
+        return Number(m[1]);
+    }
+    const n = /last_?(\d+)/i.exec(name);
+    return n ? Number(n[1]) : 0;
+}
+
 /* Arguments from the schema's required properties, where the text
  * offers a value; properties it cannot fill are omitted. */
 function buildInput(spec, text) {
@@ -201,6 +212,14 @@ function buildInput(spec, text) {
             const hit = p.enum.find((e) => typeof e === 'string'
                 && text.toLowerCase().includes(e.toLowerCase()));
             input[name] = hit !== undefined ? hit : p.enum[0];
+        } else if (p.type === 'string' && digitCount(name, p)) {
+            /* "card_last4", pattern ^[0-9]{4}$: a group of exactly that
+             * many digits, not part of the phone number */
+            const n = digitCount(name, p);
+            const m = textNoPhone.match(new RegExp(`(?<!\\d)\\d{${n}}(?!\\d)`));
+            if (m) {
+                input[name] = m[0];
+            }
         } else if (lname.includes('email')) {
             const m = text.match(/[^\s@]+@[^\s@]+\.[a-z]{2,}/i);
             if (m) {
@@ -314,14 +333,52 @@ function emulate(body, chunk) {
 
 /* ---- scenario plans ---- */
 
+function hasToolResult(m) {
+    return !!(m && Array.isArray(m.content)
+              && m.content.some((b) => b && b.toolResult));
+}
+
+/* How many rounds of tool results end the conversation: the user turns
+ * with toolResult blocks counted back from the last message, up to the
+ * first user turn without any (assistant turns in between are skipped). */
+function toolResultRounds(body) {
+    const messages = (body && Array.isArray(body.messages)) ? body.messages
+                                                            : [];
+    let n = 0;
+    for (let i = messages.length - 1; i >= 0; i--) {
+        const m = messages[i];
+        if (!m || m.role !== 'user') {
+            continue;
+        }
+        if (!hasToolResult(m)) {
+            break;
+        }
+        n++;
+    }
+    return n;
+}
+
 function scenarioPlan(sc, body, bodyText) {
     const chunk = sc.chunk || 1;
     let blocks = [];
     let stopReason = 'end_turn';
 
-    if (sc.echo) {
+    /* tool= asks only while fewer than tool_rounds (default 1) rounds of
+     * tool results close the conversation; then the tools have answered */
+    const toolPhase = sc.tools
+        && toolResultRounds(body) < (sc.tool_rounds || 1);
+
+    if (sc.echo || (sc.tools && !toolPhase && sc.echo_after_tool)) {
         blocks.push({ kind: 'text', text: bodyText,
                       pieces: bodyText.length ? [bodyText] : [] });
+    } else if (sc.tools && !toolPhase) {
+        if (sc.final_text !== undefined) {
+            blocks.push(textBlock(sc.final_text, chunk));
+        } else {
+            const plan = emulate(body, chunk);
+            blocks = plan.blocks;
+            stopReason = plan.stopReason;
+        }
     } else if (sc.tools) {
         const pre = sc.pre_text !== undefined ? sc.pre_text : sc.text;
         if (pre !== undefined && pre !== '') {
@@ -361,4 +418,5 @@ function scenarioPlan(sc, body, bodyText) {
 }
 
 module.exports = { emulate, scenarioPlan, defaultInputTokens, resetCounter,
-                   wordPieces, nextToolUseId, scoreTool, buildInput };
+                   wordPieces, nextToolUseId, scoreTool, buildInput,
+                   toolResultRounds };

@@ -3,7 +3,8 @@
  * x-double-scenario header: "key=value; key=value ...".
  * Pairs are separated by ';' (whitespace around pairs and around '=' is
  * ignored).  A key without '=' means key=1.  Values of text, pre_text,
- * args, message, error_code, error_message and tool_id are URL-decoded
+ * args, message, error_code, error_message, tool_id and final_text are
+ * URL-decoded
  * (decodeURIComponent; a malformed escape leaves the value as is), so
  * encode ';' as %3B and '%' as %25 in them.  Several x-double-scenario
  * headers are joined with ';'.  An unknown key, or a bad value, makes the
@@ -71,13 +72,13 @@ const STREAM_EXCEPTIONS = {
 };
 
 const NUM_KEYS = ['tokens', 'chunk', 'delay', 'first_delay', 'header_delay',
-                  'http', 'split_gap'];
+                  'http', 'split_gap', 'tool_rounds'];
 const FLAG_KEYS = ['error_frame', 'truncate', 'stall', 'coalesce', 'echo',
-                   'novalidate'];
+                   'novalidate', 'echo_after_tool'];
 const STR_KEYS = ['stop', 'status', 'exception', 'corrupt', 'split', 'tool',
                   'id', 'after', 'usage', 'cache'];
 const ENC_KEYS = ['text', 'pre_text', 'args', 'message', 'error_code',
-                  'error_message', 'tool_id'];
+                  'error_message', 'tool_id', 'final_text'];
 
 function decode(s) {
     try {
@@ -170,6 +171,14 @@ function parse(raw) {
         sc.tools = sc.tool.split(',').map((s) => s.trim()).filter(Boolean);
         if (sc.tools.length === 0) {
             errors.push('tool= wants a tool name');
+        }
+    }
+    if (sc.tool_rounds !== undefined && sc.tool_rounds < 1) {
+        errors.push('tool_rounds= must be >= 1');
+    }
+    for (const k of ['tool_rounds', 'echo_after_tool', 'final_text']) {
+        if (sc[k] !== undefined && sc.tools === undefined) {
+            errors.push(`${k}= needs tool=`);
         }
     }
     return { sc, errors };
