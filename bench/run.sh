@@ -9,7 +9,10 @@
 #             bytes relayed untouched (the double accepts it unsigned only
 #             in this mode, DOUBLE_ALLOW_UNSIGNED=1).
 # Reported: ratios module/baseline of requests per second, time to first
-# byte and total time (medians), and worker memory (VmHWM) after the run.
+# byte and total time (medians), the nginx worker's CPU time for the run
+# (the module's own cost: the double is the same for both and, being one
+# Node.js process, is usually the bottleneck of the timings), and worker
+# memory (VmHWM) after the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -88,20 +91,31 @@ conf baseline 19593 "" "
 
 sleep 0.3
 body='{"messages":[{"role":"user","content":"What loan options are available?"}]}'
+# the baseline sends what the module would send: a Converse body
+raw='{"messages":[{"role":"user","content":[{"text":"What loan options are available?"}]}]}'
+
+worker() {
+    pgrep -P "$(cat "$out/$1/logs/nginx.pid")" | head -1
+}
+
+cpu() {   # worker user+system CPU time, in clock ticks
+    awk '{print $14 + $15}' "/proc/$(worker "$1")/stat"
+}
 
 # warm both up, then measure
 "$out/bench" http://127.0.0.1:19592/v1/chat/completions "$body" 50 5 >/dev/null
-"$out/bench" http://127.0.0.1:19593/raw "$body" 50 5 >/dev/null
+"$out/bench" http://127.0.0.1:19593/raw "$raw" 50 5 >/dev/null
+c0=$(cpu module)
 m=$("$out/bench" http://127.0.0.1:19592/v1/chat/completions "$body" \
     "$requests" "$concurrency")
-b=$("$out/bench" http://127.0.0.1:19593/raw "$body" "$requests" \
+mc=$(( $(cpu module) - c0 ))
+c0=$(cpu baseline)
+b=$("$out/bench" http://127.0.0.1:19593/raw "$raw" "$requests" \
     "$concurrency")
+bc=$(( $(cpu baseline) - c0 ))
 
 hwm() {   # worker VmHWM in kB
-    local master worker
-    master=$(cat "$out/$1/logs/nginx.pid")
-    worker=$(pgrep -P "$master" | head -1)
-    awk '/VmHWM/ {print $2}' "/proc/$worker/status"
+    awk '/VmHWM/ {print $2}' "/proc/$(worker "$1")/status"
 }
 mm=$(hwm module)
 bm=$(hwm baseline)
@@ -117,5 +131,7 @@ console.log(JSON.stringify({
   ttfb_p50_ratio: +r(m.ttfb_p50_us, b.ttfb_p50_us),
   total_p50_ratio: +r(m.total_p50_us, b.total_p50_us),
   total_p95_ratio: +r(m.total_p95_us, b.total_p95_us),
+  worker_cpu_ticks: [+process.argv[6], +process.argv[7]],
+  worker_cpu_ratio: +r(+process.argv[6], Math.max(+process.argv[7], 1)),
   worker_hwm_ratio: +r(+process.argv[3], +process.argv[4]),
-}));' "$m" "$b" "$mm" "$bm" "$tokens" | tee "$out/result.json"
+}));' "$m" "$b" "$mm" "$bm" "$tokens" "$mc" "$bc" | tee "$out/result.json"
