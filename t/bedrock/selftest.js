@@ -597,16 +597,33 @@ test('tool= rounds: only before tool results, tool_rounds, echo_after_tool, fina
     r = await call('converse-stream', conv(0), 'tool=x; echo_after_tool=1');
     assert.equal(toolName(r), 'x');
 
+    /* tool=a/b: a different tool each round; args and tool_id split too */
+    const ab = 'tool=get_loan_options/x,y; tool_id=t1/t2,t3; '
+        + 'args=%7B%7D/%7B%22u%22%3A%22a%2Fb%22%7D|%7B%7D';
+    r = await call('converse-stream', conv(0), ab);
+    assert.deepEqual(r.frames.filter((f) => f.type === 'contentBlockStart')
+        .map((f) => f.json.start.toolUse.toolUseId + ':'
+             + f.json.start.toolUse.name), ['t1:get_loan_options']);
+    r = await call('converse', conv(1), ab);
+    assert.deepEqual(r.json.output.message.content, [
+        { toolUse: { toolUseId: 't2', name: 'x', input: { u: 'a/b' } } },
+        { toolUse: { toolUseId: 't3', name: 'y', input: {} } }]);
+    r = await call('converse', conv(2), ab);
+    assert.equal(r.json.output.message.content[0].text,
+                 'Here is what I found: {"apr":7.9}');
+    r = await call('converse', conv(2), ab + '; tool_rounds=3');
+    assert.equal(r.json.output.message.content[1].toolUse.name, 'y');
+
     r = await call('converse-stream', conv(1),
                    'tool=x; final_text=All%20done%3B%20bye');
     assert.deepEqual(deltas(r), ['All', ' done;', ' bye']);
 
     for (const bad of ['tool_rounds=2', 'echo_after_tool=1',
-                       'tool=x; tool_rounds=0'])
+                       'tool=x; tool_rounds=0', 'tool=x//y'])
     {
         r = await call('converse', conv(0), bad);
         assert.equal(r.status, 500, bad);
-        assert.match(r.json.message, /tool_rounds|echo_after_tool/);
+        assert.match(r.json.message, /tool_rounds|echo_after_tool|tool=/);
     }
 });
 

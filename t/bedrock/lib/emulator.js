@@ -363,10 +363,14 @@ function scenarioPlan(sc, body, bodyText) {
     let blocks = [];
     let stopReason = 'end_turn';
 
-    /* tool= asks only while fewer than tool_rounds (default 1) rounds of
-     * tool results close the conversation; then the tools have answered */
+    /* tool= asks only while fewer than tool_rounds (default: the rounds
+     * tool= lists) rounds of tool results close the conversation; then
+     * the tools have answered */
+    const done = sc.tools ? toolResultRounds(body) : 0;
     const toolPhase = sc.tools
-        && toolResultRounds(body) < (sc.tool_rounds || 1);
+        && done < (sc.tool_rounds || sc.toolRounds.length);
+    const tr = sc.tools
+        ? sc.toolRounds[Math.min(done, sc.toolRounds.length - 1)] : null;
 
     if (sc.echo || (sc.tools && !toolPhase && sc.echo_after_tool)) {
         blocks.push({ kind: 'text', text: bodyText,
@@ -385,15 +389,15 @@ function scenarioPlan(sc, body, bodyText) {
             blocks.push(textBlock(pre, chunk));
         }
         let argsList;
-        if (sc.args === undefined) {
-            argsList = sc.tools.map(() => '{}');
-        } else if (sc.tools.length > 1 && sc.args.includes('|')) {
-            argsList = sc.args.split('|');
+        if (tr.args === undefined) {
+            argsList = tr.tools.map(() => '{}');
+        } else if (tr.tools.length > 1 && tr.args.includes('|')) {
+            argsList = tr.args.split('|');
         } else {
-            argsList = sc.tools.map(() => sc.args);
+            argsList = tr.tools.map(() => tr.args);
         }
-        const ids = sc.tool_id !== undefined ? sc.tool_id.split(',') : [];
-        sc.tools.forEach((name, i) => {
+        const ids = tr.tool_id !== undefined ? tr.tool_id.split(',') : [];
+        tr.tools.forEach((name, i) => {
             const args = argsList[i] !== undefined ? argsList[i]
                                                   : argsList[argsList.length - 1];
             blocks.push(toolBlock(name, args, ids[i]));

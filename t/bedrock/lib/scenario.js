@@ -99,6 +99,7 @@ function parsePair(v, key, errors) {
 
 function parse(raw) {
     const sc = {};
+    const rawv = {};
     const errors = [];
     if (raw === undefined || raw === null || String(raw).trim() === '') {
         return { sc: null, errors };
@@ -122,6 +123,7 @@ function parse(raw) {
             sc[key] = !(val === '0' || val === 'false' || val === '');
         } else if (ENC_KEYS.includes(key)) {
             sc[key] = decode(val);
+            rawv[key] = val;
         } else if (STR_KEYS.includes(key)) {
             sc[key] = val;
         } else {
@@ -168,8 +170,21 @@ function parse(raw) {
         sc.exception = e.charAt(0).toLowerCase() + e.slice(1);
     }
     if (sc.tool !== undefined) {
-        sc.tools = sc.tool.split(',').map((s) => s.trim()).filter(Boolean);
-        if (sc.tools.length === 0) {
+        /* "a,b" two tools in one round; "a/b" round 1 a, round 2 b; args
+         * and tool_id split on a raw "/" the same way (%2F stays inside) */
+        const split = (key) => (rawv[key] === undefined ? []
+            : rawv[key].split('/').map(decode));
+        const args = split('args');
+        const ids = split('tool_id');
+        sc.toolRounds = sc.tool.split('/').map((t, i) => ({
+            tools: t.split(',').map((s) => s.trim()).filter(Boolean),
+            args: args.length ? args[Math.min(i, args.length - 1)]
+                              : undefined,
+            tool_id: ids.length ? ids[Math.min(i, ids.length - 1)]
+                                : undefined,
+        }));
+        sc.tools = sc.toolRounds[0].tools;
+        if (sc.toolRounds.some((r) => r.tools.length === 0)) {
             errors.push('tool= wants a tool name');
         }
     }
