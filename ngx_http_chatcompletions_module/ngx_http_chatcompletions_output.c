@@ -165,10 +165,11 @@ ngx_int_t
 ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last)
 {
-    size_t        size;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    size_t                                size;
+    ngx_int_t                             rc;
+    ngx_buf_t                            *b;
+    ngx_chain_t                          *cl;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
     if (len == 0 && !last) {
         return NGX_OK;
@@ -212,6 +213,24 @@ ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ctx->emitting = 1;
     rc = ngx_http_output_filter(r, cl);
     ctx->emitting = 0;
+
+    /*
+     * The keepalive comment is a heartbeat: it goes out only after an
+     * interval with nothing else sent (waiting for the first token, or for
+     * the tools of a round).
+     */
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    if (last) {
+        if (ctx->keepalive.timer_set) {
+            ngx_del_timer(&ctx->keepalive);
+        }
+
+    } else if (cclcf->keepalive_interval && ctx->streaming) {
+        ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
+    }
 
     ngx_chain_update_chains(ctx->request->pool, &ctx->free, &ctx->busy, &cl,
                             (ngx_buf_tag_t) &ngx_http_chatcompletions_module);

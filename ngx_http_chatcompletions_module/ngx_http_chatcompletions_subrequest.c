@@ -165,9 +165,7 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
     if (ctx->streaming) {
         cc_es_init(&ctx->decoder, &ctx->alloc, 0);
 
-        if (cclcf->keepalive_interval && !ctx->first_token
-            && !ctx->keepalive.timer_set)
-        {
+        if (cclcf->keepalive_interval && !ctx->keepalive.timer_set) {
             ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
         }
 
@@ -1080,10 +1078,6 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
             {
                 ctx->first_token = 1;
                 ctx->ttft = ngx_current_msec - ctx->start;
-
-                if (ctx->keepalive.timer_set) {
-                    ngx_del_timer(&ctx->keepalive);
-                }
             }
         }
 
@@ -1224,16 +1218,15 @@ ngx_http_chatcompletions_account(ngx_http_chatcompletions_ctx_t *ctx)
 static void
 ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev)
 {
-    ngx_connection_t                     *c;
-    ngx_http_request_t                   *r, *active;
-    ngx_http_chatcompletions_ctx_t       *ctx;
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+    ngx_connection_t                *c;
+    ngx_http_request_t              *r, *active;
+    ngx_http_chatcompletions_ctx_t  *ctx;
 
     ctx = ev->data;
     r = ctx->request;
     c = r->connection;
 
-    if (ctx->first_token || ctx->finished || c->error) {
+    if (ctx->finished || c->error) {
         return;
     }
 
@@ -1251,8 +1244,7 @@ ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev)
                        sizeof(ngx_http_chatcompletions_keepalive_comment) - 1,
                        0);
 
-    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
-    ngx_add_timer(ev, cclcf->keepalive_interval);
+    /* emit() armed the timer again */
 
     ngx_http_run_posted_requests(c);
 }
@@ -1311,6 +1303,16 @@ static void
 ngx_http_chatcompletions_cleanup(void *data)
 {
     ngx_http_chatcompletions_ctx_t *ctx = data;
+
+    ngx_uint_t  i;
+
+    /* a client that went away while tools ran leaves their timers */
+
+    for (i = 0; i < ctx->ncalls; i++) {
+        if (ctx->calls[i].timer.timer_set) {
+            ngx_del_timer(&ctx->calls[i].timer);
+        }
+    }
 
     if (ctx->keepalive.timer_set) {
         ngx_del_timer(&ctx->keepalive);

@@ -40,8 +40,9 @@ static ngx_int_t ngx_http_chatcompletions_next_round(
     ngx_http_chatcompletions_ctx_t *ctx);
 static void ngx_http_chatcompletions_check_client(ngx_http_request_t *r);
 static ngx_http_chatcompletions_tool_conf_t *
-    ngx_http_chatcompletions_find_tool(ngx_http_chatcompletions_loc_conf_t *cclcf,
-    const u_char *name, size_t len);
+    ngx_http_chatcompletions_find_tool(
+    ngx_http_chatcompletions_loc_conf_t *cclcf, const u_char *name,
+    size_t len);
 static cc_json_t *ngx_http_chatcompletions_read_schema(ngx_conf_t *cf,
     ngx_str_t *value);
 static ngx_int_t ngx_http_chatcompletions_read_file(ngx_conf_t *cf,
@@ -625,6 +626,12 @@ ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
     }
 
     ctx->pending = started;
+
+    if (ctx->streaming && cclcf->keepalive_interval
+        && !ctx->keepalive.timer_set)
+    {
+        ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
+    }
 
     /* nothing of ours reads from the client now: watch it go away */
     r->read_event_handler = ngx_http_chatcompletions_check_client;
