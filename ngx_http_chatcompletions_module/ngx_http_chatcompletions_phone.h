@@ -1,0 +1,110 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#ifndef _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_
+#define _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_
+
+
+/*
+ * The caller's phone number, for tools that look a customer up by it.
+ *
+ * Sources, in order of trust: Vapi's call data, metadata fields the
+ * deployment names, a configured request header, and last the caller's
+ * own words.  Every candidate is normalized to E.164 ("+15550100199");
+ * one that is not a phone number is skipped and the lookup goes on.
+ *
+ * All of it is caller-controlled input (caller ID can be spoofed, and a
+ * caller can say any number): a tool must treat the number as a claim,
+ * not as authentication.  The number is personal data: the glue must
+ * never write it into a log message.
+ *
+ * National numbers get the configured default country calling code:
+ *
+ *     "1" (NANP)    10 digits with an area code that starts with 2-9
+ *                   become +1XXXXXXXXXX; 11 digits starting with 1 get
+ *                   the '+'; "011" is the international prefix;
+ *     other codes   a single trunk '0' is dropped ("020 7946 0958" with
+ *                   "44" becomes +442079460958); a number that already
+ *                   starts with the code and has at least 7 digits after
+ *                   it gets the '+'; otherwise the code is prepended.
+ *
+ * A leading '+', "plus" or "00" makes a number international.  E.164
+ * numbers have 7 to 15 digits; country codes never start with 0.
+ */
+
+
+#include "ngx_http_chatcompletions_json.h"
+
+
+/* the digits of an E.164 number, without the '+' */
+#define CC_PHONE_MIN_DIGITS  7
+#define CC_PHONE_MAX_DIGITS  15
+
+
+typedef enum {
+    CC_PHONE_NONE = 0,
+    CC_PHONE_CALL,          /* call.customer.number, customer.number */
+    CC_PHONE_METADATA,      /* metadata[name], or a top-level name */
+    CC_PHONE_HEADER,        /* the configured request header */
+    CC_PHONE_TEXT           /* said by the caller in a user message */
+} cc_phone_source_e;
+
+
+/*
+ * Normalizes one candidate: digits with the separators space, tab,
+ * - . ( ) / (and Unicode spaces and dashes), optionally "tel:", a
+ * leading '+' or "plus".  CC_OK: out is the E.164 number, NUL-terminated
+ * in the arena.  CC_ERROR: not a phone number, or out of memory (the
+ * lookups below tell the two apart).  default_cc may be NULL or empty:
+ * then only international numbers are accepted.
+ */
+int cc_phone_normalize(cc_alloc_t *a, const u_char *p, size_t len,
+    const cc_str_t *default_cc, cc_str_t *out);
+
+/*
+ * Finds the last phone number a caller said in free text, as written by
+ * people or by speech-to-text engines: digit groups ("555 010 0199",
+ * "+1 (555) 010-0199", "555.010.0199"), digit words ("five five five
+ * zero one zero...", "oh" for zero, "double five", "triple oh"), and
+ * mixes of both.  Amounts ("$1,200", "12.50", "20%", "300 dollars"),
+ * dates, ordinals, numbers under 7 digits and numbers that follow words
+ * such as "account", "card" or "pin" are not phone numbers.  Commas,
+ * full stops and fillers ("uh", "um") may split the groups of one
+ * number; when such a run is no number as a whole, its last valid piece
+ * is taken ("call 555 010 0199, 555 010 0198").
+ *
+ * CC_OK with out set; CC_DONE when there is none; CC_ERROR only when out
+ * of memory.
+ */
+int cc_phone_from_text(cc_alloc_t *a, const u_char *p, size_t len,
+    const cc_str_t *default_cc, cc_str_t *out);
+
+/*
+ * The whole lookup over a parsed request body:
+ *
+ *   1. call.customer.number, then customer.number (Vapi);
+ *   2. metadata[name] for each of the nnames metadata_names in order,
+ *      then root[name] for each (Vapi's metadataSendMode "destructured"
+ *      spreads the metadata at the top level); a string or an integer
+ *      literal;
+ *   3. header_value (NULL or empty: none);
+ *   4. the user messages from the latest backwards, their content string
+ *      or their text parts from the last backwards (cc_phone_from_text).
+ *
+ * phoneNumber.number is Vapi's own (the assistant's) number: never used.
+ * CC_OK with out and source set; CC_DONE (source CC_PHONE_NONE) when no
+ * source holds a phone number; CC_ERROR when out of memory.
+ */
+int cc_phone_find(cc_alloc_t *a, const cc_json_t *root,
+    const cc_str_t *metadata_names, size_t nnames,
+    const cc_str_t *header_value, const cc_str_t *default_cc, cc_str_t *out,
+    cc_phone_source_e *source);
+
+/* "call", "metadata", "header", "text" or "none", for logs */
+const char *cc_phone_source_name(cc_phone_source_e s);
+
+
+#endif /* _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_ */
