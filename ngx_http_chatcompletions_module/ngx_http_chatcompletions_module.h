@@ -71,7 +71,7 @@ typedef struct {
     size_t                           tool_max_size;
     ngx_uint_t                       max_rounds;
 
-    ngx_array_t                     *phone_metadata;   /* of ngx_str_t */
+    ngx_array_t                     *phone_metadata;   /* of cc_str_t */
     ngx_str_t                        phone_header;
     ngx_str_t                        phone_country;
 } ngx_http_chatcompletions_loc_conf_t;

@@ -9,9 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatcompletions_module.h"
-#if (NGX_HTTP_CHATCOMPLETIONS_PHONE)
 #include "ngx_http_chatcompletions_phone.h"
-#endif
 
 
 /*
@@ -420,9 +418,7 @@ ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
     ngx_uint_t                            i, n;
     ngx_list_part_t                      *part;
     ngx_table_elt_t                      *h;
-#if (NGX_HTTP_CHATCOMPLETIONS_PHONE)
     cc_phone_source_e                     source;
-#endif
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
@@ -465,7 +461,6 @@ ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
         n = cclcf->phone_metadata->nelts;
     }
 
-#if (NGX_HTTP_CHATCOMPLETIONS_PHONE)
     cc.data = cclcf->phone_country.data;
     cc.len = cclcf->phone_country.len;
 
@@ -480,10 +475,6 @@ ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
     ctx->phone.data = out.data;
     ctx->phone.len = out.len;
     ctx->phone_source = cc_phone_source_name(source);
-#else
-    (void) out; (void) cc; (void) header; (void) names; (void) n;
-    return;
-#endif
 
     /* the number itself is personal data: only where it came from */
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
