@@ -316,19 +316,7 @@ ngx_http_chatcompletions_handler(ngx_http_request_t *r)
     rc = ngx_http_read_client_request_body(r,
                                          ngx_http_chatcompletions_body_handler);
 
-    if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        /* the body was not read: the connection cannot be reused */
-        r->keepalive = 0;
-        r->lingering_close = 1;
-
-        ngx_str_set(&msg, "The request body is larger than "
-                          "client_max_body_size allows.");
-
-        return ngx_http_chatcompletions_send_error(r, rc,
-                                                "invalid_request_error",
-                                                "request_too_large",
-                                                NULL, &msg);
-    }
+    /* a 413 becomes an OpenAI error in the header filter */
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
@@ -486,7 +474,7 @@ static cc_json_t *
 ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, char *err, size_t errlen)
 {
-    off_t              offset;
+    off_t              offset, total;
     u_char            *buf;
     ssize_t            n;
     ngx_buf_t         *b;
@@ -506,11 +494,14 @@ ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
     }
 
     buf = NULL;
+    total = 0;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
 
         if (!b->in_file) {
+            total += b->last - b->pos;
+
             if (cc_json_parser_feed(p, b->pos, b->last - b->pos, err, errlen)
                 != CC_OK)
             {
@@ -541,10 +532,18 @@ ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
                 return NULL;
             }
 
+            total += n;
+
             if (cc_json_parser_feed(p, buf, n, err, errlen) != CC_OK) {
                 return NULL;
             }
         }
+    }
+
+    if (total == 0) {
+        ngx_cpystrn((u_char *) err, (u_char *) "the request body is empty",
+                    errlen);
+        return NULL;
     }
 
     return cc_json_parser_finish(p, err, errlen);

@@ -189,6 +189,8 @@ struct ngx_http_chatcompletions_ctx_s {
     unsigned                         sr_done:1;
     unsigned                         finished:1;
     unsigned                         emitting:1;
+    unsigned                         replace_body:1;
+    unsigned                         replaced:1;
 };
 
 

@@ -47,6 +47,9 @@ static ngx_int_t ngx_http_chatcompletions_collect(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_buf_t *b);
 static void ngx_http_chatcompletions_account(
     ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_too_large(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_replace_body(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_chain_t *in);
 static void ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev);
 static void ngx_http_chatcompletions_stall_handler(ngx_event_t *ev);
 static void ngx_http_chatcompletions_cleanup(void *data);
@@ -817,6 +820,12 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
     ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
     if (r == r->main) {
+        if (r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+            && r->err_status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
+        {
+            return ngx_http_chatcompletions_too_large(r);
+        }
+
         return ngx_http_next_header_filter(r);
     }
 
@@ -905,6 +914,12 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
     if (r == r->main) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+        if (ctx && ctx->replace_body) {
+            return ngx_http_chatcompletions_replace_body(r, ctx, in);
+        }
+
         return ngx_http_next_body_filter(r, in);
     }
 
@@ -1212,6 +1227,89 @@ ngx_http_chatcompletions_account(ngx_http_chatcompletions_ctx_t *ctx)
         ctx->stop_reason.data = round.stop_reason.data;
         ctx->stop_reason.len = round.stop_reason.len;
     }
+}
+
+
+/*
+ * nginx refuses a body over client_max_body_size before any content
+ * handler runs, with an HTML page: in a chat_completions location the
+ * client gets an OpenAI error instead.
+ */
+
+static u_char  ngx_http_chatcompletions_too_large_body[] =
+    "{\"error\":{\"message\":\"The request body is larger than "
+    "client_max_body_size allows.\",\"type\":\"invalid_request_error\","
+    "\"param\":null,\"code\":\"request_too_large\"}}\n";
+
+
+static ngx_int_t
+ngx_http_chatcompletions_too_large(ngx_http_request_t *r)
+{
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+
+    if (!cclcf->enable) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_chatcompletions_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->request = r;
+        ngx_http_set_ctx(r, ctx, ngx_http_chatcompletions_module);
+    }
+
+    ctx->replace_body = 1;
+
+    r->headers_out.content_length_n =
+                          sizeof(ngx_http_chatcompletions_too_large_body) - 1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_replace_body(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_chain_t *in)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl, out;
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->replaced) {
+        return NGX_OK;
+    }
+
+    ctx->replaced = 1;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = ngx_http_chatcompletions_too_large_body;
+    b->last = b->pos + sizeof(ngx_http_chatcompletions_too_large_body) - 1;
+    b->memory = 1;
+    b->last_buf = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
 }
 
 
