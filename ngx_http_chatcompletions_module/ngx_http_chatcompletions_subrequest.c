@@ -415,9 +415,13 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    /*
+     * Not the canonical request: with temporary credentials it holds the
+     * session token.
+     */
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
-                   "chatcompletions canonical request:\n%s",
-                   res.canonical_request.data);
+                   "chatcompletions signed headers: %s",
+                   res.signed_headers.data);
 
     if (ngx_http_chatcompletions_add_input_header(sr, "X-Amz-Date",
                                                   res.amz_date, 16)
@@ -534,8 +538,6 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
 {
     ngx_http_chatcompletions_ctx_t *ctx = data;
 
-    ngx_str_t  msg;
-
     if (ctx->sr != sr || ctx->sr_done) {
         /* finalized again after it was buffered: already handled */
         return (rc == NGX_ERROR || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST)
@@ -589,16 +591,6 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
                                  "ended unexpectedly.", 0);
 
         }
-    }
-
-    if (ctx->fault == NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP) {
-        msg.data = ctx->error_body;
-        msg.len = ctx->error_body_len;
-
-        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
-                      "upstream Bedrock answered %ui %V for model \"%V\": "
-                      "\"%V\"", ctx->bedrock_status,
-                      &ctx->bedrock_error_type, &ctx->model_id, &msg);
     }
 
     ctx->request->write_event_handler = ngx_http_chatcompletions_resume;
@@ -755,6 +747,16 @@ ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
         {
             return NGX_ERROR;
         }
+
+        /*
+         * Only the first line of Bedrock's message: an InvalidSignature
+         * answer goes on with the canonical request, session token and all
+         */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream Bedrock answered %ui %*s for model \"%V\": "
+                      "\"%*s\"", ctx->bedrock_status, herr.name.len,
+                      herr.name.data, &ctx->model_id, herr.message.len,
+                      herr.message.data);
 
     } else {
         herr.status = ctx->bedrock_status ? ctx->bedrock_status
