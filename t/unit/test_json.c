@@ -1,0 +1,294 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+/*
+ * The arena-backed yajl DOM: parsing whole and split at every offset,
+ * exact re-serialization, member lookup, numbers, error reasons, the
+ * nesting bound, and that every byte comes from the arena.
+ */
+
+
+#include "test_util.h"
+
+
+static void test_roundtrip(void);
+static void test_split(void);
+static void test_lookup(void);
+static void test_numbers(void);
+static void test_errors(void);
+static void test_depth(void);
+static void test_arena_only(void);
+
+
+static const char  *roundtrip[] = {
+    "{}",
+    "[]",
+    "null",
+    "\"x\"",
+    "{\"a\":[1,2.5e3,-0,\"x\xc3\xa9\\n\",true,false,null,{\"b\":{}}]}",
+    "{\"model\":\"amazon.nova-lite-v1:0\",\"messages\":[{\"role\":\"user\","
+        "\"content\":\"Hi \\\"there\\\"\"}],\"stream\":true}",
+    "[[[[[[[[[[1]]]]]]]]]]",
+    "{\"\\u0000\":\"nul\\u0000inside\"}",
+    "\"\xe2\x82\xac \xf0\x9f\x98\x80\"",
+    NULL
+};
+
+
+int
+main(void)
+{
+    test_roundtrip();
+    test_split();
+    test_lookup();
+    test_numbers();
+    test_errors();
+    test_depth();
+    test_arena_only();
+
+    return cc_test_done("test_json");
+}
+
+
+static void
+test_roundtrip(void)
+{
+    char              err[128];
+    cc_str_t          out;
+    cc_json_t        *v;
+    const char      **s;
+    cc_test_arena_t   a;
+
+    cc_test_arena_init(&a);
+
+    for (s = roundtrip; *s; s++) {
+        v = cc_json_parse(&a.alloc, (const u_char *) *s, strlen(*s), err,
+                          sizeof(err));
+        if (!CHECK(v != NULL)) {
+            fprintf(stderr, "  %s: %s\n", *s, err);
+            continue;
+        }
+
+        CHECK(cc_json_serialize(&a.alloc, v, &out) == CC_OK);
+        EXPECT_STR(out, *s);
+    }
+
+    cc_test_arena_destroy(&a);
+}
+
+
+/* the request body arrives in buffers split anywhere */
+
+static void
+test_split(void)
+{
+    char               err[128];
+    size_t             i, len;
+    cc_str_t           out;
+    cc_json_t         *v;
+    const char        *doc;
+    cc_test_arena_t    a;
+    cc_json_parser_t  *p;
+
+    doc = roundtrip[5];
+    len = strlen(doc);
+
+    for (i = 0; i <= len; i++) {
+        cc_test_arena_init(&a);
+
+        p = cc_json_parser_create(&a.alloc);
+        CHECK(p != NULL);
+
+        CHECK(cc_json_parser_feed(p, (const u_char *) doc, i, err,
+                                  sizeof(err))
+              == CC_OK);
+        CHECK(cc_json_parser_feed(p, (const u_char *) doc + i, len - i, err,
+                                  sizeof(err))
+              == CC_OK);
+
+        v = cc_json_parser_finish(p, err, sizeof(err));
+        if (CHECK(v != NULL)) {
+            CHECK(cc_json_serialize(&a.alloc, v, &out) == CC_OK);
+            EXPECT_STR(out, doc);
+        }
+
+        cc_test_arena_destroy(&a);
+    }
+}
+
+
+static void
+test_lookup(void)
+{
+    char              err[128];
+    cc_json_t        *v, *m;
+    const char       *doc;
+    cc_test_arena_t   a;
+
+    cc_test_arena_init(&a);
+
+    doc = "{\"a\":1,\"b\":{\"c\":\"d\"},\"a\":2}";
+
+    v = cc_json_parse(&a.alloc, (const u_char *) doc, strlen(doc), err,
+                      sizeof(err));
+    CHECK(v != NULL && v->type == CC_JSON_OBJECT);
+    EXPECT_UINT(v->n, 3);
+
+    /* the last duplicate wins, as in most JSON parsers */
+    m = cc_json_get(v, "a");
+    CHECK(m != NULL && m->type == CC_JSON_NUMBER);
+    EXPECT_STR(m->str, "2");
+
+    m = cc_json_get(cc_json_get(v, "b"), "c");
+    CHECK(m != NULL && m->type == CC_JSON_STRING);
+    EXPECT_STR(m->str, "d");
+
+    CHECK(cc_json_get(v, "missing") == NULL);
+    CHECK(cc_json_get(m, "c") == NULL);
+    CHECK(cc_json_get(NULL, "c") == NULL);
+
+    /* escapes are decoded: \u00e9 is the two UTF-8 bytes of e-acute */
+    v = cc_json_parse(&a.alloc, (const u_char *) "\"\\u00e9\\t\"", 10, err,
+                      sizeof(err));
+    CHECK(v != NULL && v->type == CC_JSON_STRING);
+    EXPECT_STR(v->str, "\xc3\xa9\t");
+
+    cc_test_arena_destroy(&a);
+}
+
+
+static void
+test_numbers(void)
+{
+    char              err[128];
+    double            d;
+    int64_t           n;
+    cc_json_t        *v;
+    cc_test_arena_t   a;
+
+    cc_test_arena_init(&a);
+
+    v = cc_json_parse(&a.alloc, (const u_char *) "0.7", 3, err, sizeof(err));
+    CHECK(v != NULL && cc_json_double(v, &d) == CC_OK && d == 0.7);
+    CHECK(cc_json_int(v, &n) == CC_ERROR);
+
+    v = cc_json_parse(&a.alloc, (const u_char *) "250", 3, err, sizeof(err));
+    CHECK(v != NULL && cc_json_int(v, &n) == CC_OK);
+    EXPECT_INT(n, 250);
+
+    v = cc_json_parse(&a.alloc, (const u_char *) "99999999999999999999", 20,
+                      err, sizeof(err));
+    CHECK(v != NULL && cc_json_int(v, &n) == CC_ERROR);
+
+    v = cc_json_parse(&a.alloc, (const u_char *) "1e999", 5, err,
+                      sizeof(err));
+    CHECK(v != NULL && cc_json_double(v, &d) == CC_ERROR);
+
+    v = cc_json_parse(&a.alloc, (const u_char *) "\"1\"", 3, err,
+                      sizeof(err));
+    CHECK(v != NULL && cc_json_int(v, &n) == CC_ERROR);
+
+    cc_test_arena_destroy(&a);
+}
+
+
+static void
+test_errors(void)
+{
+    size_t            i;
+    char              err[128];
+    cc_json_t        *v;
+    cc_test_arena_t   a;
+
+    static const struct {
+        const char   *in;
+        const char   *err;
+    } cases[] = {
+        { "{\"a\":", "parse error: premature EOF" },
+        { "{\"a\":x}", "lexical error: invalid char in json text at offset 6" },
+        { "{} 1", "parse error: trailing garbage" },
+        { "", "parse error: premature EOF" },
+        { "\"\xff\"", "lexical error: invalid bytes in UTF8 string"
+                      " at offset 2" },
+        { "[1,]", "parse error: unallowed token at this point in JSON text"
+                  " at offset 4" },
+        { NULL, NULL }
+    };
+
+    cc_test_arena_init(&a);
+
+    for (i = 0; cases[i].in; i++) {
+        err[0] = '\0';
+
+        v = cc_json_parse(&a.alloc, (const u_char *) cases[i].in,
+                          strlen(cases[i].in), err, sizeof(err));
+        CHECK(v == NULL);
+
+        if (!CHECK(strcmp(err, cases[i].err) == 0)) {
+            fprintf(stderr, "  %s: got \"%s\"\n", cases[i].in, err);
+        }
+    }
+
+    cc_test_arena_destroy(&a);
+}
+
+
+static void
+test_depth(void)
+{
+    int               i;
+    char              doc[2 * CC_JSON_MAX_DEPTH + 8], err[128];
+    cc_json_t        *v;
+    cc_test_arena_t   a;
+
+    cc_test_arena_init(&a);
+
+    for (i = 0; i < CC_JSON_MAX_DEPTH; i++) {
+        doc[i] = '[';
+        doc[2 * CC_JSON_MAX_DEPTH - 1 - i] = ']';
+    }
+
+    v = cc_json_parse(&a.alloc, (const u_char *) doc, 2 * CC_JSON_MAX_DEPTH,
+                      err, sizeof(err));
+    CHECK(v != NULL);
+
+    memmove(doc + 1, doc, 2 * CC_JSON_MAX_DEPTH);
+    doc[0] = '[';
+    doc[2 * CC_JSON_MAX_DEPTH + 1] = ']';
+
+    v = cc_json_parse(&a.alloc, (const u_char *) doc,
+                      2 * CC_JSON_MAX_DEPTH + 2, err, sizeof(err));
+    CHECK(v == NULL);
+    CHECK(strcmp(err, "nesting deeper than 64 levels") == 0);
+
+    cc_test_arena_destroy(&a);
+}
+
+
+/* yajl's handles and buffers come from the arena too: nothing leaks */
+
+static void
+test_arena_only(void)
+{
+    char              err[128];
+    size_t            before;
+    cc_str_t          out;
+    cc_json_t        *v;
+    cc_test_arena_t   a;
+
+    cc_test_arena_init(&a);
+
+    before = a.nallocs;
+
+    v = cc_json_parse(&a.alloc, (const u_char *) roundtrip[4],
+                      strlen(roundtrip[4]), err, sizeof(err));
+    CHECK(v != NULL);
+    CHECK(cc_json_serialize(&a.alloc, v, &out) == CC_OK);
+    CHECK(a.nallocs > before);
+
+    /* ASan's leak check at exit proves the rest */
+    cc_test_arena_destroy(&a);
+}
