@@ -63,7 +63,8 @@ $(MODULE_SO): $(SOURCES) | $(BUILD)/.deps
 build-upstream: | $(BUILD)/.deps
 	@test -n "$(NGINX_SRC)" || \
 	    { echo "set NGINX_SRC to an nginx source tree"; exit 1; }
-	cd $(NGINX_SRC) && ./configure --with-compat --with-http_ssl_module \
+	cd $(NGINX_SRC) && c=./configure && { [ -x $$c ] || c=auto/configure; } \
+	    && $$c --with-compat --with-http_ssl_module \
 	    --add-dynamic-module=$(TOP) --builddir=$(BUILD)/upstream
 	$(MAKE) -f $(BUILD)/upstream/Makefile -C $(NGINX_SRC) modules
 
