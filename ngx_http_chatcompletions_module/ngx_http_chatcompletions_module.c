@@ -23,6 +23,7 @@ static ngx_int_t ngx_http_chatcompletions_wants_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx);
 
+static void *ngx_http_chatcompletions_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
@@ -30,6 +31,7 @@ static char *ngx_http_chatcompletions(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_chatcompletions_model_alias(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_chatcompletions_check_country(ngx_str_t *cc);
 static char *ngx_http_chatcompletions_phone_metadata(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
@@ -223,7 +225,7 @@ static ngx_http_module_t  ngx_http_chatcompletions_module_ctx = {
     ngx_http_chatcompletions_preconfiguration, /* preconfiguration */
     ngx_http_chatcompletions_init,         /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_chatcompletions_create_main_conf, /* create main conf */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -361,7 +363,10 @@ ngx_http_chatcompletions_process(ngx_http_request_t *r,
 
     root = ngx_http_chatcompletions_parse_body(r, ctx, err, sizeof(err));
     if (root == NULL) {
-        if (ngx_strcmp(err, "out of memory") == 0) {
+        if (ngx_strcmp(err, "out of memory") == 0
+            || ngx_strcmp(err, "cannot read the body file") == 0)
+        {
+            /* ngx_read_file() logged the reason */
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -423,10 +428,6 @@ ngx_http_chatcompletions_process(ngx_http_request_t *r,
     }
 
     if (ngx_http_chatcompletions_map_model(r, ctx) != NGX_OK) {
-        if (ctx->model_id.len == 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         msg.data = ngx_pnalloc(r->pool, ctx->model_name.len + 128);
         if (msg.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -528,7 +529,7 @@ ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
 
             if (n == NGX_ERROR || n == 0) {
                 ngx_cpystrn((u_char *) err,
-                            (u_char *) "out of memory", errlen);
+                            (u_char *) "cannot read the body file", errlen);
                 return NULL;
             }
 
@@ -595,9 +596,6 @@ ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
         ctx->model_id = ctx->model_name;
         return NGX_OK;
     }
-
-    /* a non-empty model_id tells the caller this is a client error */
-    ctx->model_id = cclcf->model;
 
     return NGX_DECLINED;
 }
@@ -711,6 +709,14 @@ ngx_http_chatcompletions_pool_alloc(void *data, size_t size)
 
 
 static void *
+ngx_http_chatcompletions_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool,
+                       sizeof(ngx_http_chatcompletions_main_conf_t));
+}
+
+
+static void *
 ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_chatcompletions_loc_conf_t  *conf;
@@ -803,9 +809,20 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
         ngx_memcpy(conf->region.data, env, conf->region.len);
     }
 
-    if (conf->endpoint.data == NULL) {
+    /*
+     * An endpoint that was only derived from the region is derived again
+     * where the region changes.
+     */
+
+    if (conf->endpoint.data == NULL
+        && !(prev->endpoint_derived
+             && (conf->region.len != prev->region.len
+                 || ngx_strncmp(conf->region.data, prev->region.data,
+                                conf->region.len) != 0)))
+    {
         conf->endpoint = prev->endpoint;
         conf->host = prev->host;
+        conf->endpoint_derived = prev->endpoint_derived;
     }
 
     if (conf->endpoint.data == NULL) {
@@ -824,6 +841,8 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
             ngx_memcpy(conf->endpoint.data, env, conf->endpoint.len);
 
         } else {
+            conf->endpoint_derived = 1;
+
             len = sizeof("https://bedrock-runtime..amazonaws.com") - 1
                   + conf->region.len;
 
@@ -891,6 +910,22 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (conf->max_rounds < 1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "chat_completions_max_rounds must be at least 1");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->tool_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_tool_timeout must not be 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_chatcompletions_check_country(&conf->phone_country)
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid chat_completions_phone_country_code "
+                           "\"%V\": 1 to 3 digits, such as \"1\" or "
+                           "\"44\"", &conf->phone_country);
         return NGX_CONF_ERROR;
     }
 
@@ -969,13 +1004,18 @@ ngx_http_chatcompletions(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_chatcompletions_loc_conf_t *cclcf = conf;
 
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t              *clcf;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
 
     if (cclcf->enable != NGX_CONF_UNSET) {
         return "is duplicate";
     }
 
     cclcf->enable = 1;
+
+    ccmcf = ngx_http_conf_get_module_main_conf(cf,
+                                             ngx_http_chatcompletions_module);
+    ccmcf->used = 1;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_chatcompletions_handler;
@@ -1033,6 +1073,29 @@ ngx_http_chatcompletions_model_alias(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+static ngx_int_t
+ngx_http_chatcompletions_check_country(ngx_str_t *cc)
+{
+    size_t   i, start;
+
+    start = (cc->len && cc->data[0] == '+') ? 1 : 0;
+
+    if (cc->len - start < 1 || cc->len - start > 3
+        || cc->data[start] == '0')
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = start; i < cc->len; i++) {
+        if (cc->data[i] < '0' || cc->data[i] > '9') {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_chatcompletions_phone_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
@@ -1079,5 +1142,15 @@ ngx_http_chatcompletions_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_chatcompletions_init(ngx_conf_t *cf)
 {
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = ngx_http_conf_get_module_main_conf(cf,
+                                             ngx_http_chatcompletions_module);
+
+    /* the filters cost nothing where no location uses the module */
+    if (!ccmcf->used) {
+        return NGX_OK;
+    }
+
     return ngx_http_chatcompletions_filter_init(cf);
 }

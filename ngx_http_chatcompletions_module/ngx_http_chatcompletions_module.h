@@ -29,6 +29,12 @@ typedef struct {
 } ngx_http_chatcompletions_alias_t;
 
 
+typedef struct {
+    ngx_flag_t                       used;     /* some location has
+                                                  chat_completions */
+} ngx_http_chatcompletions_main_conf_t;
+
+
 /* a server-side tool: chat_completions_tool */
 typedef struct {
     ngx_str_t                        name;
@@ -48,6 +54,7 @@ typedef struct {
     ngx_str_t                        region;
     ngx_str_t                        endpoint;
     ngx_str_t                        host;          /* from endpoint */
+    ngx_flag_t                       endpoint_derived;  /* from region */
 
     ngx_http_complex_value_t        *access_key_id;
     ngx_http_complex_value_t        *secret_access_key;

@@ -528,6 +528,14 @@ ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr, char *key,
     h->next = NULL;
 #endif
 
+    if (h->key.len == sizeof("Content-Type") - 1
+        && ngx_strncasecmp(h->lowcase_key, (u_char *) "content-type",
+                           h->key.len)
+           == 0)
+    {
+        sr->headers_in.content_type = h;
+    }
+
     return NGX_OK;
 }
 
@@ -752,6 +760,11 @@ ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
          * Only the first line of Bedrock's message: an InvalidSignature
          * answer goes on with the canonical request, session token and all
          */
+        if (herr.code) {
+            ctx->fault_code.data = (u_char *) herr.code;
+            ctx->fault_code.len = ngx_strlen(herr.code);
+        }
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "upstream Bedrock answered %ui %*s for model \"%V\": "
                       "\"%*s\"", ctx->bedrock_status, herr.name.len,
@@ -759,8 +772,9 @@ ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
                       herr.message.data);
 
     } else {
-        herr.status = ctx->bedrock_status ? ctx->bedrock_status
-                                          : NGX_HTTP_BAD_GATEWAY;
+        /* after a good round bedrock_status is 200: not the client's */
+        herr.status = ctx->bedrock_status >= NGX_HTTP_SPECIAL_RESPONSE
+                      ? ctx->bedrock_status : NGX_HTTP_BAD_GATEWAY;
         herr.type = (char *) ctx->fault_type.data;
         herr.code = (char *) ctx->fault_code.data;
         herr.message.data = ctx->fault_message.data;

@@ -67,6 +67,13 @@ ngx_http_chatcompletions_tool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
+    if (cf->args->nelts < 4) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tool \"%V\" needs a location and a "
+                           "description", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
     name.data = value[1].data;
     name.len = value[1].len;
 
@@ -524,6 +531,8 @@ ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
                       "(chat_completions_max_rounds) while the model still "
                       "asks for tools (model \"%V\")", ctx->rounds,
                       &ctx->model_id);
+
+        ctx->bedrock_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
 
         ngx_http_chatcompletions_set_fault(ctx,
                                  NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
