@@ -23,5 +23,8 @@ COPY conf/ /etc/nginx/chatcompletions/
 RUN sed -i 's#^pid .*#pid /run/nginx-chatcompletions.pid;#' \
         /etc/nginx/chatcompletions/nginx.conf
 EXPOSE 8000
-CMD ["nginx", "-c", "/etc/nginx/chatcompletions/nginx.conf", \
-     "-g", "daemon off;"]
+# AWS_REGION picks the Bedrock region of the shipped config at start
+CMD ["sh", "-c", "sed -i \"s/us-east-1/${AWS_REGION:-us-east-1}/g\" \
+     /etc/nginx/chatcompletions/*.conf \
+     && exec nginx -c /etc/nginx/chatcompletions/nginx.conf \
+        -g 'daemon off;'"]
