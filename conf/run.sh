@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make run`: serves conf/nginx.conf in the foreground on $PORT with the
-# freshly built module.  With AWS credentials in the environment it talks
-# to Amazon Bedrock; without, it starts the bundled Bedrock emulator
-# (t/bedrock/double.js) and says so.
+# `make run`: serves conf/nginx.conf (with the Fintalk assistant of
+# conf/fintalk/) in the foreground on $PORT with the freshly built module.
+# With AWS credentials in the environment it talks to Amazon Bedrock;
+# without, it starts the bundled Bedrock emulator (t/bedrock/double.js)
+# and says so.
 set -eu
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -14,6 +15,9 @@ run=build/run
 mkdir -p "$run/conf" "$run/logs"
 
 cp conf/*.conf "$run/conf/"
+# the Fintalk assistant: prompt, tool schemas, demo data (fresh each time)
+rm -rf "$run/conf/fintalk"
+cp -r conf/fintalk "$run/conf/fintalk"
 sed -i -e "s#^load_module .*#load_module $so;#" \
        -e "s#^pid .*#pid $PWD/$run/logs/nginx.pid;#" \
        -e "s#us-east-1#$region#g" "$run/conf/nginx.conf"
@@ -33,6 +37,9 @@ else
         "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY to use Amazon Bedrock"
     sed -i "s#include bedrock_aws.conf;#include bedrock_emulator.conf;#" \
         "$run/conf/chat_completions_server.conf"
+    # the AWS upstream block is unused here, and nginx would resolve its
+    # host name at start (which fails offline)
+    sed -i '/^    upstream bedrock_runtime {/,/^    }/d' "$run/conf/nginx.conf"
     node t/bedrock/double.js --port "$dport" > >(sed 's/^/[emulator] /' >&2) 2>&1 &
     emulator=$!
     trap 'kill $emulator 2>/dev/null || true' EXIT
@@ -42,6 +49,9 @@ else
     done
 fi
 
+log "Fintalk assistant: tools get_loan_options, get_credit_card_summary," \
+    "block_credit_card; demo customers +15550100199, +15550100142" \
+    "(conf/fintalk/)"
 log "serving http://127.0.0.1:$port/api/chat/completions/ (Ctrl-C stops)"
 "$nginx" -p "$PWD/$run" -c conf/nginx.conf -t -q
 "$nginx" -p "$PWD/$run" -c conf/nginx.conf -g 'daemon off;' &
