@@ -126,6 +126,9 @@ function createDouble(cfgIn) {
 
         let json;
         try {
+            /* Bedrock's JSON parser refuses bytes that are not UTF-8;
+             * toString('utf8') would quietly replace them */
+            new TextDecoder('utf-8', { fatal: true }).decode(body);
             json = JSON.parse(bodyText);
         } catch (e) {
             if (!sc.novalidate) {

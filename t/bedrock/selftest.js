@@ -687,6 +687,12 @@ test('model id and body validation', async () => {
     assertError(r, 400, 'ValidationException', 'The provided model identifier is invalid.');
     r = await call('converse-stream', '{"messages":', null);
     assertError(r, 400, 'ValidationException');
+    /* a Latin-1 byte inside a string: not UTF-8 */
+    r = await call('converse', Buffer.concat([
+        Buffer.from('{"messages":[{"role":"user","content":[{"text":"caf'),
+        Buffer.from([0xe9]), Buffer.from('"}]}]}')]), 'echo=1');
+    assertError(r, 400, 'ValidationException', 'Malformed input request, '
+                + 'please reformat your input and try again.');
     r = await call('converse', JSON.stringify({ messages: [
         { role: 'assistant', content: [{ text: 'hi' }] }] }));
     assertError(r, 400, 'ValidationException', /^A conversation must start with a user message/);
