@@ -747,3 +747,124 @@ POST /v1/chat/completions
                . '"messages":[{"role":"user","content":[{"text":"Hi"}]}],'
                . '"toolConfig":{"tools":[{"toolSpec":{"name":"get_loan_options","description":"Loan products","inputSchema":{"json":{"type":"object","properties":{}}}}}]}}'),
         ::fin('stop'), ::done())
+
+
+
+=== TEST 30: an empty tool answer (204) is a result the model can read, not a blank block Bedrock refuses
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=lookup; tool_id=tu_204; echo_after_tool=1";
+        chat_completions_tool lookup /_tools/lookup "Look something up";
+        chat_completions;
+    }
+    location = /_tools/lookup {
+        internal;
+        return 204;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Look it up"}]}
+--- response_body_like eval
+::whole(::role(),
+        ::echo('{"messages":['
+               . '{"role":"user","content":[{"text":"Look it up"}]},'
+               . '{"role":"assistant","content":[{"toolUse":{"toolUseId":"tu_204","name":"lookup","input":{}}}]},'
+               . '{"role":"user","content":[{"toolResult":{"toolUseId":"tu_204","content":[{"text":"(empty result)"}]}}]}],'
+               . '"toolConfig":{"tools":[{"toolSpec":{"name":"lookup","description":"Look something up","inputSchema":{"json":{"type":"object","properties":{}}}}}]}}'),
+        ::fin('stop'), ::done())
+
+
+
+=== TEST 31: a tool backend that refuses the connection is an error result (502)
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=lookup; tool_id=tu_502";
+        chat_completions_tool lookup /_tools/lookup "Look something up";
+        chat_completions;
+    }
+    location = /_tools/lookup {
+        internal;
+        proxy_connect_timeout 1s;
+        proxy_pass http://127.0.0.1:9/;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Look it up"}]}
+--- response_body_like eval
+::whole(::role(),
+        ::text('Here is what I found: The tool failed with HTTP status 502.'),
+        ::fin('stop'), ::done())
+--- error_log
+connect() failed (111: Connection refused)
+chat_completions: tool "lookup" answered 502
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 32: a JSON answer that is not an object goes to Bedrock as text; control characters are escaped
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=a,b; tool_id=tu_arr,tu_ctl; echo_after_tool=1";
+        chat_completions_tool a /_tools/a "A";
+        chat_completions_tool b /_tools/b "B";
+        chat_completions;
+    }
+    location = /_tools/a {
+        internal;
+        default_type application/json;
+        return 200 '[1,2]';
+    }
+    location = /_tools/b {
+        internal;
+        default_type text/plain;
+        return 200 "tab\there\nquote \" backslash \\ end";
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Both"}]}
+--- response_body_like eval
+::whole(::role(),
+        ::echo('{"messages":['
+               . '{"role":"user","content":[{"text":"Both"}]},'
+               . '{"role":"assistant","content":['
+               . '{"toolUse":{"toolUseId":"tu_arr","name":"a","input":{}}},'
+               . '{"toolUse":{"toolUseId":"tu_ctl","name":"b","input":{}}}]},'
+               . '{"role":"user","content":['
+               . '{"toolResult":{"toolUseId":"tu_arr","content":[{"text":"[1,2]"}]}},'
+               . '{"toolResult":{"toolUseId":"tu_ctl","content":[{"text":"tab\there\nquote \" backslash \\\\ end"}]}}]}],'
+               . '"toolConfig":{"tools":['
+               . '{"toolSpec":{"name":"a","description":"A","inputSchema":{"json":{"type":"object","properties":{}}}}},'
+               . '{"toolSpec":{"name":"b","description":"B","inputSchema":{"json":{"type":"object","properties":{}}}}}]}}'),
+        ::fin('stop'), ::done())
+
+
+
+=== TEST 33: a tool answer that is not valid UTF-8 must not break the conversation (Bedrock refuses a body that is not UTF-8)
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=lookup; tool_id=tu_latin1";
+        chat_completions_tool lookup /_tools/lookup "Look something up" method=GET;
+        chat_completions;
+    }
+    location = /_tools/lookup {
+        internal;
+        default_type text/plain;
+        alias html/latin1.txt;
+    }
+--- user_files eval
+[["latin1.txt", "Caf\xe9 cr\xe8me: 4 \xa4"]]
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Look it up"}]}
+--- response_body_like eval
+# round 2 answers (the bytes replaced, or an error result the model
+# reads): text deltas and "stop", never an in-band error event
+::whole(::role(),
+        '(?:data: \{"id":"chatcmpl-[A-Za-z0-9]{24}","object":"chat\.completion\.chunk","created":\d+,"model":"amazon\.nova-lite-v1:0","choices":\[\{"index":0,"delta":\{"content":"[^\n]*"\},"logprobs":null,"finish_reason":null\}\]\}\n\n)+',
+        ::fin('stop'), ::done())
+--- no_error_log
+upstream Bedrock answered 400
+[alert]
+[crit]
