@@ -868,3 +868,102 @@ POST /v1/chat/completions
 upstream Bedrock answered 400
 [alert]
 [crit]
+
+
+
+=== TEST 34: the round bound without streaming: a 500 with the OpenAI error object
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=lookup; tool_id=tu_rb; tool_rounds=50";
+        chat_completions_max_rounds 3;
+        chat_completions_tool lookup /_tools/lookup "Look something up";
+        chat_completions;
+    }
+    location = /_tools/lookup {
+        internal;
+        return 200 "nothing yet";
+    }
+--- request
+POST /v1/chat/completions
+{"stream":false,"messages":[{"role":"user","content":"Look it up"}]}
+--- error_code: 500
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"The assistant used tools too many times without answering.","type":"server_error","param":null,"code":"tool_rounds_exceeded"}}
+--- error_log
+chat_completions: 3 Bedrock rounds reached (chat_completions_max_rounds) while the model still asks for tools
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 35: one of two tools times out, the other answers: both results, in the order of the calls
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=slow_lookup,get_loan_options; tool_id=tu_s,tu_f; echo_after_tool=1";
+        chat_completions_tool slow_lookup /_tools/slow "Slow backend" timeout=300ms;
+        chat_completions_tool get_loan_options /_tools/loans "Loan products";
+        chat_completions;
+    }
+    location = /_tools/slow {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__slow?ms=3000;
+    }
+    location = /_tools/loans {
+        internal;
+        default_type application/json;
+        return 200 '{"apr":7.9}';
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Both"}]}
+--- response_body_like eval
+::whole(::role(),
+        ::echo('{"messages":['
+               . '{"role":"user","content":[{"text":"Both"}]},'
+               . '{"role":"assistant","content":['
+               . '{"toolUse":{"toolUseId":"tu_s","name":"slow_lookup","input":{}}},'
+               . '{"toolUse":{"toolUseId":"tu_f","name":"get_loan_options","input":{}}}]},'
+               . '{"role":"user","content":['
+               . '{"toolResult":{"toolUseId":"tu_s","content":[{"text":"The tool did not answer in time."}],"status":"error"}},'
+               . '{"toolResult":{"toolUseId":"tu_f","content":[{"json":{"apr":7.9}}]}}]}],'
+               . '"toolConfig":{"tools":['
+               . '{"toolSpec":{"name":"slow_lookup","description":"Slow backend","inputSchema":{"json":{"type":"object","properties":{}}}}},'
+               . '{"toolSpec":{"name":"get_loan_options","description":"Loan products","inputSchema":{"json":{"type":"object","properties":{}}}}}]}}'),
+        ::fin('stop'), ::done())
+--- error_log
+chat_completions: tool "slow_lookup" timed out
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 36: a client that disconnects while a tool runs, without streaming: stopped cleanly too
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=slow_lookup; tool_id=tu_gone2";
+        chat_completions_tool slow_lookup /_tools/slow "Slow backend" timeout=900ms;
+        chat_completions;
+    }
+    location = /_tools/slow {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__slow?ms=3000;
+    }
+--- request
+POST /v1/chat/completions
+{"stream":false,"messages":[{"role":"user","content":"Look it up"}]}
+--- timeout: 0.3
+--- abort
+--- ignore_response
+--- wait: 1.2
+--- log_level: info
+--- error_log
+client prematurely closed connection while tools ran
+--- no_error_log
+[alert]
+[crit]
+timed out
+[error]
