@@ -967,3 +967,33 @@ client prematurely closed connection while tools ran
 [crit]
 timed out
 [error]
+
+
+
+=== TEST 37: a client that disconnects while a tool runs, with keepalive comments armed: no timer outlives the request
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=slow_lookup; tool_id=tu_gone3";
+        chat_completions_keepalive_interval 250ms;
+        chat_completions_tool slow_lookup /_tools/slow "Slow backend" timeout=900ms;
+        chat_completions;
+    }
+    location = /_tools/slow {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__slow?ms=3000;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Look it up"}]}
+--- timeout: 0.15
+--- abort
+--- ignore_response
+--- wait: 1.2
+--- log_level: info
+--- error_log
+client prematurely closed connection while tools ran
+--- no_error_log
+[alert]
+[crit]
+timed out
+[error]
