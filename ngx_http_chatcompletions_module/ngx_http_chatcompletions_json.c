@@ -67,6 +67,7 @@ static int cc_json_on_end_array(void *ctx);
 static void cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
     char *err, size_t errlen);
 static int cc_json_gen_depth(yajl_gen g, const cc_json_t *v, int depth);
+static size_t cc_utf8_valid(const u_char *p, const u_char *last);
 
 
 static yajl_callbacks  cc_json_callbacks = {
@@ -742,4 +743,104 @@ cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out)
     yajl_gen_free(g);
 
     return rc;
+}
+
+
+/* the length of the valid UTF-8 sequence at p, or 0 (RFC 3629) */
+
+static size_t
+cc_utf8_valid(const u_char *p, const u_char *last)
+{
+    size_t   n, i;
+    u_char   c, lo, hi;
+
+    c = *p;
+
+    if (c < 0x80) {
+        return 1;
+    }
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        lo = (c == 0xe0) ? 0xa0 : 0x80;
+        hi = (c == 0xed) ? 0x9f : 0xbf;    /* no surrogates */
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        lo = (c == 0xf0) ? 0x90 : 0x80;
+        hi = (c == 0xf4) ? 0x8f : 0xbf;    /* up to U+10FFFF */
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (last - p) < n || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) {
+            return 0;
+        }
+    }
+
+    return n;
+}
+
+
+int
+cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len, cc_str_t *out)
+{
+    size_t         n, bad;
+    u_char        *d;
+    const u_char  *s, *last;
+
+    last = p + len;
+    bad = 0;
+
+    for (s = p; s < last; s += n ? n : 1) {
+        n = cc_utf8_valid(s, last);
+        bad += (n == 0);
+    }
+
+    if (bad == 0) {
+        out->data = (u_char *) p;
+        out->len = len;
+        return CC_OK;
+    }
+
+    /* each bad byte (1 byte) becomes U+FFFD (3 bytes) */
+
+    d = cc_alloc(a, len + 2 * bad);
+    if (d == NULL) {
+        return CC_ERROR;
+    }
+
+    out->data = d;
+
+    for (s = p; s < last; /* void */) {
+        n = cc_utf8_valid(s, last);
+
+        if (n == 0) {
+            *d++ = 0xef;
+            *d++ = 0xbf;
+            *d++ = 0xbd;
+            s++;
+            continue;
+        }
+
+        memcpy(d, s, n);
+        d += n;
+        s += n;
+    }
+
+    out->len = d - out->data;
+
+    return CC_OK;
 }

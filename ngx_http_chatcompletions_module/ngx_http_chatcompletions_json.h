@@ -121,6 +121,14 @@ int cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out);
     yajl_gen_string(g, (const unsigned char *) s, sizeof(s) - 1)
 #define cc_gen_str(g, s)  yajl_gen_string(g, (s)->data, (s)->len)
 
+/*
+ * Valid UTF-8 for bytes of unknown origin (a tool's answer): every
+ * invalid sequence becomes U+FFFD.  out points at the input itself when
+ * it is valid.
+ */
+int cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len,
+    cc_str_t *out);
+
 /* copy a finished generator's buffer into the arena */
 int cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out);
 

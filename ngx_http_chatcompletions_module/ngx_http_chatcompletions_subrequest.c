@@ -41,6 +41,7 @@ static ngx_int_t ngx_http_chatcompletions_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_chatcompletions_decode(
     ngx_http_chatcompletions_ctx_t *ctx, u_char *p, u_char *last);
+static void ngx_http_chatcompletions_stop_upstream(ngx_http_request_t *sr);
 static ngx_int_t ngx_http_chatcompletions_pend(
     ngx_http_chatcompletions_ctx_t *ctx, u_char *data, size_t len);
 static ngx_int_t ngx_http_chatcompletions_collect(
@@ -961,7 +962,14 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
                 ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                               "chat_completions: the Bedrock location must "
                               "not buffer to files (proxy_buffering off)");
-                rc = NGX_ERROR;
+
+                ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
+                                 "server_error", "upstream_invalid",
+                                 (u_char *) "The gateway is misconfigured.",
+                                 0);
+
+                ngx_http_chatcompletions_stop_upstream(r);
             }
 
             continue;
@@ -1080,8 +1088,9 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
                                  (u_char *) "The Amazon Bedrock stream was "
                                  "corrupted.", 0);
 
-            /* the byte stream can no longer be trusted: drop it */
-            return NGX_ERROR;
+            ngx_http_chatcompletions_stop_upstream(r);
+
+            return NGX_OK;
         }
 
         if (msg.message_type.len == 9
@@ -1142,6 +1151,24 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
                                  fault.message.data, fault.message.len);
             return NGX_OK;
         }
+    }
+}
+
+
+/*
+ * Ends the Bedrock response early (a corrupt byte stream cannot be
+ * trusted further).  Returning NGX_ERROR from the body filter would mark
+ * the client's connection as failed too; instead the upstream is told its
+ * response is complete, and since the proxy module did not see the real
+ * end, the connection to Bedrock is closed, not kept alive.
+ */
+
+static void
+ngx_http_chatcompletions_stop_upstream(ngx_http_request_t *sr)
+{
+    if (sr->upstream) {
+        sr->upstream->length = 0;
+        sr->upstream->keepalive = 0;
     }
 }
 

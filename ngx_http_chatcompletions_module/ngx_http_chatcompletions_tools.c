@@ -949,6 +949,7 @@ static ngx_int_t
 ngx_http_chatcompletions_next_round(ngx_http_chatcompletions_ctx_t *ctx)
 {
     u_char                                *p;
+    cc_str_t                               text;
     ngx_uint_t                             i;
     cc_block_t                            *blocks;
     ngx_http_chatcompletions_tool_call_t  *call;
@@ -966,12 +967,21 @@ ngx_http_chatcompletions_next_round(ngx_http_chatcompletions_ctx_t *ctx)
         blocks[i].id.data = call->id.data;
         blocks[i].id.len = call->id.len;
 
+        /* Bedrock refuses a body that is not UTF-8 */
+        if (cc_utf8_sanitize(&ctx->alloc, call->body, call->len, &text)
+            != CC_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        call->body = text.data;
+        call->len = text.len;
+
         if (call->error.len == 0
             && call->status >= 200 && call->status <= 299
             && !call->truncated)
         {
-            blocks[i].result_text.data = call->body;
-            blocks[i].result_text.len = call->len;
+            blocks[i].result_text = text;
             blocks[i].result_json = cc_json_parse(&ctx->alloc, call->body,
                                                   call->len, NULL, 0);
             continue;
