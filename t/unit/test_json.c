@@ -21,6 +21,7 @@ static void test_numbers(void);
 static void test_errors(void);
 static void test_depth(void);
 static void test_arena_only(void);
+static void test_utf8(void);
 
 
 static const char  *roundtrip[] = {
@@ -48,6 +49,7 @@ main(void)
     test_errors();
     test_depth();
     test_arena_only();
+    test_utf8();
 
     return cc_test_done("test_json");
 }
@@ -290,5 +292,49 @@ test_arena_only(void)
     CHECK(a.nallocs > before);
 
     /* ASan's leak check at exit proves the rest */
+    cc_test_arena_destroy(&a);
+}
+
+
+/* a tool's answer in Latin-1 must not make Bedrock refuse the round */
+
+static void
+test_utf8(void)
+{
+    size_t            i;
+    cc_str_t          out;
+    cc_test_arena_t   a;
+
+    static const struct {
+        const char   *in;
+        const char   *out;
+    } cases[] = {
+        { "plain ascii", "plain ascii" },
+        { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+          "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+        { "Caf\xe9 cr\xe8me", "Caf\xef\xbf\xbd cr\xef\xbf\xbdme" },
+        { "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },      /* overlong */
+        { "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+        { "\xf4\x90\x80\x80x",                        /* > U+10FFFF */
+          "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx" },
+        { "end \xe2\x82", "end \xef\xbf\xbd\xef\xbf\xbd" },  /* cut */
+        { "", "" },
+        { NULL, NULL }
+    };
+
+    cc_test_arena_init(&a);
+
+    for (i = 0; cases[i].in; i++) {
+        CHECK(cc_utf8_sanitize(&a.alloc, (const u_char *) cases[i].in,
+                               strlen(cases[i].in), &out)
+              == CC_OK);
+        EXPECT_STR(out, cases[i].out);
+    }
+
+    /* valid input is not copied */
+    CHECK(cc_utf8_sanitize(&a.alloc, (const u_char *) cases[1].in,
+                           strlen(cases[1].in), &out) == CC_OK);
+    CHECK(out.data == (u_char *) cases[1].in);
+
     cc_test_arena_destroy(&a);
 }
