@@ -21,10 +21,10 @@ SOURCES     := $(wildcard $(SRC_DIR)/*.c $(SRC_DIR)/*.h) config
 # Debian packages the build and the tests need (Debian 12)
 DEB_PKGS    := gcc make nginx nginx-dev libyajl-dev libssl-dev \
                libcurl4-openssl-dev libtest-base-perl \
-               libtest-longstring-perl curl ca-certificates
+               libtest-longstring-perl curl ca-certificates valgrind
 
-.PHONY: all deps build unit test test-nginx test-sdk run bench clean \
-        build-upstream style
+.PHONY: all deps build unit test test-nginx test-sdk test-valgrind run \
+        bench clean build-upstream style
 
 all: build
 
@@ -70,7 +70,7 @@ build-upstream: | $(BUILD)/.deps
 
 # --------------------------------------------------------------- tests
 
-test: style unit test-nginx test-sdk
+test: style unit test-nginx test-sdk test-valgrind
 
 style:
 	@t/style.sh
@@ -83,6 +83,9 @@ test-nginx: $(MODULE_SO) $(BUILD)/.node-deps
 
 test-sdk: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/sdk/run.sh $(MODULE_SO)
+
+test-valgrind: $(MODULE_SO) $(BUILD)/.node-deps
+	@t/valgrind.sh $(MODULE_SO)
 
 # ----------------------------------------------------------------- run
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Memory check: nginx with the module runs under valgrind (memcheck) while
+# requests take every path of the module once: a split stream, corrupt,
+# truncated and stalled streams, an in-stream exception, a Bedrock error,
+# the tool loop streamed and not, a slow tool, and clients that go away
+# mid-stream and while a tool runs.  Any invalid read or write fails.
+set -u
+cd "$(dirname "$0")/.."
+so=$(readlink -f "$1")
+dport=${VALGRIND_DOUBLE_PORT:-19691}
+port=${VALGRIND_PORT:-19692}
+dir=build/valgrind
+rm -rf "$dir" && mkdir -p "$dir/conf" "$dir/logs"
+
+node t/bedrock/double.js --port "$dport" >"$dir/double.log" 2>&1 &
+double=$!
+vg=
+trap 'kill $double ${vg:-} 2>/dev/null' EXIT
+for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$dport/__health" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+cat >"$dir/conf/nginx.conf" <<_EOC_
+load_module $so;
+error_log logs/error.log info;
+master_process off;
+daemon off;
+events {}
+http {
+    access_log off;
+    chat_completions_endpoint http://127.0.0.1:$dport;
+    chat_completions_access_key_id AKIDEXAMPLE;
+    chat_completions_secret_access_key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
+    chat_completions_keepalive_interval 100ms;
+    chat_completions_read_timeout 500ms;
+    server {
+        listen 127.0.0.1:$port;
+        location = /split { set \$s "tokens=50; split=7"; chat_completions; }
+        location = /corrupt {
+            set \$s "tokens=4; corrupt=message; after=2"; chat_completions;
+        }
+        location = /trunc {
+            set \$s "tokens=4; truncate=1; after=2"; chat_completions;
+        }
+        location = /stall {
+            set \$s "tokens=4; stall=1; after=2"; chat_completions;
+        }
+        location = /exception {
+            set \$s "tokens=4; exception=throttlingException; after=1";
+            chat_completions;
+        }
+        location = /throttle {
+            set \$s "status=ThrottlingException"; chat_completions;
+        }
+        location = /slow { set \$s "tokens=30; delay=50"; chat_completions; }
+        location = /tools {
+            set \$s "";
+            chat_completions_tool get_loan_options /_tools/loans "Loans";
+            chat_completions_tool get_credit_card_summary /_tools/card
+                                  "Card balance by phone" phone;
+            chat_completions;
+        }
+        location = /_tools/loans {
+            internal;
+            default_type application/json;
+            return 200 '{"loans":[{"name":"Personal loan","apr":"7.9%"}]}';
+        }
+        location = /_tools/card {
+            internal;
+            proxy_pass http://127.0.0.1:$dport/__slow?ms=300;
+        }
+        location = /_bedrock {
+            internal;
+            proxy_pass http://127.0.0.1:$dport\$chat_completions_bedrock_uri;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_set_header X-Double-Scenario \$s;
+        }
+    }
+}
+_EOC_
+
+valgrind --error-exitcode=3 --log-file="$dir/valgrind.log" \
+    /usr/sbin/nginx -p "$PWD/$dir" -c conf/nginx.conf &
+vg=$!
+for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
+    sleep 0.2
+done
+
+url="http://127.0.0.1:$port"
+loans='{"messages":[{"role":"user","content":"What loan options are available?"}]}'
+card='{"messages":[{"role":"user","content":"My card balance? 555 010 0199"}]}'
+
+for loc in split corrupt trunc stall exception throttle tools; do
+    curl -s -o /dev/null "$url/$loc" -d "$loans"
+done
+curl -s -o /dev/null "$url/tools" -d "$card"
+curl -s -o /dev/null "$url/tools" \
+    -d '{"stream":false,"messages":[{"role":"user","content":"card balance 555 010 0199"}]}'
+timeout 0.3 curl -s -o /dev/null "$url/slow" -d "$loans"
+timeout 0.15 curl -s -o /dev/null "$url/tools" -d "$card"
+sleep 1
+
+kill -QUIT $vg
+wait $vg
+rc=$?
+vg=
+
+if [ $rc -ne 0 ] || ! grep -q "ERROR SUMMARY: 0 errors" "$dir/valgrind.log"
+then
+    echo "valgrind: errors (exit $rc):"
+    cat "$dir/valgrind.log"
+    exit 1
+fi
+
+# the requests really took the paths they were meant to
+for line in "corrupt eventstream frame" "ended before its metadata event" \
+            "sent nothing for" "Bedrock stream failed" \
+            "answered 429" "prematurely closed connection while tools ran"
+do
+    if ! grep -q "$line" "$dir/logs/error.log"; then
+        echo "valgrind: no \"$line\" in the error log:"
+        cat "$dir/logs/error.log"
+        exit 1
+    fi
+done
+
+echo "valgrind: 0 errors in $(grep -c . "$dir/logs/error.log") log lines"
