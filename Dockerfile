@@ -21,7 +21,9 @@ COPY --from=build /src/build/debian/ngx_http_chatcompletions_module.so \
      /usr/lib/nginx/modules/
 COPY conf/ /etc/nginx/chatcompletions/
 RUN sed -i 's#^pid .*#pid /run/nginx-chatcompletions.pid;#' \
-        /etc/nginx/chatcompletions/nginx.conf
+        /etc/nginx/chatcompletions/nginx.conf \
+    && sed -i 's#default conf/fintalk/data;#default /etc/nginx/chatcompletions/fintalk/data;#' \
+        /etc/nginx/chatcompletions/fintalk/maps.conf
 EXPOSE 8000
 # AWS_REGION picks the Bedrock region of the shipped config at start
 CMD ["sh", "-c", "sed -i \"s/us-east-1/${AWS_REGION:-us-east-1}/g\" \

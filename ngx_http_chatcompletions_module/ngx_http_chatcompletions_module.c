@@ -697,6 +697,13 @@ ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
     ctx->stream.model.len = ctx->model_name.len;
     ctx->stream.include_usage = ctx->chat.include_usage;
 
+    /*
+     * "Let me check." and, a tool round later, "You owe $5." must not run
+     * together, in the stream or in the JSON answer: a voice speaks it.
+     */
+    ctx->stream.separator.data = (u_char *) " ";
+    ctx->stream.separator.len = 1;
+
     return NGX_OK;
 }
 
