@@ -281,7 +281,7 @@ Content-Type: application/json
 --- response_body
 {"error":{"message":"Amazon Bedrock refused the gateway's credentials: The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.","type":"server_error","param":null,"code":"upstream_auth_failed"}}
 --- error_log eval
-qr/\[error\] .*upstream Bedrock answered 403 InvalidSignatureException for model "amazon\.nova-lite-v1:0"/
+qr/\[error\] .*upstream Bedrock answered 403 InvalidSignatureException(?::http:\/\/internal\.amazon\.com\/coral\/[a-z.]+\/)? for model "amazon\.nova-lite-v1:0"/
 --- no_error_log
 [alert]
 [crit]
@@ -424,7 +424,7 @@ POST /v1/chat/completions
 --- response_body
 {"error":{"message":"The provided model identifier is invalid.","type":"invalid_request_error","param":null,"code":null}}
 --- error_log eval
-qr/\[error\] .*upstream Bedrock answered 400 ValidationException for model "gpt-4o"/
+qr/\[error\] .*upstream Bedrock answered 400 ValidationException(?::http:\/\/internal\.amazon\.com\/coral\/[a-z.]+\/)? for model "gpt-4o"/
 --- no_error_log
 [alert]
 [crit]

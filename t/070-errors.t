@@ -45,7 +45,7 @@ Content-Type: application/json
 --- response_body
 {"error":{"message":"Too many requests, please wait before trying again.","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"}}
 --- error_log eval
-qr/\[error\] .*upstream Bedrock answered 429 ThrottlingException:http:\/\/internal\.amazon\.com\/coral\/com\.amazon\.bedrock\/ for model "amazon\.nova-lite-v1:0": "\{"message":"Too many requests, please wait before trying again\."\}"/
+qr/\[error\] .*upstream Bedrock answered 429 ThrottlingException(?::http:\/\/internal\.amazon\.com\/coral\/[a-z.]+\/)? for model "amazon\.nova-lite-v1:0": "Too many requests, please wait before trying again\."/
 --- no_error_log
 [alert]
 [crit]
@@ -109,7 +109,7 @@ Content-Type: application/json
 --- response_body
 {"error":{"message":"Input is too long for requested model.","type":"invalid_request_error","param":null,"code":null}}
 --- error_log eval
-qr/\[error\] .*upstream Bedrock answered 400 ValidationException:http:\/\/internal\.amazon\.com\/coral\/com\.amazon\.bedrock\/ for model "amazon\.nova-lite-v1:0": "\{"message":"Input is too long for requested model\."\}"/
+qr/\[error\] .*upstream Bedrock answered 400 ValidationException(?::http:\/\/internal\.amazon\.com\/coral\/[a-z.]+\/)? for model "amazon\.nova-lite-v1:0": "Input is too long for requested model\."/
 --- no_error_log
 [alert]
 [crit]
@@ -241,7 +241,7 @@ Content-Type: application/json
 --- response_body
 {"error":{"message":"Amazon Bedrock refused the gateway's credentials: The security token included in the request is expired","type":"server_error","param":null,"code":"upstream_auth_failed"}}
 --- error_log eval
-qr/\[error\] .*upstream Bedrock answered 403 ExpiredTokenException:http:\/\/internal\.amazon\.com\/coral\/com\.amazon\.coral\.service\/ for model/
+qr/\[error\] .*upstream Bedrock answered 403 ExpiredTokenException(?::http:\/\/internal\.amazon\.com\/coral\/[a-z.]+\/)? for model/
 --- no_error_log
 [alert]
 [crit]
