@@ -254,7 +254,22 @@ POST /v1/chat/completions
 
 
 
-=== TEST 16: a silence longer than the interval in the middle of the stream gets a heartbeat keepalive
+=== TEST 16: with a 100ms interval and a delta every 50ms nothing is silent for 100ms: no keepalive
+--- config
+    location = /v1/chat/completions {
+        chat_completions_keepalive_interval 100ms;
+        set $double_scenario "tokens=10; delay=50";
+        chat_completions;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Hello"}]}
+--- response_body_like eval
+'^' . main::sse(deltas => [main::toks(10)]) . '\z'
+
+
+
+=== TEST 17: a silence longer than the interval in the middle of the stream gets a heartbeat keepalive
 --- config
     location = /v1/chat/completions {
         chat_completions_keepalive_interval 300ms;
@@ -273,7 +288,7 @@ substr($re, $at, 0) = '(?:: keepalive\n\n){1,3}';
 
 
 
-=== TEST 17: a fast answer gets no keepalive at all
+=== TEST 18: a fast answer gets no keepalive at all
 --- config
     location = /v1/chat/completions {
         chat_completions_keepalive_interval 100ms;
@@ -288,7 +303,7 @@ POST /v1/chat/completions
 
 
 
-=== TEST 18: a Bedrock error after keepalives committed the 200: in-band error event, then [DONE]
+=== TEST 19: a Bedrock error after keepalives committed the 200: in-band error event, then [DONE]
 --- config
     location = /v1/chat/completions {
         chat_completions_keepalive_interval 100ms;
@@ -313,7 +328,7 @@ qr/\[error\] .*upstream Bedrock answered 429 ThrottlingException(?::http:\/\/int
 
 
 
-=== TEST 19: the same error before any keepalive went out is a plain HTTP 429
+=== TEST 20: the same error before any keepalive went out is a plain HTTP 429
 --- config
     location = /v1/chat/completions {
         chat_completions_keepalive_interval 1s;
