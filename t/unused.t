@@ -11,6 +11,8 @@ use t::SSE;
 
 plan("no_plan");
 
+$ENV{TEST_NGINX_BEDROCK_PORT} ||= $t::ChatCompletions::BedrockPort;
+
 run_tests();
 
 __DATA__
