@@ -22,6 +22,10 @@
 #define NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX  16384
 #define NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX    (16 * 1024 * 1024)
 
+/* SSE bytes translated per step, and waiting for a slow client at most */
+#define NGX_HTTP_CHATCOMPLETIONS_PEND_MAX        (16 * 1024)
+#define NGX_HTTP_CHATCOMPLETIONS_BUSY_MAX        (64 * 1024)
+
 
 typedef struct {
     ngx_str_t                        name;
@@ -163,6 +167,9 @@ struct ngx_http_chatcompletions_ctx_s {
     size_t                           pend_len;
     size_t                           pend_cap;
 
+    /* Bedrock's bytes not yet translated (a slow client) */
+    ngx_chain_t                     *held;
+
     ngx_chain_t                     *free;
     ngx_chain_t                     *busy;
 
@@ -217,6 +224,7 @@ ngx_int_t ngx_http_chatcompletions_send_sse_header(
     ngx_http_chatcompletions_ctx_t *ctx);
 ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last);
+void ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer);
 
 /* subrequest.c */
 ngx_int_t ngx_http_chatcompletions_start_round(

@@ -106,6 +106,17 @@ ngx_http_chatcompletions_send_error(ngx_http_request_t *r,
         ctx->finished = 1;
     }
 
+    /*
+     * Bedrock says nothing of when to come back; the SDKs honour
+     * Retry-After, and a second is what they would wait anyway.
+     */
+    if (status == NGX_HTTP_TOO_MANY_REQUESTS
+        && ngx_http_chatcompletions_add_header(r, "Retry-After", "1")
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_chatcompletions_send_json(r, status, (ngx_str_t *) &out);
 }
 
@@ -229,13 +240,31 @@ ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
         }
 
     } else if (cclcf->keepalive_interval && ctx->streaming) {
-        ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
+        ngx_http_chatcompletions_rearm(&ctx->keepalive,
+                                       cclcf->keepalive_interval);
     }
 
     ngx_chain_update_chains(ctx->request->pool, &ctx->free, &ctx->busy, &cl,
                             (ngx_buf_tag_t) &ngx_http_chatcompletions_module);
 
     return rc;
+}
+
+
+/*
+ * ngx_add_timer() leaves a timer alone when the new expiry is within
+ * NGX_TIMER_LAZY_DELAY (300ms) of the old one: right for nginx's own
+ * timeouts, wrong for an interval that must restart on every event.
+ */
+
+void
+ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer)
+{
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+
+    ngx_add_timer(ev, timer);
 }
 
 

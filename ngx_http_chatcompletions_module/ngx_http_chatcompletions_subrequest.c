@@ -39,8 +39,14 @@ static ngx_int_t ngx_http_chatcompletions_header_filter(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
+static void ngx_http_chatcompletions_file_buffer(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_stream_body(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_chain_t *in);
+static ngx_int_t ngx_http_chatcompletions_congested(
+    ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_decode(
-    ngx_http_chatcompletions_ctx_t *ctx, u_char *p, u_char *last);
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_buf_t *b);
 static void ngx_http_chatcompletions_stop_upstream(ngx_http_request_t *sr);
 static ngx_int_t ngx_http_chatcompletions_pend(
     ngx_http_chatcompletions_ctx_t *ctx, u_char *data, size_t len);
@@ -554,6 +560,7 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
     }
 
     ctx->sr_done = 1;
+    ctx->held = NULL;
 
     if (ctx->stall.timer_set) {
         ngx_del_timer(&ctx->stall);
@@ -921,14 +928,11 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    size_t                                n;
-    ngx_int_t                             rc;
-    ngx_buf_t                            *b;
-    ngx_pool_t                            *scratch;
+    size_t                                 n;
+    ngx_buf_t                             *b;
     ngx_chain_t                           *cl;
     ngx_http_chatcompletions_ctx_t        *ctx;
     ngx_http_chatcompletions_tool_call_t  *call;
-    ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
     if (r == r->main) {
         ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
@@ -951,32 +955,20 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, in);
     }
 
-    rc = NGX_OK;
-    scratch = NULL;
+    if (ctx->streaming
+        && ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP)
+    {
+        return ngx_http_chatcompletions_stream_body(r, ctx, in);
+    }
 
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
 
         if (!ngx_buf_in_memory(b)) {
             if (ngx_buf_size(b)) {
-                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                              "chat_completions: the Bedrock location must "
-                              "not buffer to files (proxy_buffering off)");
-
-                ngx_http_chatcompletions_set_fault(ctx,
-                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
-                                 "server_error", "upstream_invalid",
-                                 (u_char *) "The gateway is misconfigured.",
-                                 0);
-
-                ngx_http_chatcompletions_stop_upstream(r);
+                ngx_http_chatcompletions_file_buffer(r, ctx);
             }
 
-            continue;
-        }
-
-        if (rc == NGX_ERROR) {
-            b->pos = b->last;
             continue;
         }
 
@@ -996,31 +988,9 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             ngx_memcpy(ctx->error_body + ctx->error_body_len, b->pos, n);
             ctx->error_body_len += n;
 
-        } else if (ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
-            /* the round failed; let the rest pass by */
-
-        } else if (ctx->streaming) {
-
-            /*
-             * Each event's parsed payload is needed only while the event
-             * is translated: it goes to a pool that lives for this read,
-             * so a long answer does not grow the request's pool.
-             */
-
-            if (scratch == NULL) {
-                scratch = ngx_create_pool(4096, r->connection->log);
-                if (scratch == NULL) {
-                    return NGX_ERROR;
-                }
-
-                ctx->scratch.alloc = ngx_http_chatcompletions_pool_alloc;
-                ctx->scratch.data = scratch;
-                ctx->stream.scratch = &ctx->scratch;
-            }
-
-            rc = ngx_http_chatcompletions_decode(ctx, b->pos, b->last);
-
-        } else if (b->last > b->pos) {
+        } else if (ctx->fault == NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE
+                   && b->last > b->pos)
+        {
             if (ngx_http_chatcompletions_collect(ctx, b) != NGX_OK) {
                 return NGX_ERROR;
             }
@@ -1029,26 +999,125 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         b->pos = b->last;
     }
 
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_chatcompletions_file_buffer(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "chat_completions: the Bedrock location must "
+                  "not buffer to files (proxy_buffering off)");
+
+    ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
+                                 "server_error", "upstream_invalid",
+                                 (u_char *) "The gateway is misconfigured.",
+                                 0);
+
+    ngx_http_chatcompletions_stop_upstream(r);
+}
+
+
+/*
+ * The stream: Bedrock's bytes are held (the links point into the
+ * upstream's own buffers) and translated only as fast as the client takes
+ * the SSE events.  While more than NGX_HTTP_CHATCOMPLETIONS_BUSY_MAX bytes
+ * wait for a slow client, the rest stays in the upstream buffer, which
+ * stops reading from Bedrock when full: TCP pushes back, memory stays
+ * bounded.  The upstream module calls the filter again as the client
+ * drains.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_stream_body(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_chain_t *in)
+{
+    size_t                                n;
+    ngx_int_t                             rc;
+    ngx_buf_t                            *b;
+    ngx_pool_t                           *scratch;
+    ngx_chain_t                          *cl;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    if (in && ngx_chain_add_copy(r->pool, &ctx->held, in) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+    scratch = NULL;
+
+    while (ctx->held) {
+        b = ctx->held->buf;
+
+        if (!ngx_buf_in_memory(b) || b->pos == b->last
+            || ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE)
+        {
+            if (!ngx_buf_in_memory(b) && ngx_buf_size(b)) {
+                ngx_http_chatcompletions_file_buffer(r, ctx);
+            }
+
+            if (ngx_buf_in_memory(b)) {
+                b->pos = b->last;
+            }
+
+            cl = ctx->held;
+            ctx->held = cl->next;
+            ngx_free_chain(r->pool, cl);
+            continue;
+        }
+
+        if (ngx_http_chatcompletions_congested(ctx)) {
+            break;
+        }
+
+        /*
+         * Each event's parsed payload is needed only while the event is
+         * translated: it goes to a pool that lives for this call, so a
+         * long answer does not grow the request's pool.
+         */
+
+        if (scratch == NULL) {
+            scratch = ngx_create_pool(4096, r->connection->log);
+            if (scratch == NULL) {
+                return NGX_ERROR;
+            }
+
+            ctx->scratch.alloc = ngx_http_chatcompletions_pool_alloc;
+            ctx->scratch.data = scratch;
+            ctx->stream.scratch = &ctx->scratch;
+        }
+
+        rc = ngx_http_chatcompletions_decode(ctx, b);
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        if (ctx->pend_len) {
+            n = ctx->pend_len;
+            ctx->pend_len = 0;
+
+            if (ngx_http_chatcompletions_emit(ctx, r, ctx->pend, n, 0)
+                == NGX_ERROR)
+            {
+                rc = NGX_ERROR;
+                break;
+            }
+        }
+    }
+
     if (scratch) {
         ctx->stream.scratch = NULL;
         ngx_destroy_pool(scratch);
     }
 
-    if (ctx->streaming && ctx->stall.timer_set) {
+    if (ctx->stall.timer_set) {
         cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                              ngx_http_chatcompletions_module);
-        ngx_add_timer(&ctx->stall, cclcf->read_timeout);
-    }
-
-    if (ctx->pend_len) {
-        n = ctx->pend_len;
-        ctx->pend_len = 0;
-
-        if (ngx_http_chatcompletions_emit(ctx, r, ctx->pend, n, 0)
-            == NGX_ERROR)
-        {
-            return NGX_ERROR;
-        }
+        ngx_http_chatcompletions_rearm(&ctx->stall, cclcf->read_timeout);
     }
 
     return rc;
@@ -1056,8 +1125,24 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
 
 static ngx_int_t
+ngx_http_chatcompletions_congested(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    off_t         size;
+    ngx_chain_t  *cl;
+
+    size = 0;
+
+    for (cl = ctx->busy; cl; cl = cl->next) {
+        size += ngx_buf_size(cl->buf);
+    }
+
+    return size > NGX_HTTP_CHATCOMPLETIONS_BUSY_MAX;
+}
+
+
+static ngx_int_t
 ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
-    u_char *p, u_char *last)
+    ngx_buf_t *b)
 {
     int                  rc;
     cc_str_t             chunk, *type, payload;
@@ -1068,12 +1153,22 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t  *r;
 
     r = ctx->sr;
-    pos = p;
+    pos = b->pos;
 
     for ( ;; ) {
-        rc = cc_es_decode(&ctx->decoder, &pos, last, &msg, &err);
+        b->pos = (u_char *) pos;
+
+        if (ctx->pend_len >= NGX_HTTP_CHATCOMPLETIONS_PEND_MAX
+            || ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE)
+        {
+            /* emit what is there first; the rest waits in b */
+            return NGX_OK;
+        }
+
+        rc = cc_es_decode(&ctx->decoder, &pos, b->last, &msg, &err);
 
         if (rc == CC_AGAIN) {
+            b->pos = b->last;
             return NGX_OK;
         }
 
@@ -1089,6 +1184,8 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
                                  "corrupted.", 0);
 
             ngx_http_chatcompletions_stop_upstream(r);
+
+            b->pos = b->last;
 
             return NGX_OK;
         }
@@ -1414,6 +1511,12 @@ ngx_http_chatcompletions_stall_handler(ngx_event_t *ev)
 
     cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                          ngx_http_chatcompletions_module);
+
+    if (ctx->held) {
+        /* the client is slow, not Bedrock: the module stopped reading */
+        ngx_add_timer(ev, cclcf->read_timeout);
+        return;
+    }
 
     ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
                   "upstream Bedrock sent nothing for %M ms "
