@@ -26,7 +26,8 @@ RUN sed -i 's#^pid .*#pid /run/nginx-chatcompletions.pid;#' \
         /etc/nginx/chatcompletions/fintalk/maps.conf
 EXPOSE 8000
 # AWS_REGION picks the Bedrock region of the shipped config at start
-CMD ["sh", "-c", "sed -i \"s/us-east-1/${AWS_REGION:-us-east-1}/g\" \
+CMD ["sh", "-c", "r=$(printf %s \"${AWS_REGION:-us-east-1}\" | tr -cd a-z0-9-) \
+     && sed -i \"s/us-east-1/$r/g\" \
      /etc/nginx/chatcompletions/*.conf \
      && exec nginx -c /etc/nginx/chatcompletions/nginx.conf \
         -g 'daemon off;'"]

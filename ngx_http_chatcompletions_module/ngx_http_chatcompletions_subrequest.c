@@ -592,6 +592,19 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
                                  : "The gateway could not reach Amazon "
                                    "Bedrock."), 0);
 
+        } else if (!ctx->streaming
+                   && (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE))
+        {
+            ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                          "upstream Bedrock Converse response ended early "
+                          "(model \"%V\")", &ctx->model_id);
+
+            ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,
+                                 "server_error", "upstream_truncated",
+                                 (u_char *) "The Amazon Bedrock answer "
+                                 "ended unexpectedly.", 0);
+
         } else if (ctx->streaming && !ctx->round_done) {
             ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
                           "upstream Bedrock stream ended before its "
@@ -676,6 +689,12 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
                           "response: %*s (model \"%V\")", herr.message.len,
                           herr.message.data, &ctx->model_id);
 
+            if (herr.code) {
+                ctx->fault_code.data = (u_char *) herr.code;
+                ctx->fault_code.len = ngx_strlen(herr.code);
+            }
+
+            ngx_http_chatcompletions_account(ctx);
             ctx->finished = 1;
 
             return ngx_http_chatcompletions_send_error(ctx->request,
@@ -1385,6 +1404,7 @@ static u_char  ngx_http_chatcompletions_too_large_body[] =
 static ngx_int_t
 ngx_http_chatcompletions_too_large(ngx_http_request_t *r)
 {
+    ngx_table_elt_t                      *h;
     ngx_http_chatcompletions_ctx_t       *ctx;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
@@ -1407,6 +1427,15 @@ ngx_http_chatcompletions_too_large(ngx_http_request_t *r)
     }
 
     ctx->replace_body = 1;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
 
     r->headers_out.content_length_n =
                           sizeof(ngx_http_chatcompletions_too_large_body) - 1;

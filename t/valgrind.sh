@@ -54,6 +54,9 @@ http {
             set \$s "status=ThrottlingException"; chat_completions;
         }
         location = /slow { set \$s "tokens=30; delay=50"; chat_completions; }
+        location = /big {
+            set \$s "tokens=3000; coalesce=1"; chat_completions;
+        }
         location = /tools {
             set \$s "";
             chat_completions_tool get_loan_options /_tools/loans "Loans";
@@ -101,6 +104,16 @@ curl -s -o /dev/null "$url/tools" -d "$card"
 curl -s -o /dev/null "$url/tools" \
     -d '{"stream":false,"messages":[{"role":"user","content":"card balance 555 010 0199"}]}'
 timeout 0.3 curl -s -o /dev/null "$url/slow" -d "$loans"
+
+# a client slower than Bedrock: the module holds Bedrock's bytes back
+# instead of buffering the answer, and nothing is lost
+curl -s --limit-rate 64k -o "$dir/big.out" "$url/big" -d "$loans"
+n=$(grep -c '^data: {.*"delta":{"content":' "$dir/big.out")
+if [ "$n" != 3000 ] || [ "$(tail -c 14 "$dir/big.out" | od -An -c | tr -d " ")" != "data:[DONE]\\n\\n" ]
+then
+    echo "valgrind: the slow client got $n of 3000 deltas"
+    exit 1
+fi
 timeout 0.15 curl -s -o /dev/null "$url/tools" -d "$card"
 sleep 1
 
