@@ -11,7 +11,7 @@ SHELL       := /bin/bash
 TOP         := $(abspath .)
 BUILD       := $(TOP)/build
 NGX_DEV     := /usr/share/nginx/src
-NGINX       ?= /usr/sbin/nginx
+NGINX_BINARY ?= /usr/sbin/nginx
 MODULE_SO   := $(BUILD)/debian/ngx_http_chatcompletions_module.so
 PORT        ?= 8000
 DOUBLE_PORT ?= 19090
@@ -90,7 +90,7 @@ test-valgrind: $(MODULE_SO) $(BUILD)/.node-deps
 # ----------------------------------------------------------------- run
 
 run: $(MODULE_SO) $(BUILD)/.node-deps
-	@PORT=$(PORT) DOUBLE_PORT=$(DOUBLE_PORT) NGINX=$(NGINX) \
+	@PORT=$(PORT) DOUBLE_PORT=$(DOUBLE_PORT) NGINX_BINARY=$(NGINX_BINARY) \
 	    conf/run.sh $(MODULE_SO)
 
 bench: $(MODULE_SO) $(BUILD)/.node-deps

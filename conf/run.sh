@@ -10,7 +10,7 @@ so=$(readlink -f "$1")
 port=${PORT:-8000}
 dport=${DOUBLE_PORT:-19090}
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}
-nginx=${NGINX:-/usr/sbin/nginx}
+nginx=${NGINX_BINARY:-/usr/sbin/nginx}   # not $NGINX: nginx reads that one (inherited sockets)
 run=build/run
 mkdir -p "$run/conf" "$run/logs"
 
