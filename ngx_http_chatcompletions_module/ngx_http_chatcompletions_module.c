@@ -610,46 +610,16 @@ ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_chatcompletions_wants_json(ngx_http_request_t *r)
 {
-    ngx_str_t  *accept;
-
-#if (NGX_HTTP_HEADERS)
-    if (r->headers_in.accept == NULL) {
-        return 0;
-    }
-
-    accept = &r->headers_in.accept->value;
-#else
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
+    ngx_str_t        *accept;
     ngx_table_elt_t  *h;
 
-    accept = NULL;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == 6
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "accept", 6) == 0)
-        {
-            accept = &h[i].value;
-            break;
-        }
-    }
-
-    if (accept == NULL) {
+    h = ngx_http_chatcompletions_find_header(&r->headers_in.headers,
+                                             (u_char *) "Accept", 6);
+    if (h == NULL) {
         return 0;
     }
-#endif
+
+    accept = &h->value;
 
     if (ngx_strlcasestrn(accept->data, accept->data + accept->len,
                          (u_char *) "text/event-stream", 17 - 1)

@@ -225,6 +225,8 @@ ngx_int_t ngx_http_chatcompletions_send_sse_header(
 ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last);
 void ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer);
+ngx_table_elt_t *ngx_http_chatcompletions_find_header(ngx_list_t *headers,
+    u_char *name, size_t len);
 
 /* subrequest.c */
 ngx_int_t ngx_http_chatcompletions_start_round(

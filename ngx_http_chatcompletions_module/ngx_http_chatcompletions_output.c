@@ -251,6 +251,39 @@ ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
 }
 
 
+/* a header by name (any case), in a request's or a response's list */
+
+ngx_table_elt_t *
+ngx_http_chatcompletions_find_header(ngx_list_t *headers, u_char *name,
+    size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
 /*
  * ngx_add_timer() leaves a timer alone when the new expiry is within
  * NGX_TIMER_LAZY_DELAY (300ms) of the old one: right for nginx's own

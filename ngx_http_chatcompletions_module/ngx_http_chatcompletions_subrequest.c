@@ -855,8 +855,6 @@ ngx_http_chatcompletions_set_fault(ngx_http_chatcompletions_ctx_t *ctx,
 static ngx_int_t
 ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
 {
-    ngx_uint_t                            i;
-    ngx_list_part_t                       *part;
     ngx_table_elt_t                       *h;
     ngx_http_chatcompletions_ctx_t        *ctx;
     ngx_http_chatcompletions_tool_call_t  *call;
@@ -910,29 +908,11 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
 
     ngx_str_set(&ctx->bedrock_error_type, "");
 
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash
-            && h[i].key.len == sizeof("x-amzn-ErrorType") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "x-amzn-ErrorType",
-                               h[i].key.len)
-               == 0)
-        {
-            ctx->bedrock_error_type = h[i].value;
-            break;
-        }
+    h = ngx_http_chatcompletions_find_header(&r->headers_out.headers,
+                                             (u_char *) "x-amzn-ErrorType",
+                                             sizeof("x-amzn-ErrorType") - 1);
+    if (h) {
+        ctx->bedrock_error_type = h->value;
     }
 
     ngx_http_chatcompletions_set_fault(ctx,

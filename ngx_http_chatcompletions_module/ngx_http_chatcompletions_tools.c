@@ -422,8 +422,7 @@ ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, cc_json_t *root)
 {
     cc_str_t                              out, header, cc, *names;
-    ngx_uint_t                            i, n;
-    ngx_list_part_t                      *part;
+    ngx_uint_t                            n;
     ngx_table_elt_t                      *h;
     cc_phone_source_e                     source;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
@@ -434,29 +433,12 @@ ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
     header.data = NULL;
 
     if (cclcf->phone_header.len) {
-        part = &r->headers_in.headers.part;
-        h = part->elts;
-
-        for (i = 0; /* void */; i++) {
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                h = part->elts;
-                i = 0;
-            }
-
-            if (h[i].key.len == cclcf->phone_header.len
-                && ngx_strncasecmp(h[i].key.data, cclcf->phone_header.data,
-                                   h[i].key.len)
-                   == 0)
-            {
-                header.data = h[i].value.data;
-                header.len = h[i].value.len;
-                break;
-            }
+        h = ngx_http_chatcompletions_find_header(&r->headers_in.headers,
+                                                 cclcf->phone_header.data,
+                                                 cclcf->phone_header.len);
+        if (h) {
+            header.data = h->value.data;
+            header.len = h->value.len;
         }
     }
 
