@@ -30,6 +30,7 @@ static ngx_int_t ngx_http_chatcompletions_sign(
     ngx_http_chatcompletions_creds_t *creds);
 static ngx_int_t ngx_http_chatcompletions_adjust_subrequest(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr);
+static void ngx_http_chatcompletions_run_bedrock(ngx_http_request_t *sr);
 static ngx_int_t ngx_http_chatcompletions_post_subrequest(
     ngx_http_request_t *sr, void *data, ngx_int_t rc);
 static void ngx_http_chatcompletions_resume(ngx_http_request_t *r);
@@ -158,6 +159,9 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* see ngx_http_chatcompletions_run_bedrock() */
+    sr->write_event_handler = ngx_http_chatcompletions_run_bedrock;
+
     ctx->sr = sr;
     ctx->rounds++;
     ctx->capture = 0;
@@ -188,6 +192,32 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
                    ctx->rounds, &ctx->bedrock_uri, ctx->body.len);
 
     return NGX_DONE;
+}
+
+
+/*
+ * The proxy module prints the request it builds at debug level, headers
+ * and all: with temporary credentials the session token, with a Bedrock
+ * API key the key itself.  The Bedrock subrequest therefore runs its
+ * phases, up to the request being built, with debug logging off; the
+ * response is logged as usual.
+ */
+
+static void
+ngx_http_chatcompletions_run_bedrock(ngx_http_request_t *sr)
+{
+    ngx_log_t   *log;
+    ngx_uint_t   level;
+
+    log = sr->connection->log;
+    level = log->log_level;
+
+    log->log_level &= ~(ngx_uint_t) NGX_LOG_DEBUG_ALL;
+
+    sr->write_event_handler = ngx_http_handler;
+    ngx_http_handler(sr);
+
+    log->log_level = level;
 }
 
 
