@@ -334,6 +334,7 @@ cc_gen_tool_config(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
 {
     int               history, request;
     size_t            i, j, n;
+    const char       *key;
     const cc_tool_t  *t;
 
     history = cc_has_tool_blocks(chat);
@@ -403,20 +404,13 @@ cc_gen_tool_config(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
     switch (chat->tool_choice) {
 
     case CC_TOOL_CHOICE_AUTO:
-        if (cc_gen_key(g, "toolChoice") != CC_OK
-            || yajl_gen_map_open(g) != yajl_gen_status_ok
-            || cc_gen_empty_object(g, "auto") != CC_OK
-            || yajl_gen_map_close(g) != yajl_gen_status_ok)
-        {
-            return CC_ERROR;
-        }
-
-        break;
-
     case CC_TOOL_CHOICE_REQUIRED:
+        /* "required" is Bedrock's "any" */
+        key = (chat->tool_choice == CC_TOOL_CHOICE_AUTO) ? "auto" : "any";
+
         if (cc_gen_key(g, "toolChoice") != CC_OK
             || yajl_gen_map_open(g) != yajl_gen_status_ok
-            || cc_gen_empty_object(g, "any") != CC_OK
+            || cc_gen_empty_object(g, key) != CC_OK
             || yajl_gen_map_close(g) != yajl_gen_status_ok)
         {
             return CC_ERROR;

@@ -67,6 +67,8 @@ static int cc_parse_tools(cc_parse_t *p, const cc_json_t *root);
 static int cc_parse_schema(cc_parse_t *p, const cc_json_t *params,
     const char *path, const cc_str_t *name, cc_json_t **out);
 static int cc_parse_tool_choice(cc_parse_t *p, const cc_json_t *root);
+static int cc_parse_function(cc_parse_t *p, const cc_json_t *v,
+    const char *path, cc_json_t **fn);
 static int cc_parse_name(cc_parse_t *p, const cc_json_t *v,
     const char *path);
 static int cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw);
@@ -487,9 +489,8 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
     cc_message_t *msg)
 {
     char         sub[CC_PATH_LEN], fpath[CC_PATH_LEN], errbuf[64];
-    char         show[CC_SHOW_LEN + 4];
     size_t       i;
-    cc_json_t   *call, *id, *type, *fn, *name, *args, *input;
+    cc_json_t   *call, *id, *fn, *name, *args, *input;
     cc_block_t  *b;
 
     for (i = 0; i < calls->n; i++) {
@@ -514,34 +515,7 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
             return CC_ERROR;
         }
 
-        cc_path(fpath, "%s.type", sub);
-
-        type = cc_json_get(call, "type");
-        if (cc_parse_check(p, type, fpath, CC_T_NULL | CC_T_STRING,
-                           "a string")
-            != CC_OK)
-        {
-            return CC_ERROR;
-        }
-
-        if (type != NULL && type->type == CC_JSON_STRING
-            && !cc_json_is(type, "function"))
-        {
-            cc_show(show, sizeof(show), type->str.data, type->str.len);
-
-            return cc_parse_error(p, "invalid_value", fpath,
-                                  "Invalid value for '%s': '%s'. Supported "
-                                  "values are: 'function'.", fpath, show);
-        }
-
-        cc_path(fpath, "%s.function", sub);
-
-        fn = cc_json_get(call, "function");
-        if (fn == NULL) {
-            return cc_parse_missing(p, fpath);
-        }
-
-        if (cc_parse_check(p, fn, fpath, CC_T_OBJECT, "an object") != CC_OK) {
+        if (cc_parse_function(p, call, sub, &fn) != CC_OK) {
             return CC_ERROR;
         }
 
@@ -1017,9 +991,8 @@ static int
 cc_parse_tools(cc_parse_t *p, const cc_json_t *root)
 {
     char            path[CC_PATH_LEN], sub[CC_PATH_LEN];
-    char            show[CC_SHOW_LEN + 4];
     size_t          i;
-    cc_json_t      *tools, *t, *type, *fn, *name, *desc, *params;
+    cc_json_t      *tools, *t, *fn, *name, *desc, *params;
     cc_tool_t      *tool;
     cc_name_ref_t  *refs;
 
@@ -1050,33 +1023,7 @@ cc_parse_tools(cc_parse_t *p, const cc_json_t *root)
             return CC_ERROR;
         }
 
-        cc_path(sub, "%s.type", path);
-
-        type = cc_json_get(t, "type");
-        if (cc_parse_check(p, type, sub, CC_T_NULL | CC_T_STRING, "a string")
-            != CC_OK)
-        {
-            return CC_ERROR;
-        }
-
-        if (type != NULL && type->type == CC_JSON_STRING
-            && !cc_json_is(type, "function"))
-        {
-            cc_show(show, sizeof(show), type->str.data, type->str.len);
-
-            return cc_parse_error(p, "invalid_value", sub,
-                                  "Invalid value for '%s': '%s'. Supported "
-                                  "values are: 'function'.", sub, show);
-        }
-
-        cc_path(sub, "%s.function", path);
-
-        fn = cc_json_get(t, "function");
-        if (fn == NULL) {
-            return cc_parse_missing(p, sub);
-        }
-
-        if (cc_parse_check(p, fn, sub, CC_T_OBJECT, "an object") != CC_OK) {
+        if (cc_parse_function(p, t, path, &fn) != CC_OK) {
             return CC_ERROR;
         }
 
@@ -1234,7 +1181,7 @@ cc_parse_tool_choice(cc_parse_t *p, const cc_json_t *root)
 {
     char                      show[CC_SHOW_LEN + 4];
     size_t                    i;
-    cc_json_t                *v, *type, *fn, *name;
+    cc_json_t                *v, *fn, *name;
     cc_chat_t                *chat;
     const cc_chat_options_t  *opts;
 
@@ -1283,33 +1230,7 @@ cc_parse_tool_choice(cc_parse_t *p, const cc_json_t *root)
         return CC_OK;
     }
 
-    type = cc_json_get(v, "type");
-    if (cc_parse_check(p, type, "tool_choice.type", CC_T_NULL | CC_T_STRING,
-                       "a string")
-        != CC_OK)
-    {
-        return CC_ERROR;
-    }
-
-    if (type != NULL && type->type == CC_JSON_STRING
-        && !cc_json_is(type, "function"))
-    {
-        cc_show(show, sizeof(show), type->str.data, type->str.len);
-
-        return cc_parse_error(p, "invalid_value", "tool_choice.type",
-                              "Invalid value for 'tool_choice.type': '%s'. "
-                              "Supported values are: 'function'.", show);
-    }
-
-    fn = cc_json_get(v, "function");
-    if (fn == NULL) {
-        return cc_parse_missing(p, "tool_choice.function");
-    }
-
-    if (cc_parse_check(p, fn, "tool_choice.function", CC_T_OBJECT,
-                       "an object")
-        != CC_OK)
-    {
+    if (cc_parse_function(p, v, "tool_choice", &fn) != CC_OK) {
         return CC_ERROR;
     }
 
@@ -1357,6 +1278,48 @@ no_tools:
     return cc_parse_error(p, "invalid_value", "tool_choice",
                           "Invalid value for 'tool_choice': 'tool_choice' "
                           "is only allowed when 'tools' are specified.");
+}
+
+
+/*
+ * A tool, a tool call or a named tool_choice: "type" absent, null or
+ * "function", and a "function" object, returned in *fn.
+ */
+
+static int
+cc_parse_function(cc_parse_t *p, const cc_json_t *v, const char *path,
+    cc_json_t **fn)
+{
+    char        sub[CC_PATH_LEN], show[CC_SHOW_LEN + 4];
+    cc_json_t  *type;
+
+    cc_path(sub, "%s.type", path);
+
+    type = cc_json_get(v, "type");
+    if (cc_parse_check(p, type, sub, CC_T_NULL | CC_T_STRING, "a string")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (type != NULL && type->type == CC_JSON_STRING
+        && !cc_json_is(type, "function"))
+    {
+        cc_show(show, sizeof(show), type->str.data, type->str.len);
+
+        return cc_parse_error(p, "invalid_value", sub,
+                              "Invalid value for '%s': '%s'. Supported "
+                              "values are: 'function'.", sub, show);
+    }
+
+    cc_path(sub, "%s.function", path);
+
+    *fn = cc_json_get(v, "function");
+    if (*fn == NULL) {
+        return cc_parse_missing(p, sub);
+    }
+
+    return cc_parse_check(p, *fn, sub, CC_T_OBJECT, "an object");
 }
 
 
