@@ -32,6 +32,8 @@ static int cc_gen_stub_tools(cc_alloc_t *a, yajl_gen g,
 static cc_str_t  cc_stub_description =
     cc_string("Tool used earlier in this conversation.");
 
+cc_str_t  cc_empty_result_text = cc_string("(empty result)");
+
 
 int
 cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
@@ -655,6 +657,49 @@ cc_tool_name_valid(const cc_str_t *name)
 }
 
 
+/*
+ * Whitespace-only counts as blank for Bedrock.  Besides ASCII whitespace
+ * and control characters this takes the Unicode spaces Java's
+ * Character.isWhitespace() knows, so a text Bedrock would call blank is
+ * dropped here rather than failing the whole request.
+ */
+
+int
+cc_is_blank(const u_char *p, size_t len)
+{
+    uint32_t       c;
+    const u_char  *end;
+
+    end = p + len;
+
+    while (p < end) {
+        if (*p <= 0x20) {
+            p++;
+            continue;
+        }
+
+        if (end - p >= 3 && (*p == 0xe1 || *p == 0xe2 || *p == 0xe3)) {
+            c = ((uint32_t) (p[0] & 0x0f) << 12)
+                | ((uint32_t) (p[1] & 0x3f) << 6)
+                | (p[2] & 0x3f);
+
+            if (c == 0x1680
+                || (c >= 0x2000 && c <= 0x200a && c != 0x2007)
+                || c == 0x2028 || c == 0x2029 || c == 0x205f
+                || c == 0x3000)
+            {
+                p += 3;
+                continue;
+            }
+        }
+
+        return 0;
+    }
+
+    return 1;
+}
+
+
 static int
 cc_has_tool_blocks(const cc_chat_t *chat)
 {
@@ -669,6 +714,75 @@ cc_has_tool_blocks(const cc_chat_t *chat)
     }
 
     return 0;
+}
+
+
+cc_json_t *
+cc_json_object(cc_alloc_t *a, size_t n)
+{
+    cc_json_t  *v;
+
+    v = cc_calloc(a, sizeof(cc_json_t));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->type = CC_JSON_OBJECT;
+
+    if (n) {
+        v->keys = cc_alloc(a, n * sizeof(cc_str_t));
+        v->values = cc_alloc(a, n * sizeof(cc_json_t *));
+        if (v->keys == NULL || v->values == NULL) {
+            return NULL;
+        }
+    }
+
+    return v;
+}
+
+
+cc_json_t *
+cc_json_string(cc_alloc_t *a, const char *s)
+{
+    cc_json_t  *v;
+
+    v = cc_calloc(a, sizeof(cc_json_t));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->type = CC_JSON_STRING;
+    v->str.len = strlen(s);
+    v->str.data = (u_char *) s;
+
+    return v;
+}
+
+
+/* {"type":"object","properties":{}} */
+
+cc_json_t *
+cc_default_schema(cc_alloc_t *a)
+{
+    cc_json_t  *v;
+
+    v = cc_json_object(a, 2);
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->keys[0] = (cc_str_t) cc_string("type");
+    v->values[0] = cc_json_string(a, "object");
+    v->keys[1] = (cc_str_t) cc_string("properties");
+    v->values[1] = cc_json_object(a, 0);
+
+    if (v->values[0] == NULL || v->values[1] == NULL) {
+        return NULL;
+    }
+
+    v->n = 2;
+
+    return v;
 }
 
 

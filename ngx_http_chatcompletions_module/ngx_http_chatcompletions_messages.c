@@ -1,0 +1,621 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ngx_http_chatcompletions_chat.h"
+#include "ngx_http_chatcompletions_chat_int.h"
+
+
+/*
+ * The "messages" array: roles checked, content parts and refusals read as
+ * text, tool calls and tool results as blocks, system and developer texts
+ * hoisted to chat->system.  cc_normalize() then arranges the blocks.
+ */
+
+
+#define CC_EXPECT_CONTENT    "a string or an array of content parts"
+
+
+static int cc_parse_message(cc_parse_t *p, const cc_json_t *m,
+    const char *path, cc_message_t *out, int *skip);
+static int cc_parse_parts(cc_parse_t *p, const cc_json_t *content,
+    const char *path, int assistant, cc_str_t **texts, size_t *n);
+static int cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls,
+    const char *path, cc_message_t *msg);
+static int cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m,
+    const char *path, cc_message_t *msg);
+static int cc_tool_id(cc_alloc_t *a, const cc_str_t *id, cc_str_t *out);
+
+
+int
+cc_parse_messages(cc_parse_t *p, const cc_json_t *root, cc_message_t **raw,
+    size_t *nraw)
+{
+    int                skip;
+    char               path[CC_PATH_LEN];
+    size_t             i, n, nsys;
+    cc_json_t         *msgs, *m, *c;
+    cc_message_t      *out;
+    const cc_str_t    *prompt;
+
+    msgs = cc_json_get(root, "messages");
+
+    if (msgs == NULL || msgs->type == CC_JSON_NULL) {
+        return cc_parse_missing(p, "messages");
+    }
+
+    if (cc_parse_check(p, msgs, "messages", CC_T_ARRAY, "an array")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (msgs->n == 0) {
+        return cc_parse_error(p, "empty_array", "messages",
+                              "Invalid 'messages': empty array. Expected an "
+                              "array with minimum length 1, but got an empty "
+                              "array instead.");
+    }
+
+    /* an upper bound of the system texts, to size the array once */
+
+    nsys = 1;
+
+    for (i = 0; i < msgs->n; i++) {
+        c = cc_json_get(msgs->values[i], "content");
+        nsys += (c != NULL && c->type == CC_JSON_ARRAY) ? c->n : 1;
+    }
+
+    p->chat->system = cc_alloc(p->alloc, nsys * sizeof(cc_str_t));
+    out = cc_calloc(p->alloc, msgs->n * sizeof(cc_message_t));
+
+    if (p->chat->system == NULL || out == NULL) {
+        return cc_no_memory(p->err);
+    }
+
+    /* the configured prompt goes before the request's own */
+
+    prompt = &p->opts->system_prompt;
+
+    if (prompt->len && !cc_is_blank(prompt->data, prompt->len)) {
+        p->chat->system[p->chat->nsystem++] = *prompt;
+    }
+
+    n = 0;
+
+    for (i = 0; i < msgs->n; i++) {
+        m = msgs->values[i];
+
+        cc_path(path, "messages[%zu]", i);
+
+        if (cc_parse_message(p, m, path, &out[n], &skip) != CC_OK) {
+            return CC_ERROR;
+        }
+
+        if (!skip) {
+            n++;
+        }
+    }
+
+    *raw = out;
+    *nraw = n;
+
+    return CC_OK;
+}
+
+
+static int
+cc_parse_message(cc_parse_t *p, const cc_json_t *m, const char *path,
+    cc_message_t *out, int *skip)
+{
+    char         sub[CC_PATH_LEN], show[CC_SHOW_LEN + 4];
+    size_t       i, n;
+    cc_str_t    *texts;
+    cc_json_t   *role, *content, *calls;
+    cc_chat_t   *chat;
+    cc_block_t  *b;
+
+    chat = p->chat;
+    *skip = 0;
+
+    if (cc_parse_check(p, m, path, CC_T_OBJECT, "an object") != CC_OK) {
+        return CC_ERROR;
+    }
+
+    cc_path(sub, "%s.role", path);
+
+    role = cc_json_get(m, "role");
+    if (role == NULL) {
+        return cc_parse_missing(p, sub);
+    }
+
+    if (cc_parse_check(p, role, sub, CC_T_STRING, "a string") != CC_OK) {
+        return CC_ERROR;
+    }
+
+    if (cc_json_is(role, "function")) {
+        return cc_parse_error(p, "unsupported_value", sub,
+                              "Invalid value for '%s': 'function'. The "
+                              "legacy 'function' role is not supported; "
+                              "send the result as a 'tool' message with a "
+                              "'tool_call_id' instead.", sub);
+    }
+
+    if (!cc_json_is(role, "system") && !cc_json_is(role, "developer")
+        && !cc_json_is(role, "user") && !cc_json_is(role, "assistant")
+        && !cc_json_is(role, "tool"))
+    {
+        cc_show(show, sizeof(show), role->str.data, role->str.len);
+
+        return cc_parse_error(p, "invalid_value", sub,
+                              "Invalid value for '%s': '%s'. Supported "
+                              "values are: 'system', 'developer', 'user', "
+                              "'assistant' and 'tool'.", sub, show);
+    }
+
+    if (cc_json_is(role, "tool")) {
+        out->role = CC_ROLE_USER;
+        return cc_parse_tool_result(p, m, path, out);
+    }
+
+    cc_path(sub, "%s.content", path);
+
+    content = cc_json_get(m, "content");
+
+    if (cc_json_is(role, "assistant")) {
+        out->role = CC_ROLE_ASSISTANT;
+
+        /* content may be absent or null next to tool_calls */
+        if (cc_parse_check(p, content, sub,
+                           CC_T_NULL | CC_T_STRING | CC_T_ARRAY,
+                           CC_EXPECT_CONTENT)
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+    } else {
+        out->role = CC_ROLE_USER;
+
+        if (content == NULL) {
+            return cc_parse_missing(p, sub);
+        }
+
+        if (cc_parse_check(p, content, sub, CC_T_STRING | CC_T_ARRAY,
+                           CC_EXPECT_CONTENT)
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+    }
+
+    texts = NULL;
+    n = 0;
+
+    if (content != NULL && content->type != CC_JSON_NULL) {
+        if (cc_parse_parts(p, content, sub, out->role == CC_ROLE_ASSISTANT,
+                           &texts, &n)
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+    }
+
+    if (cc_json_is(role, "system") || cc_json_is(role, "developer")) {
+
+        /*
+         * Bedrock has one system list, so system and developer messages
+         * are hoisted there in order wherever they appear
+         */
+        for (i = 0; i < n; i++) {
+            if (!cc_is_blank(texts[i].data, texts[i].len)) {
+                chat->system[chat->nsystem++] = texts[i];
+            }
+        }
+
+        *skip = 1;
+        return CC_OK;
+    }
+
+    calls = NULL;
+
+    if (out->role == CC_ROLE_ASSISTANT) {
+        cc_path(sub, "%s.tool_calls", path);
+
+        calls = cc_json_get(m, "tool_calls");
+        if (cc_parse_check(p, calls, sub, CC_T_NULL | CC_T_ARRAY, "an array")
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        if (calls != NULL && calls->type != CC_JSON_ARRAY) {
+            calls = NULL;
+        }
+    }
+
+    out->nalloc = n + (calls ? calls->n : 0);
+
+    if (out->nalloc) {
+        out->blocks = cc_calloc(p->alloc, out->nalloc * sizeof(cc_block_t));
+        if (out->blocks == NULL) {
+            return cc_no_memory(p->err);
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        b = &out->blocks[out->nblocks++];
+        b->type = CC_BLOCK_TEXT;
+        b->text = texts[i];
+    }
+
+    if (calls != NULL) {
+        return cc_parse_tool_calls(p, calls, sub, out);
+    }
+
+    return CC_OK;
+}
+
+
+/*
+ * Content as a string or as text parts; every part becomes one text (an
+ * assistant's refusal parts count as text).  The strings point into the
+ * DOM.
+ */
+
+static int
+cc_parse_parts(cc_parse_t *p, const cc_json_t *content, const char *path,
+    int assistant, cc_str_t **texts, size_t *n)
+{
+    char             sub[CC_PATH_LEN], tpath[CC_PATH_LEN];
+    char             show[CC_SHOW_LEN + 4];
+    size_t           i;
+    cc_str_t        *out;
+    cc_json_t       *part, *type, *text;
+    const char      *field;
+
+    if (content->type == CC_JSON_STRING) {
+        *texts = (cc_str_t *) &content->str;
+        *n = 1;
+        return CC_OK;
+    }
+
+    out = cc_alloc(p->alloc, (content->n ? content->n : 1) * sizeof(cc_str_t));
+    if (out == NULL) {
+        return cc_no_memory(p->err);
+    }
+
+    for (i = 0; i < content->n; i++) {
+        part = content->values[i];
+
+        cc_path(sub, "%s[%zu]", path, i);
+
+        if (cc_parse_check(p, part, sub, CC_T_OBJECT, "an object")
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        cc_path(tpath, "%s.type", sub);
+
+        type = cc_json_get(part, "type");
+        if (type == NULL) {
+            return cc_parse_missing(p, tpath);
+        }
+
+        if (cc_parse_check(p, type, tpath, CC_T_STRING, "a string")
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        if (cc_json_is(type, "text")) {
+            field = "text";
+
+        } else if (assistant && cc_json_is(type, "refusal")) {
+            field = "refusal";
+
+        } else if (cc_json_is(type, "image_url")
+                   || cc_json_is(type, "input_audio")
+                   || cc_json_is(type, "file"))
+        {
+            return cc_parse_error(p, "unsupported_value", tpath,
+                                  "Invalid value for '%s': '%s'. Content "
+                                  "parts of type '%s' are not supported by "
+                                  "this server; only 'text' parts are.",
+                                  tpath, type->str.data, type->str.data);
+
+        } else {
+            cc_show(show, sizeof(show), type->str.data, type->str.len);
+
+            return cc_parse_error(p, "invalid_value", tpath,
+                                  "Invalid value for '%s': '%s'. Supported "
+                                  "values are: %s.", tpath, show,
+                                  assistant ? "'text' and 'refusal'"
+                                            : "'text'");
+        }
+
+        cc_path(tpath, "%s.%s", sub, field);
+
+        text = cc_json_get(part, field);
+        if (text == NULL) {
+            return cc_parse_missing(p, tpath);
+        }
+
+        if (cc_parse_check(p, text, tpath, CC_T_STRING, "a string")
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        out[i] = text->str;
+    }
+
+    *texts = out;
+    *n = content->n;
+
+    return CC_OK;
+}
+
+
+static int
+cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
+    cc_message_t *msg)
+{
+    char         sub[CC_PATH_LEN], fpath[CC_PATH_LEN], errbuf[64];
+    size_t       i;
+    cc_json_t   *call, *id, *fn, *name, *args, *input;
+    cc_block_t  *b;
+
+    for (i = 0; i < calls->n; i++) {
+        call = calls->values[i];
+
+        cc_path(sub, "%s[%zu]", path, i);
+
+        if (cc_parse_check(p, call, sub, CC_T_OBJECT, "an object")
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        cc_path(fpath, "%s.id", sub);
+
+        id = cc_json_get(call, "id");
+        if (id == NULL) {
+            return cc_parse_missing(p, fpath);
+        }
+
+        if (cc_parse_check(p, id, fpath, CC_T_STRING, "a string") != CC_OK) {
+            return CC_ERROR;
+        }
+
+        if (cc_parse_function(p, call, sub, &fn) != CC_OK) {
+            return CC_ERROR;
+        }
+
+        cc_path(fpath, "%s.function.name", sub);
+
+        name = cc_json_get(fn, "name");
+        if (cc_parse_name(p, name, fpath) != CC_OK) {
+            return CC_ERROR;
+        }
+
+        cc_path(fpath, "%s.function.arguments", sub);
+
+        args = cc_json_get(fn, "arguments");
+        if (cc_parse_check(p, args, fpath,
+                           CC_T_NULL | CC_T_STRING | CC_T_OBJECT, "a string")
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        /*
+         * arguments is a JSON string the model wrote, possibly invalid or
+         * empty; Bedrock needs an object, so anything else becomes {}
+         */
+
+        input = NULL;
+
+        if (args != NULL && args->type == CC_JSON_OBJECT) {
+            input = args;
+
+        } else if (args != NULL && args->type == CC_JSON_STRING
+                   && !cc_is_blank(args->str.data, args->str.len))
+        {
+            errbuf[0] = '\0';
+
+            input = cc_json_parse(p->alloc, args->str.data, args->str.len,
+                                  errbuf, sizeof(errbuf));
+
+            /* a bad document is the model's fault, no memory is ours */
+            if (input == NULL && strcmp(errbuf, "out of memory") == 0) {
+                return cc_no_memory(p->err);
+            }
+
+            if (input != NULL && input->type != CC_JSON_OBJECT) {
+                input = NULL;
+            }
+        }
+
+        if (input == NULL) {
+            input = cc_json_object(p->alloc, 0);
+            if (input == NULL) {
+                return cc_no_memory(p->err);
+            }
+        }
+
+        b = &msg->blocks[msg->nblocks++];
+        b->type = CC_BLOCK_TOOL_USE;
+        b->name = name->str;
+        b->input = input;
+
+        if (cc_tool_id(p->alloc, &id->str, &b->id) != CC_OK) {
+            return cc_no_memory(p->err);
+        }
+    }
+
+    return CC_OK;
+}
+
+
+static int
+cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m, const char *path,
+    cc_message_t *msg)
+{
+    char         sub[CC_PATH_LEN], errbuf[64];
+    u_char      *s;
+    size_t       i, n, len;
+    cc_str_t    *texts, text;
+    cc_json_t   *id, *content, *json;
+    cc_block_t  *b;
+
+    cc_path(sub, "%s.tool_call_id", path);
+
+    id = cc_json_get(m, "tool_call_id");
+    if (id == NULL) {
+        return cc_parse_missing(p, sub);
+    }
+
+    if (cc_parse_check(p, id, sub, CC_T_STRING, "a string") != CC_OK) {
+        return CC_ERROR;
+    }
+
+    cc_path(sub, "%s.content", path);
+
+    content = cc_json_get(m, "content");
+    if (content == NULL) {
+        return cc_parse_missing(p, sub);
+    }
+
+    if (cc_parse_check(p, content, sub, CC_T_STRING | CC_T_ARRAY,
+                       CC_EXPECT_CONTENT)
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (cc_parse_parts(p, content, sub, 0, &texts, &n) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    /*
+     * one toolResult carries one text here: parts are joined with "\n",
+     * which also keeps a JSON document split across parts valid
+     */
+
+    if (n == 1) {
+        text = texts[0];
+
+    } else {
+        len = 0;
+        for (i = 0; i < n; i++) {
+            len += texts[i].len + 1;
+        }
+
+        s = cc_alloc(p->alloc, len + 1);
+        if (s == NULL) {
+            return cc_no_memory(p->err);
+        }
+
+        text.data = s;
+
+        for (i = 0; i < n; i++) {
+            if (i) {
+                *s++ = '\n';
+            }
+
+            memcpy(s, texts[i].data, texts[i].len);
+            s += texts[i].len;
+        }
+
+        *s = '\0';
+        text.len = s - text.data;
+    }
+
+    msg->blocks = cc_calloc(p->alloc, sizeof(cc_block_t));
+    if (msg->blocks == NULL) {
+        return cc_no_memory(p->err);
+    }
+
+    msg->nblocks = 1;
+    msg->nalloc = 1;
+
+    b = &msg->blocks[0];
+    b->type = CC_BLOCK_TOOL_RESULT;
+    b->result_text = text;
+
+    if (cc_tool_id(p->alloc, &id->str, &b->id) != CC_OK) {
+        return cc_no_memory(p->err);
+    }
+
+    /* Bedrock's {"json":...} result content takes an object only */
+
+    for (i = 0; i < text.len; i++) {
+        if (text.data[i] != ' ' && text.data[i] != '\t'
+            && text.data[i] != '\r' && text.data[i] != '\n')
+        {
+            break;
+        }
+    }
+
+    if (i < text.len && text.data[i] == '{') {
+        errbuf[0] = '\0';
+
+        json = cc_json_parse(p->alloc, text.data, text.len, errbuf,
+                             sizeof(errbuf));
+
+        if (json == NULL && strcmp(errbuf, "out of memory") == 0) {
+            return cc_no_memory(p->err);
+        }
+
+        if (json != NULL && json->type == CC_JSON_OBJECT) {
+            b->result_json = json;
+        }
+    }
+
+    return CC_OK;
+}
+
+
+/*
+ * An id Bedrock would reject becomes "call_" and the 64-bit FNV-1a hash of
+ * the original in hex: deterministic, so an assistant's tool_calls[].id
+ * and the tool message's tool_call_id still match after the rewrite.
+ */
+
+static int
+cc_tool_id(cc_alloc_t *a, const cc_str_t *id, cc_str_t *out)
+{
+    size_t              i;
+    u_char             *p;
+    unsigned long long  h;
+
+    if (cc_tool_id_valid(id)) {
+        *out = *id;
+        return CC_OK;
+    }
+
+    h = 14695981039346656037ULL;
+
+    for (i = 0; i < id->len; i++) {
+        h ^= id->data[i];
+        h *= 1099511628211ULL;
+    }
+
+    p = cc_alloc(a, sizeof("call_") - 1 + 16 + 1);
+    if (p == NULL) {
+        return CC_ERROR;
+    }
+
+    out->len = snprintf((char *) p, sizeof("call_") - 1 + 16 + 1,
+                        "call_%016llx", h);
+    out->data = p;
+
+    return CC_OK;
+}
