@@ -43,10 +43,14 @@
  * Every string handed out points into the arena (or into the caller's own
  * strings): nothing refers to the payload bytes after a call returns.
  * Every emitted SSE event is "data: " + compact JSON + "\n\n".
+ *
+ * sse.c streams, converse.c keeps the rounds and builds the non-streaming
+ * completion, errors.c (errors.h) maps Bedrock's errors.
  */
 
 
 #include "ngx_http_chatcompletions_json.h"
+#include "ngx_http_chatcompletions_errors.h"
 
 
 typedef struct {
@@ -110,16 +114,6 @@ typedef struct {
                                                name, or the event type */
     char                      detail[128];  /* for the log only */
 } cc_stream_fault_t;
-
-
-/* a pre-stream failure: what the client gets */
-typedef struct {
-    int                       status;       /* HTTP status */
-    const char               *type;         /* OpenAI error type */
-    const char               *code;         /* NULL: null */
-    cc_str_t                  message;
-    cc_str_t                  name;         /* Bedrock's error name, or "" */
-} cc_http_error_t;
 
 
 /* an output buffer that a yajl generator prints into, grown in an arena */
@@ -241,22 +235,6 @@ int cc_stream_error(cc_alloc_t *a, cc_stream_t *s, const char *type,
 
 /* OpenAI finish_reason for a Bedrock stopReason (NULL or "": "stop") */
 const char *cc_finish_reason(const cc_str_t *stop_reason);
-
-/*
- * {"error":{"message","type","param","code"}} stored in *out; param and
- * code NULL: null.
- */
-int cc_error_body(cc_alloc_t *a, const char *type, const char *code,
-    const cc_str_t *param, const cc_str_t *message, cc_str_t *out);
-
-/*
- * Maps a Bedrock non-2xx answer (status, x-amzn-ErrorType header or NULL,
- * body) to what the client gets.  The body may be anything, JSON or not.
- * CC_ERROR only when out of memory.
- */
-int cc_bedrock_error(cc_alloc_t *a, int bedrock_status,
-    const cc_str_t *error_type_header, const u_char *body, size_t len,
-    cc_http_error_t *out);
 
 /*
  * Non-streaming round: reads a Converse response into the current round
