@@ -24,7 +24,8 @@
 
 static int cc_sse_push(cc_alloc_t *a, cc_tool_use_t ***arr, size_t *n,
     size_t *cap, cc_tool_use_t *t);
-static void cc_sse_invalid(cc_http_error_t *err, const char *message);
+static void cc_sse_http_error(cc_http_error_t *err, int status,
+    const char *message);
 
 
 /* rounds */
@@ -261,10 +262,11 @@ cc_stream_next_round(cc_stream_t *s)
 
 /* non-streaming */
 
+/* a failure of the non-streaming path, before anything was sent */
 static void
-cc_sse_invalid(cc_http_error_t *err, const char *message)
+cc_sse_http_error(cc_http_error_t *err, int status, const char *message)
 {
-    err->status = 502;
+    err->status = status;
     err->type = "server_error";
     err->code = NULL;
     err->message.data = (u_char *) message;
@@ -293,13 +295,15 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
     msg = cc_json_get(cc_json_get(root, "output"), "message");
     if (msg == NULL || msg->type != CC_JSON_OBJECT) {
         /* 200 without output happens (guardrails, per envoy) */
-        cc_sse_invalid(err, "upstream sent an invalid Converse response");
+        cc_sse_http_error(err, 502,
+                          "upstream sent an invalid Converse response");
         return CC_ERROR;
     }
 
     content = cc_json_get(msg, "content");
     if (content != NULL && content->type != CC_JSON_ARRAY) {
-        cc_sse_invalid(err, "upstream sent an invalid Converse response");
+        cc_sse_http_error(err, 502,
+                          "upstream sent an invalid Converse response");
         return CC_ERROR;
     }
 
@@ -397,12 +401,7 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
 
 nomem:
 
-    err->status = 500;
-    err->type = "server_error";
-    err->code = NULL;
-    err->message.data = (u_char *) "internal error";
-    err->message.len = sizeof("internal error") - 1;
-    err->name = cc_sse_empty;
+    cc_sse_http_error(err, 500, "internal error");
 
     return CC_ERROR;
 }
@@ -525,12 +524,7 @@ cc_completion(cc_alloc_t *a, const cc_stream_t *meta,
     }
 
     if (cc_completion_build(a, &s, out) != CC_OK) {
-        err->status = 500;
-        err->type = "server_error";
-        err->code = NULL;
-        err->message.data = (u_char *) "internal error";
-        err->message.len = sizeof("internal error") - 1;
-        err->name = cc_sse_empty;
+        cc_sse_http_error(err, 500, "internal error");
         return CC_ERROR;
     }
 
