@@ -37,7 +37,7 @@ t::SSE::sse_re(deltas => ['{"content":"tok1"}', '{"content":" tok2"}'])
 --- error_log
 chatcompletions round 1: POST /model/amazon.nova-lite-v1%3A0/converse-stream
 chatcompletions signed headers: content-type;host;x-amz-date;x-amz-security-token
-http upstream process non buffered upstream
+chatcompletions round 1 done
 --- no_error_log
 SESSIONTOKENthatMustNotBeLogged
 wJalrXUtnFEMI
