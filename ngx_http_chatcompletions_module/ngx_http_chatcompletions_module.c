@@ -746,8 +746,10 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_chatcompletions_loc_conf_t *prev = parent;
     ngx_http_chatcompletions_loc_conf_t *conf = child;
 
-    char    *env;
-    size_t   len;
+    char        *env;
+    u_char       c;
+    size_t       len;
+    ngx_uint_t   i;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
@@ -784,6 +786,22 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
         }
 
         ngx_memcpy(conf->region.data, env, conf->region.len);
+    }
+
+    for (i = 0; i < conf->region.len; i++) {
+        c = conf->region.data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Bedrock region \"%V\"",
+                               &conf->region);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (conf->region.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty Bedrock region");
+        return NGX_CONF_ERROR;
     }
 
     /*

@@ -166,6 +166,7 @@ struct ngx_http_chatcompletions_ctx_s {
     u_char                          *pend;
     size_t                           pend_len;
     size_t                           pend_cap;
+    size_t                           pend_max;     /* drain: no limit */
 
     /* Bedrock's bytes not yet translated (a slow client) */
     ngx_chain_t                     *held;

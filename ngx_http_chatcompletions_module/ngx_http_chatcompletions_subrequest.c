@@ -20,14 +20,27 @@ typedef struct {
 } ngx_http_chatcompletions_creds_t;
 
 
+/* the signed headers of one Bedrock call */
+typedef struct {
+    ngx_str_t                        date;
+    ngx_str_t                        token;
+    ngx_str_t                        authorization;
+} ngx_http_chatcompletions_auth_t;
+
+
 static ngx_int_t ngx_http_chatcompletions_credentials(ngx_http_request_t *r,
     ngx_http_chatcompletions_creds_t *creds);
 static ngx_int_t ngx_http_chatcompletions_eval(ngx_http_request_t *r,
     ngx_http_complex_value_t *cv, ngx_str_t *value);
 static void ngx_http_chatcompletions_env(const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_chatcompletions_sign(
-    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr,
-    ngx_http_chatcompletions_creds_t *creds);
+    ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_creds_t *creds,
+    ngx_http_chatcompletions_auth_t *auth);
+static ngx_int_t ngx_http_chatcompletions_add_auth(ngx_http_request_t *sr,
+    ngx_http_chatcompletions_auth_t *auth);
+static ngx_int_t ngx_http_chatcompletions_internal_error(
+    ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_adjust_subrequest(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr);
 static void ngx_http_chatcompletions_run_bedrock(ngx_http_request_t *sr);
@@ -45,6 +58,12 @@ static void ngx_http_chatcompletions_file_buffer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_chatcompletions_stream_body(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, ngx_chain_t *in);
 static ngx_int_t ngx_http_chatcompletions_congested(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_flush(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx);
+static void ngx_http_chatcompletions_drain_held(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_send_pending(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_decode(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_buf_t *b);
@@ -77,9 +96,11 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
     cc_str_t                              body, path;
     ngx_int_t                             rc;
     ngx_str_t                             uri;
+    ngx_uint_t                            level;
     ngx_http_request_t                   *r, *sr;
     ngx_pool_cleanup_t                   *cln;
     ngx_http_post_subrequest_t           *ps;
+    ngx_http_chatcompletions_auth_t       auth;
     ngx_http_chatcompletions_creds_t      creds;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
@@ -88,9 +109,19 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
 
     ngx_memzero(&creds, sizeof(ngx_http_chatcompletions_creds_t));
 
+    /*
+     * Credentials may come from variables, and nginx's script engine and
+     * map module print the values they compute at debug level.
+     */
+    level = r->connection->log->log_level;
+    r->connection->log->log_level &= ~(ngx_uint_t) NGX_LOG_DEBUG_ALL;
+
     rc = ngx_http_chatcompletions_credentials(r, &creds);
+
+    r->connection->log->log_level = level;
+
     if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_chatcompletions_internal_error(ctx);
     }
 
     if (rc == NGX_DECLINED) {
@@ -117,7 +148,7 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
                          ctx->streaming, &path)
            != CC_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_chatcompletions_internal_error(ctx);
     }
 
     ctx->body.data = body.data;
@@ -125,10 +156,29 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
     ctx->bedrock_uri.data = path.data;
     ctx->bedrock_uri.len = path.len;
 
+    /* everything that can fail is done before the subrequest exists */
+
+    rc = ngx_http_chatcompletions_sign(ctx, &creds, &auth);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE,
+                                 "server_error", "no_credentials",
+                                 (u_char *) "The gateway's AWS credentials "
+                                 "or region cannot sign a request.", 0);
+        ctx->bedrock_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        return ngx_http_chatcompletions_fail(ctx);
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_chatcompletions_internal_error(ctx);
+    }
+
     if (ctx->rounds == 0) {
         cln = ngx_pool_cleanup_add(r->pool, 0);
         if (cln == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return ngx_http_chatcompletions_internal_error(ctx);
         }
 
         cln->handler = ngx_http_chatcompletions_cleanup;
@@ -147,7 +197,7 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
 
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (ps == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_chatcompletions_internal_error(ctx);
     }
 
     ps->handler = ngx_http_chatcompletions_post_subrequest;
@@ -156,7 +206,7 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
     uri = cclcf->bedrock_location;
 
     if (ngx_http_subrequest(r, &uri, NULL, &sr, ps, 0) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_chatcompletions_internal_error(ctx);
     }
 
     /* see ngx_http_chatcompletions_run_bedrock() */
@@ -170,10 +220,11 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
     ctx->bedrock_status = 0;
     ctx->error_body_len = 0;
 
+    /* a subrequest exists now: only NGX_ERROR may end it */
     if (ngx_http_chatcompletions_adjust_subrequest(ctx, sr) != NGX_OK
-        || ngx_http_chatcompletions_sign(ctx, sr, &creds) != NGX_OK)
+        || ngx_http_chatcompletions_add_auth(sr, &auth) != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     if (ctx->streaming) {
@@ -192,6 +243,15 @@ ngx_http_chatcompletions_start_round(ngx_http_chatcompletions_ctx_t *ctx)
                    ctx->rounds, &ctx->bedrock_uri, ctx->body.len);
 
     return NGX_DONE;
+}
+
+
+/* a 500 while nothing was sent; once the stream is open, only an end */
+
+static ngx_int_t
+ngx_http_chatcompletions_internal_error(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    return ctx->headers_sent ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
@@ -384,7 +444,8 @@ ngx_http_chatcompletions_adjust_subrequest(ngx_http_chatcompletions_ctx_t *ctx,
 
 static ngx_int_t
 ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_http_request_t *sr, ngx_http_chatcompletions_creds_t *creds)
+    ngx_http_chatcompletions_creds_t *creds,
+    ngx_http_chatcompletions_auth_t *auth)
 {
     u_char                               *p;
     size_t                                len;
@@ -396,10 +457,12 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                          ngx_http_chatcompletions_module);
 
+    ngx_memzero(auth, sizeof(ngx_http_chatcompletions_auth_t));
+
     if (creds->bearer.len) {
         len = sizeof("Bearer ") - 1 + creds->bearer.len;
 
-        p = ngx_pnalloc(sr->pool, len);
+        p = ngx_pnalloc(ctx->request->pool, len);
         if (p == NULL) {
             return NGX_ERROR;
         }
@@ -407,8 +470,10 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
         ngx_memcpy(ngx_cpymem(p, "Bearer ", sizeof("Bearer ") - 1),
                    creds->bearer.data, creds->bearer.len);
 
-        return ngx_http_chatcompletions_add_input_header(sr, "Authorization",
-                                                         p, len);
+        auth->authorization.data = p;
+        auth->authorization.len = len;
+
+        return NGX_OK;
     }
 
     ngx_memzero(&req, sizeof(cc_sigv4_request_t));
@@ -449,7 +514,7 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
         ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
                       "chat_completions: cannot sign the Bedrock request: %s",
                       res.err ? res.err : "unknown error");
-        return NGX_ERROR;
+        return NGX_DECLINED;
     }
 
     /*
@@ -460,26 +525,48 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
                    "chatcompletions signed headers: %s",
                    res.signed_headers.data);
 
-    if (ngx_http_chatcompletions_add_input_header(sr, "X-Amz-Date",
-                                                  res.amz_date, 16)
-        != NGX_OK)
+    auth->date.data = ngx_pnalloc(ctx->request->pool, 16);
+    if (auth->date.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(auth->date.data, res.amz_date, 16);
+    auth->date.len = 16;
+
+    auth->token = creds->session_token;
+    auth->authorization.data = res.authorization.data;
+    auth->authorization.len = res.authorization.len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_add_auth(ngx_http_request_t *sr,
+    ngx_http_chatcompletions_auth_t *auth)
+{
+    if (auth->date.len
+        && ngx_http_chatcompletions_add_input_header(sr, "X-Amz-Date",
+                                                     auth->date.data,
+                                                     auth->date.len)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (creds->session_token.len
+    if (auth->token.len
         && ngx_http_chatcompletions_add_input_header(sr,
-                                                 "X-Amz-Security-Token",
-                                                 creds->session_token.data,
-                                                 creds->session_token.len)
+                                                     "X-Amz-Security-Token",
+                                                     auth->token.data,
+                                                     auth->token.len)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return ngx_http_chatcompletions_add_input_header(sr, "Authorization",
-                                                     res.authorization.data,
-                                                     res.authorization.len);
+                                                     auth->authorization.data,
+                                                     auth->authorization.len);
 }
 
 
@@ -590,7 +677,6 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
     }
 
     ctx->sr_done = 1;
-    ctx->held = NULL;
 
     if (ctx->stall.timer_set) {
         ngx_del_timer(&ctx->stall);
@@ -601,9 +687,16 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
 
     if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
         /* the client went away: terminate, which stops everything */
+        ctx->held = NULL;
         ctx->finished = 1;
         return rc == NGX_HTTP_CLIENT_CLOSED_REQUEST ? rc : NGX_ERROR;
     }
+
+    /*
+     * What a slow client made the module hold back was all received:
+     * translate it now (finish() sends it before the end of the stream).
+     */
+    ngx_http_chatcompletions_drain_held(ctx);
 
     if (ctx->fault == NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
 
@@ -623,7 +716,8 @@ ngx_http_chatcompletions_post_subrequest(ngx_http_request_t *sr, void *data,
                                    "Bedrock."), 0);
 
         } else if (!ctx->streaming
-                   && (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE))
+                   && (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE
+                       || (sr->upstream && sr->upstream->length > 0)))
         {
             ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
                           "upstream Bedrock Converse response ended early "
@@ -711,7 +805,7 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
             != CC_OK)
         {
             if (herr.status == 0) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                return ngx_http_chatcompletions_internal_error(ctx);
             }
 
             ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
@@ -736,7 +830,7 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
     }
 
     if (cc_stream_round_tool_uses(&ctx->stream, &round) != CC_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_chatcompletions_internal_error(ctx);
     }
 
     if (round.nserver) {
@@ -764,7 +858,9 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
     ctx->finished = 1;
 
     if (ctx->streaming) {
-        if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK) {
+        if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK
+            || ngx_http_chatcompletions_send_pending(ctx) == NGX_ERROR)
+        {
             return NGX_ERROR;
         }
 
@@ -777,7 +873,7 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_ctx_t *ctx)
     }
 
     if (cc_completion_build(&ctx->alloc, &ctx->stream, &out) != CC_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_chatcompletions_internal_error(ctx);
     }
 
     return ngx_http_chatcompletions_send_json(ctx->request, NGX_HTTP_OK,
@@ -846,6 +942,10 @@ ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
     }
 
     /* the stream is open: report in-band, then end it */
+
+    if (ngx_http_chatcompletions_send_pending(ctx) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
 
     msg = herr.message;
 
@@ -1066,6 +1166,7 @@ ngx_http_chatcompletions_stream_body(ngx_http_request_t *r,
 {
     size_t                                n;
     ngx_int_t                             rc;
+    ngx_uint_t                            emitted;
     ngx_buf_t                            *b;
     ngx_pool_t                           *scratch;
     ngx_chain_t                          *cl;
@@ -1077,6 +1178,7 @@ ngx_http_chatcompletions_stream_body(ngx_http_request_t *r,
 
     rc = NGX_OK;
     scratch = NULL;
+    emitted = 0;
 
     while (ctx->held) {
         b = ctx->held->buf;
@@ -1099,7 +1201,22 @@ ngx_http_chatcompletions_stream_body(ngx_http_request_t *r,
         }
 
         if (ngx_http_chatcompletions_congested(ctx)) {
-            break;
+
+            /*
+             * The write event that brought us here must reach the write
+             * filter, or what waits is never sent and no event comes
+             * again.
+             */
+            if (ngx_http_chatcompletions_flush(r, ctx) == NGX_ERROR) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            emitted = 1;
+
+            if (ngx_http_chatcompletions_congested(ctx)) {
+                break;
+            }
         }
 
         /*
@@ -1135,7 +1252,15 @@ ngx_http_chatcompletions_stream_body(ngx_http_request_t *r,
                 rc = NGX_ERROR;
                 break;
             }
+
+            emitted = 1;
         }
+    }
+
+    if (!emitted && rc != NGX_ERROR
+        && ngx_http_chatcompletions_flush(r, ctx) == NGX_ERROR)
+    {
+        rc = NGX_ERROR;
     }
 
     if (scratch) {
@@ -1148,6 +1273,95 @@ ngx_http_chatcompletions_stream_body(ngx_http_request_t *r,
                                              ngx_http_chatcompletions_module);
         ngx_http_chatcompletions_rearm(&ctx->stall, cclcf->read_timeout);
     }
+
+    return rc;
+}
+
+
+static void
+ngx_http_chatcompletions_drain_held(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_buf_t   *b;
+    ngx_pool_t  *scratch;
+
+    if (ctx->held == NULL) {
+        return;
+    }
+
+    scratch = ngx_create_pool(4096, ctx->request->connection->log);
+
+    if (scratch) {
+        ctx->scratch.alloc = ngx_http_chatcompletions_pool_alloc;
+        ctx->scratch.data = scratch;
+        ctx->stream.scratch = &ctx->scratch;
+    }
+
+    for ( /* void */ ; ctx->held; ctx->held = ctx->held->next) {
+        b = ctx->held->buf;
+
+        while (scratch && ngx_buf_in_memory(b) && b->pos < b->last
+               && ctx->fault == NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE)
+        {
+            if (ngx_http_chatcompletions_decode(ctx, b) == NGX_ERROR) {
+                break;
+            }
+
+            /* decode() stops at PEND_MAX; here all of it is wanted */
+            if (ctx->pend_len >= NGX_HTTP_CHATCOMPLETIONS_PEND_MAX) {
+                ctx->pend_max += NGX_HTTP_CHATCOMPLETIONS_PEND_MAX;
+            }
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            b->pos = b->last;
+        }
+    }
+
+    ctx->pend_max = 0;
+
+    if (scratch) {
+        ctx->stream.scratch = NULL;
+        ngx_destroy_pool(scratch);
+    }
+}
+
+
+/* from the main request: SSE translated after the subrequest ended */
+
+static ngx_int_t
+ngx_http_chatcompletions_send_pending(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    size_t  n;
+
+    if (ctx->pend_len == 0) {
+        return NGX_OK;
+    }
+
+    n = ctx->pend_len;
+    ctx->pend_len = 0;
+
+    return ngx_http_chatcompletions_emit(ctx, ctx->request, ctx->pend, n, 0);
+}
+
+
+/* passes an empty chain down, so that the write filter sends what waits */
+
+static ngx_int_t
+ngx_http_chatcompletions_flush(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_int_t     rc;
+    ngx_chain_t  *none;
+
+    none = NULL;
+
+    ctx->emitting = 1;
+    rc = ngx_http_next_body_filter(r, NULL);
+    ctx->emitting = 0;
+
+    ngx_chain_update_chains(ctx->request->pool, &ctx->free, &ctx->busy,
+                            &none,
+                            (ngx_buf_tag_t) &ngx_http_chatcompletions_module);
 
     return rc;
 }
@@ -1188,6 +1402,7 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_ctx_t *ctx,
         b->pos = (u_char *) pos;
 
         if (ctx->pend_len >= NGX_HTTP_CHATCOMPLETIONS_PEND_MAX
+                             + ctx->pend_max
             || ctx->fault != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE)
         {
             /* emit what is there first; the rest waits in b */

@@ -618,6 +618,12 @@ ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
     /* nothing of ours reads from the client now: watch it go away */
     r->read_event_handler = ngx_http_chatcompletions_check_client;
 
+    if (r->connection->read->pending_eof || r->connection->error) {
+        /* it went while the round ended; the caller posts nothing */
+        ngx_http_chatcompletions_check_client(r);
+        return NGX_DONE;
+    }
+
     return NGX_DONE;
 }
 
@@ -1029,6 +1035,11 @@ ngx_http_chatcompletions_check_client(ngx_http_request_t *r)
     c = r->connection;
     rev = c->read;
 
+    /* HTTP/2 marks a reset stream's fake connection so */
+    if (c->error) {
+        goto closed;
+    }
+
 #if (NGX_HAVE_EPOLLRDHUP)
     if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
         if (!rev->pending_eof) {
@@ -1046,9 +1057,7 @@ ngx_http_chatcompletions_check_client(ngx_http_request_t *r)
         return;
     }
 
-#if (NGX_HAVE_EPOLLRDHUP)
 closed:
-#endif
 
     ngx_log_error(NGX_LOG_INFO, c->log, 0,
                   "client prematurely closed connection while tools ran");

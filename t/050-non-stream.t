@@ -310,10 +310,10 @@ POST /v1/chat/completions
 --- error_code: 502
 --- response_headers
 Content-Type: application/json
---- response_body_like
-^\{"error":\{"message":"[^"]+","type":"server_error","param":null,"code":(?:null|"[a-z_]+")\}\}
+--- response_body
+{"error":{"message":"The Amazon Bedrock answer ended unexpectedly.","type":"server_error","param":null,"code":"upstream_truncated"}}
 --- error_log eval
-qr/\[error\] .*upstream Bedrock sent an unusable Converse response/
+qr/\[error\] .*upstream Bedrock Converse response ended early/
 --- no_error_log
 [alert]
 [crit]

@@ -35,7 +35,7 @@ http {
     chat_completions_keepalive_interval 100ms;
     chat_completions_read_timeout 500ms;
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$port sndbuf=8k;
         location = /split { set \$s "tokens=50; split=7"; chat_completions; }
         location = /corrupt {
             set \$s "tokens=4; corrupt=message; after=2"; chat_completions;
@@ -56,6 +56,11 @@ http {
         location = /slow { set \$s "tokens=30; delay=50"; chat_completions; }
         location = /big {
             set \$s "tokens=3000; coalesce=1"; chat_completions;
+        }
+        location = /bigquiet {
+            set \$s "tokens=3000; coalesce=1";
+            chat_completions_keepalive_interval 0;
+            chat_completions;
         }
         location = /tools {
             set \$s "";
@@ -115,6 +120,27 @@ then
     exit 1
 fi
 timeout 0.15 curl -s -o /dev/null "$url/tools" -d "$card"
+# a client that stops reading for a while, then reads on: the stream must
+# resume by itself (no keepalive comment to wake it), not stall
+got=$(perl -MIO::Socket::INET -MSocket -e '
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:'"$port"'") or die;
+    setsockopt($s, SOL_SOCKET, SO_RCVBUF, 4096);
+    my $b = q({"messages":[{"role":"user","content":"hi"}]});
+    print $s "POST /bigquiet HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             . "Content-Length: " . length($b) . "\r\n\r\n$b";
+    my ($all, $buf) = ("", "");
+    sysread($s, $buf, 4096); $all .= $buf;
+    sleep 2;
+    local $SIG{ALRM} = sub { print "stalled\n"; exit };
+    alarm 20;
+    while (sysread($s, $buf, 65536)) { $all .= $buf }
+    my $n = () = $all =~ /"delta":\{"content":/g;
+    print "$n\n";')
+if [ "$got" != 3000 ]; then
+    echo "valgrind: a client that paused got \"$got\" of 3000 deltas"
+    exit 1
+fi
+
 sleep 1
 
 kill -QUIT $vg
