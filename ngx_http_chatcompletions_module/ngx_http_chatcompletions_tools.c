@@ -37,6 +37,7 @@ static void ngx_http_chatcompletions_tools_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_next_round(
     ngx_http_chatcompletions_ctx_t *ctx);
 static void ngx_http_chatcompletions_check_client(ngx_http_request_t *r);
+static void ngx_http_chatcompletions_tools_writer(ngx_http_request_t *r);
 static ngx_http_chatcompletions_tool_conf_t *
     ngx_http_chatcompletions_find_tool(
     ngx_http_chatcompletions_loc_conf_t *cclcf, const u_char *name,
@@ -624,6 +625,10 @@ ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
         return NGX_DONE;
     }
 
+    /* what round 1 said keeps going out to a slow client meanwhile */
+    r->write_event_handler = ngx_http_chatcompletions_tools_writer;
+    ngx_http_chatcompletions_tools_writer(r);
+
     return NGX_DONE;
 }
 
@@ -1015,6 +1020,59 @@ ngx_http_chatcompletions_next_round(ngx_http_chatcompletions_ctx_t *ctx)
     cc_stream_next_round(&ctx->stream);
 
     return ngx_http_chatcompletions_start_round(ctx);
+}
+
+
+/*
+ * While tools run the main request is the active one, and nobody else
+ * sends what a slow client has not taken yet: this is ngx_http_writer()
+ * for that time, send_timeout included.
+ */
+
+static void
+ngx_http_chatcompletions_tools_writer(ngx_http_request_t *r)
+{
+    ngx_event_t               *wev;
+    ngx_connection_t          *c;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    c = r->connection;
+    wev = c->write;
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "client timed out while tools ran");
+        c->timedout = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
+        return;
+    }
+
+    if (!c->buffered) {
+        return;
+    }
+
+    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (!c->buffered) {
+        if (wev->timer_set) {
+            ngx_del_timer(wev);
+        }
+
+        return;
+    }
+
+    if (!wev->delayed) {
+        ngx_add_timer(wev, clcf->send_timeout);
+    }
+
+    if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+    }
 }
 
 
