@@ -751,7 +751,10 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
     size_t       len;
     ngx_uint_t   i;
 
-    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    /* like the content handler it sets, chat_completions is not inherited */
+    if (conf->enable == NGX_CONF_UNSET) {
+        conf->enable = 0;
+    }
 
     ngx_conf_merge_str_value(conf->bedrock_location, prev->bedrock_location,
                              "/_bedrock");
@@ -857,6 +860,13 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
         if (ngx_http_chatcompletions_endpoint_host(cf, conf) != NGX_CONF_OK) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    /* a key pair set here does not take an outer pair's session token */
+    if (conf->access_key_id != NGX_CONF_UNSET_PTR
+        && conf->session_token == NGX_CONF_UNSET_PTR)
+    {
+        conf->session_token = NULL;
     }
 
     ngx_conf_merge_ptr_value(conf->access_key_id, prev->access_key_id, NULL);
