@@ -26,6 +26,9 @@
 #define NGX_HTTP_CHATCOMPLETIONS_PEND_MAX        (16 * 1024)
 #define NGX_HTTP_CHATCOMPLETIONS_BUSY_MAX        (64 * 1024)
 
+/* server-side tool calls run in one round; the model is told of the rest */
+#define NGX_HTTP_CHATCOMPLETIONS_MAX_TOOL_CALLS  16
+
 
 typedef struct {
     ngx_str_t                        name;

@@ -593,6 +593,14 @@ ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
             continue;
         }
 
+        /* each call may buffer chat_completions_tool_max_size */
+        if (started == NGX_HTTP_CHATCOMPLETIONS_MAX_TOOL_CALLS) {
+            ngx_str_set(&call->error, "Too many tool calls at once: this "
+                        "one was not run. Call it again on its own.");
+            call->done = 1;
+            continue;
+        }
+
         if (ngx_http_chatcompletions_start_tool(ctx, call) != NGX_OK) {
             return NGX_ERROR;
         }

@@ -998,3 +998,22 @@ client prematurely closed connection while tools ran
 [crit]
 timed out
 [error]
+
+
+
+=== TEST 38: more than 16 server tool calls in one turn: 16 run, the model is told of the rest
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=ping,ping,ping,ping,ping,ping,ping,ping,ping,ping,ping,ping,ping,ping,ping,ping,ping; echo_after_tool=1";
+        chat_completions_tool ping /_tools/ping "Ping" method=GET;
+        chat_completions;
+    }
+    location = /_tools/ping {
+        internal;
+        return 200 "pong";
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"ping them all"}]}
+--- response_body_like chomp
+(?:\{\\"toolResult\\":\{\\"toolUseId\\":\\"[^\\]+\\",\\"content\\":\[\{\\"text\\":\\"pong\\"\}\]\}\},?){16}\{\\"toolResult\\":\{\\"toolUseId\\":\\"[^\\]+\\",\\"content\\":\[\{\\"text\\":\\"Too many tool calls at once: this one was not run\. Call it again on its own\.\\"\}\],\\"status\\":\\"error\\"\}\}\]
