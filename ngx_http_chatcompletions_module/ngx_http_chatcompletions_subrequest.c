@@ -70,6 +70,9 @@ static ngx_int_t ngx_http_chatcompletions_decode(
 static void ngx_http_chatcompletions_stop_upstream(ngx_http_request_t *sr);
 static ngx_int_t ngx_http_chatcompletions_pend(
     ngx_http_chatcompletions_ctx_t *ctx, u_char *data, size_t len);
+static ngx_int_t ngx_http_chatcompletions_append(ngx_pool_t *pool,
+    u_char **buf, size_t *len, size_t *cap, u_char *data, size_t n,
+    size_t min);
 static ngx_int_t ngx_http_chatcompletions_collect(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_buf_t *b);
 static void ngx_http_chatcompletions_account(
@@ -1524,28 +1527,40 @@ static ngx_int_t
 ngx_http_chatcompletions_pend(ngx_http_chatcompletions_ctx_t *ctx,
     u_char *data, size_t len)
 {
+    return ngx_http_chatcompletions_append(ctx->request->pool, &ctx->pend,
+                                           &ctx->pend_len, &ctx->pend_cap,
+                                           data, len, 2048);
+}
+
+
+/* appends to a buffer of the pool that doubles as it grows */
+
+static ngx_int_t
+ngx_http_chatcompletions_append(ngx_pool_t *pool, u_char **buf,
+    size_t *len, size_t *cap, u_char *data, size_t n, size_t min)
+{
     u_char  *p;
-    size_t   cap;
+    size_t   size;
 
-    if (ctx->pend_len + len > ctx->pend_cap) {
-        cap = ngx_max(2 * ctx->pend_cap, ctx->pend_len + len);
-        cap = ngx_max(cap, 2048);
+    if (*len + n > *cap) {
+        size = ngx_max(2 * *cap, *len + n);
+        size = ngx_max(size, min);
 
-        p = ngx_pnalloc(ctx->request->pool, cap);
+        p = ngx_pnalloc(pool, size);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        if (ctx->pend_len) {
-            ngx_memcpy(p, ctx->pend, ctx->pend_len);
+        if (*len) {
+            ngx_memcpy(p, *buf, *len);
         }
 
-        ctx->pend = p;
-        ctx->pend_cap = cap;
+        *buf = p;
+        *cap = size;
     }
 
-    ngx_memcpy(ctx->pend + ctx->pend_len, data, len);
-    ctx->pend_len += len;
+    ngx_memcpy(*buf + *len, data, n);
+    *len += n;
 
     return NGX_OK;
 }
@@ -1555,46 +1570,28 @@ static ngx_int_t
 ngx_http_chatcompletions_collect(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_buf_t *b)
 {
-    u_char  *p;
-    size_t   len, cap;
+    size_t  len;
 
     len = b->last - b->pos;
 
-    if (ctx->converse_len + len > ctx->converse_cap) {
-        if (ctx->converse_len + len > NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX) {
-            ngx_log_error(NGX_LOG_ERR, ctx->sr->connection->log, 0,
-                          "upstream Bedrock sent a Converse response "
-                          "larger than %uz bytes",
-                          (size_t) NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX);
+    if (ctx->converse_len + len > NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX) {
+        ngx_log_error(NGX_LOG_ERR, ctx->sr->connection->log, 0,
+                      "upstream Bedrock sent a Converse response "
+                      "larger than %uz bytes",
+                      (size_t) NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX);
 
-            ngx_http_chatcompletions_set_fault(ctx,
+        ngx_http_chatcompletions_set_fault(ctx,
                                  NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
                                  "server_error", "upstream_invalid",
                                  (u_char *) "Amazon Bedrock sent a "
                                  "response that is too large.", 0);
-            return NGX_OK;
-        }
-
-        cap = ngx_max(2 * ctx->converse_cap, ctx->converse_len + len);
-        cap = ngx_max(cap, 4096);
-
-        p = ngx_pnalloc(ctx->request->pool, cap);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (ctx->converse_len) {
-            ngx_memcpy(p, ctx->converse, ctx->converse_len);
-        }
-
-        ctx->converse = p;
-        ctx->converse_cap = cap;
+        return NGX_OK;
     }
 
-    ngx_memcpy(ctx->converse + ctx->converse_len, b->pos, len);
-    ctx->converse_len += len;
-
-    return NGX_OK;
+    return ngx_http_chatcompletions_append(ctx->request->pool,
+                                           &ctx->converse, &ctx->converse_len,
+                                           &ctx->converse_cap, b->pos, len,
+                                           4096);
 }
 
 
