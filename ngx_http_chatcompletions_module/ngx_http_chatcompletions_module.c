@@ -11,18 +11,6 @@
 #include "ngx_http_chatcompletions_module.h"
 
 
-static ngx_int_t ngx_http_chatcompletions_handler(ngx_http_request_t *r);
-static void ngx_http_chatcompletions_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_chatcompletions_process(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx);
-static cc_json_t *ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx, char *err, size_t errlen);
-static ngx_int_t ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx);
-static ngx_int_t ngx_http_chatcompletions_wants_json(ngx_http_request_t *r);
-static ngx_int_t ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx);
-
 static void *ngx_http_chatcompletions_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf,
@@ -33,6 +21,8 @@ static char *ngx_http_chatcompletions_model_alias(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_chatcompletions_check_country(ngx_str_t *cc);
 static char *ngx_http_chatcompletions_phone_metadata(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_chatcompletions_system_prompt_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *cclcf);
@@ -250,439 +240,6 @@ ngx_module_t  ngx_http_chatcompletions_module = {
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
-
-
-static ngx_str_t  ngx_http_chatcompletions_allow = ngx_string("POST");
-
-
-static ngx_int_t
-ngx_http_chatcompletions_handler(ngx_http_request_t *r)
-{
-    ngx_int_t                        rc;
-    ngx_str_t                        msg;
-    ngx_table_elt_t                 *h;
-    ngx_http_chatcompletions_ctx_t  *ctx;
-
-    if (r->method != NGX_HTTP_POST) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        h->value = ngx_http_chatcompletions_allow;
-
-        msg.data = ngx_pnalloc(r->pool, r->method_name.len + 64);
-        if (msg.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        msg.len = ngx_sprintf(msg.data, "Method %V is not allowed here; "
-                              "use POST.", &r->method_name)
-                  - msg.data;
-
-        return ngx_http_chatcompletions_send_error(r,
-                                                NGX_HTTP_NOT_ALLOWED,
-                                                "invalid_request_error",
-                                                "method_not_allowed",
-                                                NULL, &msg);
-    }
-
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_chatcompletions_ctx_t));
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     ctx->sr = NULL;
-     *     ctx->fault = NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE;
-     *     ctx->free = ctx->busy = NULL;
-     *     ctx->rounds = 0;
-     */
-
-    ctx->request = r;
-    ctx->alloc.alloc = ngx_http_chatcompletions_pool_alloc;
-    ctx->alloc.data = r->pool;
-    ctx->start = ngx_current_msec;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_chatcompletions_module);
-
-    rc = ngx_http_read_client_request_body(r,
-                                         ngx_http_chatcompletions_body_handler);
-
-    /* a 413 becomes an OpenAI error in the header filter */
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_chatcompletions_body_handler(ngx_http_request_t *r)
-{
-    ngx_int_t                        rc;
-    ngx_http_chatcompletions_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
-
-    rc = ngx_http_chatcompletions_process(r, ctx);
-
-    if (rc == NGX_DONE) {
-        /* a Bedrock subrequest runs; it resumes this request when done */
-        return;
-    }
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-static ngx_int_t
-ngx_http_chatcompletions_process(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx)
-{
-    char                                  err[128];
-    ngx_str_t                             msg;
-    cc_json_t                            *root;
-    cc_error_t                            cerr;
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
-
-    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
-
-    err[0] = '\0';
-
-    root = ngx_http_chatcompletions_parse_body(r, ctx, err, sizeof(err));
-    if (root == NULL) {
-        if (ngx_strcmp(err, "out of memory") == 0
-            || ngx_strcmp(err, "cannot read the body file") == 0)
-        {
-            /* ngx_read_file() logged the reason */
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "client sent invalid JSON body: %s", err);
-
-        msg.data = ngx_pnalloc(r->pool, sizeof(err) + 128);
-        if (msg.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        msg.len = ngx_sprintf(msg.data, "We could not parse the JSON body "
-                              "of your request (%s). The body must be a "
-                              "JSON object.", err)
-                  - msg.data;
-
-        return ngx_http_chatcompletions_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                "invalid_request_error",
-                                                "invalid_json", NULL, &msg);
-    }
-
-    if (root->type != CC_JSON_OBJECT) {
-        ngx_str_set(&msg, "The request body must be a JSON object.");
-        return ngx_http_chatcompletions_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                                "invalid_request_error",
-                                                "invalid_type", NULL, &msg);
-    }
-
-    ctx->opts.first_user_text.data = cclcf->first_user_message.data;
-    ctx->opts.first_user_text.len = cclcf->first_user_message.len;
-    ctx->opts.max_tokens_limit = cclcf->max_tokens;
-    ctx->opts.system_prompt.data = cclcf->system_prompt.data;
-    ctx->opts.system_prompt.len = cclcf->system_prompt.len;
-
-    if (cclcf->tools) {
-        ctx->opts.server_tools = cclcf->cc_tools;
-        ctx->opts.nserver_tools = cclcf->tools->nelts;
-    }
-
-    ngx_memzero(&cerr, sizeof(cc_error_t));
-
-    if (cc_chat_parse(&ctx->alloc, root, &ctx->opts, &ctx->chat, &cerr)
-        != CC_OK)
-    {
-        if (cerr.status == 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        msg.data = cerr.message.data;
-        msg.len = cerr.message.len;
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "client sent invalid request: %V", &msg);
-
-        return ngx_http_chatcompletions_send_error(r, cerr.status,
-                          cerr.type, cerr.code,
-                          cerr.param.len ? (ngx_str_t *) &cerr.param : NULL,
-                          &msg);
-    }
-
-    if (ngx_http_chatcompletions_map_model(r, ctx) != NGX_OK) {
-        msg.data = ngx_pnalloc(r->pool, ctx->model_name.len + 128);
-        if (msg.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        msg.len = ngx_sprintf(msg.data, "The model `%V` does not exist or "
-                              "you do not have access to it.",
-                              &ctx->model_name)
-                  - msg.data;
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "client asked for unknown model \"%V\"",
-                      &ctx->model_name);
-
-        return ngx_http_chatcompletions_send_error(r, NGX_HTTP_NOT_FOUND,
-                                                "invalid_request_error",
-                                                "model_not_found", NULL,
-                                                &msg);
-    }
-
-    if (ctx->chat.stream == -1) {
-        ctx->streaming = cclcf->stream_default
-                         && !ngx_http_chatcompletions_wants_json(r);
-
-    } else {
-        ctx->streaming = ctx->chat.stream ? 1 : 0;
-    }
-
-    if (ngx_http_chatcompletions_make_id(r, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (cclcf->tools) {
-        ctx->stream.is_server_tool = ngx_http_chatcompletions_is_server_tool;
-        ctx->stream.is_server_tool_data = cclcf;
-    }
-
-    ngx_http_chatcompletions_find_phone(r, ctx, root);
-
-    return ngx_http_chatcompletions_start_round(ctx);
-}
-
-
-static cc_json_t *
-ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx, char *err, size_t errlen)
-{
-    off_t              offset, total;
-    u_char            *buf;
-    ssize_t            n;
-    ngx_buf_t         *b;
-    ngx_chain_t       *cl;
-    cc_json_parser_t  *p;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        ngx_cpystrn((u_char *) err, (u_char *) "the request body is empty",
-                    errlen);
-        return NULL;
-    }
-
-    p = cc_json_parser_create(&ctx->alloc);
-    if (p == NULL) {
-        ngx_cpystrn((u_char *) err, (u_char *) "out of memory", errlen);
-        return NULL;
-    }
-
-    buf = NULL;
-    total = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            total += b->last - b->pos;
-
-            if (cc_json_parser_feed(p, b->pos, b->last - b->pos, err, errlen)
-                != CC_OK)
-            {
-                return NULL;
-            }
-
-            continue;
-        }
-
-        /* client_body_buffer_size was exceeded: the body is in a file */
-
-        if (buf == NULL) {
-            buf = ngx_palloc(r->pool, 8192);
-            if (buf == NULL) {
-                ngx_cpystrn((u_char *) err, (u_char *) "out of memory",
-                            errlen);
-                return NULL;
-            }
-        }
-
-        for (offset = b->file_pos; offset < b->file_last; offset += n) {
-            n = ngx_read_file(b->file, buf,
-                              ngx_min(8192, b->file_last - offset), offset);
-
-            if (n == NGX_ERROR || n == 0) {
-                ngx_cpystrn((u_char *) err,
-                            (u_char *) "cannot read the body file", errlen);
-                return NULL;
-            }
-
-            total += n;
-
-            if (cc_json_parser_feed(p, buf, n, err, errlen) != CC_OK) {
-                return NULL;
-            }
-        }
-    }
-
-    if (total == 0) {
-        ngx_cpystrn((u_char *) err, (u_char *) "the request body is empty",
-                    errlen);
-        return NULL;
-    }
-
-    return cc_json_parser_finish(p, err, errlen);
-}
-
-
-static ngx_int_t
-ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx)
-{
-    ngx_uint_t                            i;
-    ngx_http_chatcompletions_alias_t     *alias;
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
-
-    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
-
-    ctx->model_name.data = ctx->chat.model.data;
-    ctx->model_name.len = ctx->chat.model.len;
-
-    if (ctx->model_name.len == 0
-        || (ctx->model_name.len == cclcf->model.len
-            && ngx_strncmp(ctx->model_name.data, cclcf->model.data,
-                           cclcf->model.len) == 0))
-    {
-        ctx->model_id = cclcf->model;
-
-        if (ctx->model_name.len == 0) {
-            ctx->model_name = cclcf->model;
-        }
-
-        return NGX_OK;
-    }
-
-    if (cclcf->aliases) {
-        alias = cclcf->aliases->elts;
-
-        for (i = 0; i < cclcf->aliases->nelts; i++) {
-            if (alias[i].name.len == ctx->model_name.len
-                && ngx_strncmp(alias[i].name.data, ctx->model_name.data,
-                               ctx->model_name.len) == 0)
-            {
-                ctx->model_id = alias[i].model_id;
-                return NGX_OK;
-            }
-        }
-    }
-
-    if (cclcf->model_passthrough) {
-        ctx->model_id = ctx->model_name;
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
-}
-
-
-/*
- * The official SDKs leave "stream" out of non-streaming calls and send
- * "Accept: application/json"; a bare curl sends "*" "/" "*" and gets the
- * stream.  Vapi sends no Accept at all.
- */
-
-static ngx_int_t
-ngx_http_chatcompletions_wants_json(ngx_http_request_t *r)
-{
-    ngx_str_t        *accept;
-    ngx_table_elt_t  *h;
-
-    h = ngx_http_chatcompletions_find_header(&r->headers_in.headers,
-                                             (u_char *) "Accept", 6);
-    if (h == NULL) {
-        return 0;
-    }
-
-    accept = &h->value;
-
-    if (ngx_strlcasestrn(accept->data, accept->data + accept->len,
-                         (u_char *) "text/event-stream", 17 - 1)
-        != NULL)
-    {
-        return 0;
-    }
-
-    return ngx_strlcasestrn(accept->data, accept->data + accept->len,
-                            (u_char *) "application/json", 16 - 1)
-           != NULL;
-}
-
-
-static ngx_int_t
-ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx)
-{
-    u_char      *p;
-    ngx_uint_t   i;
-
-    static u_char  alphabet[] =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-    p = ngx_pnalloc(r->pool, sizeof("chatcmpl-") - 1 + 24);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->id.data = p;
-    p = ngx_cpymem(p, "chatcmpl-", sizeof("chatcmpl-") - 1);
-
-    for (i = 0; i < 24; i++) {
-        *p++ = alphabet[(ngx_uint_t) ngx_random() % (sizeof(alphabet) - 1)];
-    }
-
-    ctx->id.len = p - ctx->id.data;
-
-    cc_stream_init(&ctx->stream);
-
-    ctx->stream.id.data = ctx->id.data;
-    ctx->stream.id.len = ctx->id.len;
-    ctx->stream.created = ngx_time();
-    ctx->stream.model.data = ctx->model_name.data;
-    ctx->stream.model.len = ctx->model_name.len;
-    ctx->stream.include_usage = ctx->chat.include_usage;
-
-    /*
-     * "Let me check." and, a tool round later, "You owe $5." must not run
-     * together, in the stream or in the JSON answer: a voice speaks it.
-     */
-    ctx->stream.separator.data = (u_char *) " ";
-    ctx->stream.separator.len = 1;
-
-    return NGX_OK;
-}
-
-
-void *
-ngx_http_chatcompletions_pool_alloc(void *data, size_t size)
-{
-    return ngx_palloc(data, size);
-}
 
 
 static void *
@@ -1131,6 +688,31 @@ ngx_http_chatcompletions_phone_metadata(ngx_conf_t *cf, ngx_command_t *cmd,
 
         name->data = value[i].data;
         name->len = value[i].len;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatcompletions_system_prompt_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf)
+{
+    ngx_http_chatcompletions_loc_conf_t *cclcf = conf;
+
+    ngx_str_t  *value;
+
+    if (cclcf->system_prompt.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_chatcompletions_read_file(cf, &value[1],
+                                           &cclcf->system_prompt)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

@@ -103,8 +103,62 @@ typedef enum {
 } ngx_http_chatcompletions_fault_e;
 
 
+/* the life of a request: see ngx_http_chatcompletions_lifecycle.c */
+typedef enum {
+    NGX_HTTP_CHATCOMPLETIONS_BODY = 0,          /* reading the body */
+    NGX_HTTP_CHATCOMPLETIONS_ATTEMPT,           /* a Bedrock call runs */
+    NGX_HTTP_CHATCOMPLETIONS_TOOLS,             /* server tools run */
+    NGX_HTTP_CHATCOMPLETIONS_DONE               /* the answer is out */
+} ngx_http_chatcompletions_state_e;
+
+
 typedef struct ngx_http_chatcompletions_ctx_s
     ngx_http_chatcompletions_ctx_t;
+
+
+/* how the answer failed, for the client and $chat_completions_error */
+typedef struct {
+    ngx_http_chatcompletions_fault_e      kind;
+    ngx_str_t                             type;
+    ngx_str_t                             code;
+    ngx_str_t                             message;
+} ngx_http_chatcompletions_fault_t;
+
+
+/* a buffer of the request's pool that grows as bytes are appended */
+typedef struct {
+    u_char                               *data;
+    size_t                                len;
+    size_t                                cap;
+} ngx_http_chatcompletions_buf_t;
+
+
+/*
+ * One call to Bedrock: a subrequest to the Bedrock location, with its own
+ * upstream, eventstream decoder, held input, stall timer and cancellation.
+ * A round makes one attempt today; the slots leave room for a second one
+ * racing the first.
+ */
+typedef struct {
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_request_t                   *sr;
+    ngx_uint_t                            round;
+    ngx_int_t                             rc;       /* how sr ended */
+
+    ngx_uint_t                            status;   /* Bedrock's */
+    ngx_str_t                             error_type;
+    ngx_http_chatcompletions_buf_t        error_body;
+    ngx_http_chatcompletions_buf_t        converse; /* a JSON answer */
+
+    cc_es_decoder_t                       decoder;
+    ngx_chain_t                          *held;     /* not translated */
+    ngx_event_t                           stall;
+
+    unsigned                              capture:1; /* answer is ours */
+    unsigned                              metadata:1; /* round ended */
+    unsigned                              truncated:1;
+    unsigned                              done:1;
+} ngx_http_chatcompletions_attempt_t;
 
 
 /* one server-side tool call of a round */
@@ -130,12 +184,18 @@ typedef struct {
     unsigned                              truncated:1;
 } ngx_http_chatcompletions_tool_call_t;
 
+
+#define NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS  2
+
+
 struct ngx_http_chatcompletions_ctx_s {
     ngx_http_request_t              *request;      /* the main request */
-    ngx_http_request_t              *sr;           /* current Bedrock call */
+    ngx_http_chatcompletions_state_e state;
 
     cc_alloc_t                       alloc;        /* r->pool */
     cc_alloc_t                       scratch;      /* one read's events */
+    ngx_pool_t                      *scratch_pool;
+    cc_json_t                       *root;         /* the request's JSON */
     cc_chat_t                        chat;
     cc_chat_options_t                opts;
     cc_stream_t                      stream;
@@ -144,35 +204,22 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_str_t                        model_name;   /* echoed to the client */
     ngx_str_t                        id;           /* chatcmpl-... */
 
-    /* the signed Bedrock call of the current round */
+    /* the Bedrock request of the current round */
     ngx_str_t                        bedrock_uri;
     ngx_str_t                        body;
 
-    cc_es_decoder_t                  decoder;
-    /* a non-stream answer */
-    u_char                          *converse;
-    size_t                           converse_len;
-    size_t                           converse_cap;
+    ngx_http_chatcompletions_attempt_t   *attempt;  /* the one streaming */
+    ngx_http_chatcompletions_attempt_t    attempts[
+                                     NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS];
+    ngx_uint_t                       nattempts;    /* over the request */
 
-    /* a non-2xx answer from Bedrock */
+    /* the outcome: a fault, and the status it maps to */
+    ngx_http_chatcompletions_fault_t fault;
     ngx_uint_t                       bedrock_status;
-    ngx_str_t                        bedrock_error_type;
-    u_char                          *error_body;
-    size_t                           error_body_len;
-
-    ngx_http_chatcompletions_fault_e fault;
-    ngx_str_t                        fault_type;
-    ngx_str_t                        fault_code;
-    ngx_str_t                        fault_message;
 
     /* SSE bytes decoded from one read, before they are emitted */
-    u_char                          *pend;
-    size_t                           pend_len;
-    size_t                           pend_cap;
+    ngx_http_chatcompletions_buf_t   pend;
     size_t                           pend_max;     /* drain: no limit */
-
-    /* Bedrock's bytes not yet translated (a slow client) */
-    ngx_chain_t                     *held;
 
     ngx_chain_t                     *free;
     ngx_chain_t                     *busy;
@@ -182,12 +229,11 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_uint_t                       ncalls;
     ngx_uint_t                       pending;
 
-    /* the caller's number, E.164, and where it came from */
+    /* the caller's number, E.164, and where it came from: on demand */
     ngx_str_t                        phone;
     const char                      *phone_source;
 
     ngx_event_t                      keepalive;
-    ngx_event_t                      stall;
 
     /* for the log: what Bedrock reported, summed over rounds */
     int64_t                          prompt_tokens;
@@ -201,12 +247,10 @@ struct ngx_http_chatcompletions_ctx_s {
 
     unsigned                         streaming:1;
     unsigned                         headers_sent:1;
-    unsigned                         capture:1;    /* sr answer is ours */
-    unsigned                         round_done:1; /* metadata seen */
     unsigned                         first_token:1;
-    unsigned                         sr_done:1;
-    unsigned                         finished:1;
+    unsigned                         finished:1;   /* tokens accounted */
     unsigned                         emitting:1;
+    unsigned                         phone_looked_up:1;
     unsigned                         replace_body:1;
     unsigned                         replaced:1;
 };
@@ -215,10 +259,26 @@ struct ngx_http_chatcompletions_ctx_s {
 extern ngx_module_t  ngx_http_chatcompletions_module;
 
 
-/* module.c */
+/* util.c: small nginx helpers */
 void *ngx_http_chatcompletions_pool_alloc(void *data, size_t size);
+ngx_int_t ngx_http_chatcompletions_buf_append(ngx_pool_t *pool,
+    ngx_http_chatcompletions_buf_t *buf, u_char *data, size_t n, size_t min);
+ngx_table_elt_t *ngx_http_chatcompletions_find_header(ngx_list_t *headers,
+    u_char *name, size_t len);
+void ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer);
+ngx_int_t ngx_http_chatcompletions_subrequest(ngx_http_request_t *r,
+    ngx_str_t *uri, ngx_http_post_subrequest_t *ps, ngx_uint_t flags,
+    ngx_http_request_t **psr);
+ngx_int_t ngx_http_chatcompletions_post_json(ngx_http_request_t *sr,
+    u_char *data, size_t len);
+ngx_int_t ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr,
+    char *key, u_char *value, size_t len);
+ngx_int_t ngx_http_chatcompletions_read_file(ngx_conf_t *cf,
+    ngx_str_t *name, ngx_str_t *out);
+ngx_int_t ngx_http_chatcompletions_stop_upstream(ngx_http_request_t *sr,
+    ngx_uint_t timed_out);
 
-/* output.c */
+/* output.c: what goes to the client */
 ngx_int_t ngx_http_chatcompletions_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *type, const char *code,
     ngx_str_t *param, ngx_str_t *message);
@@ -228,46 +288,56 @@ ngx_int_t ngx_http_chatcompletions_send_sse_header(
     ngx_http_chatcompletions_ctx_t *ctx);
 ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last);
-void ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer);
-ngx_table_elt_t *ngx_http_chatcompletions_find_header(ngx_list_t *headers,
-    u_char *name, size_t len);
+ngx_int_t ngx_http_chatcompletions_send_buffered(ngx_http_request_t *r);
 
-/* subrequest.c */
-ngx_int_t ngx_http_chatcompletions_start_round(
-    ngx_http_chatcompletions_ctx_t *ctx);
-ngx_http_chatcompletions_ctx_t *ngx_http_chatcompletions_get_ctx(
+/* attempt.c: a Bedrock call, from credentials to its end */
+ngx_int_t ngx_http_chatcompletions_attempt_start(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_post_subrequest_pt done,
+    ngx_event_handler_pt stall);
+ngx_http_chatcompletions_attempt_t *ngx_http_chatcompletions_attempt_of(
     ngx_http_request_t *r);
-ngx_int_t ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr,
-    char *key, u_char *value, size_t len);
-ngx_int_t ngx_http_chatcompletions_set_body(ngx_http_request_t *sr,
-    u_char *data, size_t len);
 void ngx_http_chatcompletions_set_fault(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_fault_e fault, char *type, char *code,
     u_char *msg, size_t len);
-ngx_int_t ngx_http_chatcompletions_finish(
-    ngx_http_chatcompletions_ctx_t *ctx);
 
-/* tools.c */
+/* tools.c: the tool directive and the tool subrequests */
 char *ngx_http_chatcompletions_tool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_chatcompletions_system_prompt_file(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
 char *ngx_http_chatcompletions_merge_tools(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *prev,
     ngx_http_chatcompletions_loc_conf_t *conf);
 int ngx_http_chatcompletions_is_server_tool(void *data,
     const cc_str_t *name);
-ngx_int_t ngx_http_chatcompletions_run_tools(
+ngx_int_t ngx_http_chatcompletions_tools_start(
     ngx_http_chatcompletions_ctx_t *ctx, cc_round_t *round);
+ngx_int_t ngx_http_chatcompletions_tools_results(
+    ngx_http_chatcompletions_ctx_t *ctx);
 ngx_http_chatcompletions_tool_call_t *ngx_http_chatcompletions_tool_call(
     ngx_http_request_t *r);
 ngx_int_t ngx_http_chatcompletions_tool_header(
     ngx_http_chatcompletions_tool_call_t *call, ngx_http_request_t *r);
 ngx_int_t ngx_http_chatcompletions_tool_body(
     ngx_http_chatcompletions_tool_call_t *call, ngx_chain_t *in);
-void ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx, cc_json_t *root);
+void ngx_http_chatcompletions_tools_cancel(
+    ngx_http_chatcompletions_ctx_t *ctx);
+ngx_str_t *ngx_http_chatcompletions_phone(
+    ngx_http_chatcompletions_ctx_t *ctx);
+
+/* filter.c: Bedrock's answer captured and translated */
 ngx_int_t ngx_http_chatcompletions_filter_init(ngx_conf_t *cf);
+void ngx_http_chatcompletions_drain_held(
+    ngx_http_chatcompletions_attempt_t *a);
+ngx_int_t ngx_http_chatcompletions_send_pending(
+    ngx_http_chatcompletions_ctx_t *ctx);
+
+/* lifecycle.c: the one owner of a request's life */
+ngx_int_t ngx_http_chatcompletions_handler(ngx_http_request_t *r);
+void ngx_http_chatcompletions_wake(ngx_http_request_t *r);
+
+/* request.c: the client's request, read and checked */
+ngx_int_t ngx_http_chatcompletions_not_allowed(ngx_http_request_t *r);
+ngx_int_t ngx_http_chatcompletions_prepare(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc);
 
 /* variables.c */
 ngx_int_t ngx_http_chatcompletions_add_variables(ngx_conf_t *cf);

@@ -251,53 +251,58 @@ ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
 }
 
 
-/* a header by name (any case), in a request's or a response's list */
-
-ngx_table_elt_t *
-ngx_http_chatcompletions_find_header(ngx_list_t *headers, u_char *name,
-    size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &headers->part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash && h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
-}
-
-
 /*
- * ngx_add_timer() leaves a timer alone when the new expiry is within
- * NGX_TIMER_LAZY_DELAY (300ms) of the old one: right for nginx's own
- * timeouts, wrong for an interval that must restart on every event.
+ * While tools run the main request is the active one and no upstream
+ * sends what a slow client has not taken yet.  nginx's own writer,
+ * ngx_http_writer(), is static and runs only once a request is
+ * finalized; this is the part of it that applies before: send what
+ * waits, within send_timeout.  NGX_OK, or the status to finalize with.
  */
 
-void
-ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer)
+ngx_int_t
+ngx_http_chatcompletions_send_buffered(ngx_http_request_t *r)
 {
-    if (ev->timer_set) {
-        ngx_del_timer(ev);
+    ngx_event_t               *wev;
+    ngx_connection_t          *c;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    c = r->connection;
+    wev = c->write;
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "client timed out while tools ran");
+        c->timedout = 1;
+        return NGX_HTTP_REQUEST_TIME_OUT;
     }
 
-    ngx_add_timer(ev, timer);
+    if (!c->buffered) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (!c->buffered) {
+        if (wev->timer_set) {
+            ngx_del_timer(wev);
+        }
+
+        return NGX_OK;
+    }
+
+    if (!wev->delayed) {
+        ngx_add_timer(wev, clcf->send_timeout);
+    }
+
+    if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -13,15 +13,18 @@
 
 
 /*
- * Server-side tools: the agent loop inside nginx.  When a Bedrock round
- * stops to use tools that the configuration declares, each runs as a
+ * Server-side tools: the chat_completions_tool directive, and the tool
+ * calls of a round.  When a Bedrock round stops to use tools that the
+ * configuration declares, lifecycle.c starts them here: each runs as a
  * background subrequest to its location, all at once; their answers
- * become toolResult blocks and the next round starts on the same stream.
+ * become toolResult blocks of the next round, on the same stream.
  *
  * Background subrequests never become the connection's active request and
  * never enter the parent's postponed list, so the next Bedrock round is
  * again the active request and streams as it arrives.  Their output is
- * captured by the module's filters and never reaches the client.
+ * captured by the module's filters and never reaches the client.  The
+ * last call to settle wakes the main request, whose write handler is
+ * ngx_http_chatcompletions_wake().
  */
 
 
@@ -33,20 +36,12 @@ static ngx_int_t ngx_http_chatcompletions_tool_done(ngx_http_request_t *sr,
 static void ngx_http_chatcompletions_tool_timeout(ngx_event_t *ev);
 static void ngx_http_chatcompletions_tool_settle(
     ngx_http_chatcompletions_tool_call_t *call);
-static void ngx_http_chatcompletions_tools_resume(ngx_http_request_t *r);
-static ngx_int_t ngx_http_chatcompletions_next_round(
-    ngx_http_chatcompletions_ctx_t *ctx);
-static void ngx_http_chatcompletions_check_client(ngx_http_request_t *r);
-static void ngx_http_chatcompletions_tools_writer(ngx_http_request_t *r);
 static ngx_http_chatcompletions_tool_conf_t *
     ngx_http_chatcompletions_find_tool(
     ngx_http_chatcompletions_loc_conf_t *cclcf, const u_char *name,
     size_t len);
 static cc_json_t *ngx_http_chatcompletions_read_schema(ngx_conf_t *cf,
     ngx_str_t *value);
-static ngx_int_t ngx_http_chatcompletions_read_file(ngx_conf_t *cf,
-    ngx_str_t *name, ngx_str_t *out);
-static void *ngx_http_chatcompletions_conf_alloc(void *data, size_t size);
 
 
 static cc_json_t  ngx_http_chatcompletions_empty_object = {
@@ -213,7 +208,7 @@ ngx_http_chatcompletions_read_schema(ngx_conf_t *cf, ngx_str_t *value)
         return NULL;
     }
 
-    a->alloc = ngx_http_chatcompletions_conf_alloc;
+    a->alloc = ngx_http_chatcompletions_pool_alloc;
     a->data = cf->pool;
 
     err[0] = '\0';
@@ -238,105 +233,6 @@ ngx_http_chatcompletions_read_schema(ngx_conf_t *cf, ngx_str_t *value)
     }
 
     return schema;
-}
-
-
-char *
-ngx_http_chatcompletions_system_prompt_file(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf)
-{
-    ngx_http_chatcompletions_loc_conf_t *cclcf = conf;
-
-    ngx_str_t  *value;
-
-    if (cclcf->system_prompt.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_http_chatcompletions_read_file(cf, &value[1],
-                                           &cclcf->system_prompt)
-        != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_chatcompletions_read_file(ngx_conf_t *cf, ngx_str_t *name,
-    ngx_str_t *out)
-{
-    u_char           *p;
-    ssize_t           n;
-    ngx_str_t         path;
-    ngx_file_t        file;
-    ngx_file_info_t   fi;
-
-    path = *name;
-
-    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = path;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%s\" failed", path.data);
-        return NGX_ERROR;
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > 1024 * 1024)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%s\" is unreadable or larger than 1m",
-                           path.data);
-        (void) ngx_close_file(file.fd);
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(cf->pool, ngx_file_size(&fi) + 1);
-    if (p == NULL) {
-        (void) ngx_close_file(file.fd);
-        return NGX_ERROR;
-    }
-
-    n = ngx_read_file(&file, p, ngx_file_size(&fi), 0);
-
-    (void) ngx_close_file(file.fd);
-
-    if (n != ngx_file_size(&fi)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cannot read \"%s\"", path.data);
-        return NGX_ERROR;
-    }
-
-    /* a trailing newline of the file is not part of the text */
-    while (n && (p[n - 1] == LF || p[n - 1] == CR)) {
-        n--;
-    }
-
-    p[n] = '\0';
-
-    out->data = p;
-    out->len = n;
-
-    return NGX_OK;
-}
-
-
-static void *
-ngx_http_chatcompletions_conf_alloc(void *data, size_t size)
-{
-    return ngx_palloc(data, size);
 }
 
 
@@ -415,19 +311,27 @@ ngx_http_chatcompletions_is_server_tool(void *data, const cc_str_t *name)
 /*
  * The caller's phone number, for tool locations ($chat_completions_phone)
  * and the log: Vapi's call data, configured metadata fields, a configured
- * header, then the caller's own words.
+ * header, then the caller's own words.  Looked up once, on demand: when a
+ * tool that needs it runs, or when the variable is read.
  */
 
-void
-ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx, cc_json_t *root)
+ngx_str_t *
+ngx_http_chatcompletions_phone(ngx_http_chatcompletions_ctx_t *ctx)
 {
     cc_str_t                              out, header, cc, *names;
     ngx_uint_t                            n;
     ngx_table_elt_t                      *h;
     cc_phone_source_e                     source;
+    ngx_http_request_t                   *r;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
+    if (ctx->phone_looked_up || ctx->root == NULL) {
+        return &ctx->phone;
+    }
+
+    ctx->phone_looked_up = 1;
+
+    r = ctx->request;
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
 
     header.len = 0;
@@ -454,12 +358,12 @@ ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
     cc.data = cclcf->phone_country.data;
     cc.len = cclcf->phone_country.len;
 
-    if (cc_phone_find(&ctx->alloc, root, names, n, &header, &cc, &out,
+    if (cc_phone_find(&ctx->alloc, ctx->root, names, n, &header, &cc, &out,
                       &source)
         != CC_OK)
     {
         ctx->phone_source = cc_phone_source_name(CC_PHONE_NONE);
-        return;
+        return &ctx->phone;
     }
 
     ctx->phone.data = out.data;
@@ -470,17 +374,19 @@ ngx_http_chatcompletions_find_phone(ngx_http_request_t *r,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "chatcompletions caller phone number from %s",
                    ctx->phone_source);
+
+    return &ctx->phone;
 }
 
 
 /*
- * Called at the end of a round that used server-side tools: NGX_DONE when
- * the tools run (the next round follows), NGX_DECLINED when the answer
- * ends here instead (ctx->fault says if that is an error).
+ * Starts the server-side tool calls of a round: NGX_DONE when some run
+ * (the last to settle wakes the main request), NGX_DECLINED when none
+ * could (each has its error result already: the next round may start).
  */
 
 ngx_int_t
-ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
+ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
     cc_round_t *round)
 {
     char                                   err[64];
@@ -495,35 +401,6 @@ ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
 
     r = ctx->request;
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
-
-    if (round->nclient) {
-        /*
-         * The client must run its own tools and send the results back; a
-         * later request asks for the server-side ones again.
-         */
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "chat_completions: the model asked for client and "
-                      "server tools at once; the %uz server tool call(s) "
-                      "are left to a later request", round->nserver);
-        return NGX_DECLINED;
-    }
-
-    if (ctx->rounds >= cclcf->max_rounds) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "chat_completions: %ui Bedrock rounds reached "
-                      "(chat_completions_max_rounds) while the model still "
-                      "asks for tools (model \"%V\")", ctx->rounds,
-                      &ctx->model_id);
-
-        ctx->bedrock_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-        ngx_http_chatcompletions_set_fault(ctx,
-                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
-                                 "server_error", "tool_rounds_exceeded",
-                                 (u_char *) "The assistant used tools too "
-                                 "many times without answering.", 0);
-        return NGX_DECLINED;
-    }
 
     /* the assistant's turn: its text, then its tool uses */
 
@@ -585,7 +462,9 @@ ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
     for (i = 0; i < n; i++) {
         call = &ctx->calls[i];
 
-        if (call->conf->needs_phone && ctx->phone.len == 0) {
+        if (call->conf->needs_phone
+            && ngx_http_chatcompletions_phone(ctx)->len == 0)
+        {
             ngx_str_set(&call->error, "The caller's phone number is not "
                         "known. Ask the caller for the phone number of "
                         "their account, then call this tool again.");
@@ -613,29 +492,10 @@ ngx_http_chatcompletions_run_tools(ngx_http_chatcompletions_ctx_t *ctx,
                    ctx->rounds, started);
 
     if (started == 0) {
-        return ngx_http_chatcompletions_next_round(ctx);
+        return NGX_DECLINED;
     }
 
     ctx->pending = started;
-
-    if (ctx->streaming && cclcf->keepalive_interval
-        && !ctx->keepalive.timer_set)
-    {
-        ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
-    }
-
-    /* nothing of ours reads from the client now: watch it go away */
-    r->read_event_handler = ngx_http_chatcompletions_check_client;
-
-    if (r->connection->read->pending_eof || r->connection->error) {
-        /* it went while the round ended; the caller posts nothing */
-        ngx_http_chatcompletions_check_client(r);
-        return NGX_DONE;
-    }
-
-    /* what round 1 said keeps going out to a slow client meanwhile */
-    r->write_event_handler = ngx_http_chatcompletions_tools_writer;
-    ngx_http_chatcompletions_tools_writer(r);
 
     return NGX_DONE;
 }
@@ -660,8 +520,11 @@ ngx_http_chatcompletions_start_tool(ngx_http_chatcompletions_ctx_t *ctx,
     ps->handler = ngx_http_chatcompletions_tool_done;
     ps->data = call;
 
-    if (ngx_http_subrequest(r, &call->conf->uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_BACKGROUND)
+    /* the tool gets the model's input, never the client's headers */
+
+    if (ngx_http_chatcompletions_subrequest(r, &call->conf->uri, ps,
+                                            NGX_HTTP_SUBREQUEST_BACKGROUND,
+                                            &sr)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -669,35 +532,14 @@ ngx_http_chatcompletions_start_tool(ngx_http_chatcompletions_ctx_t *ctx,
 
     call->sr = sr;
 
-    /* the tool gets the model's input, never the client's headers */
-
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-    sr->headers_in.content_length_n = -1;
-    sr->headers_in.keep_alive_n = -1;
-
-    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 4,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
     if (call->conf->method == NGX_HTTP_GET) {
         sr->method = NGX_HTTP_GET;
         ngx_str_set(&sr->method_name, "GET");
-        sr->request_body = NULL;
 
     } else {
-        sr->method = NGX_HTTP_POST;
-        ngx_str_set(&sr->method_name, "POST");
-
-        if (ngx_http_chatcompletions_set_body(sr, call->input_json.data,
-                                              call->input_json.len)
-            != NGX_OK
-            || ngx_http_chatcompletions_add_input_header(sr, "Content-Type",
-                                              (u_char *) "application/json",
-                                              sizeof("application/json") - 1)
-               != NGX_OK)
+        if (ngx_http_chatcompletions_post_json(sr, call->input_json.data,
+                                               call->input_json.len)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -814,7 +656,9 @@ ngx_http_chatcompletions_tool_done(ngx_http_request_t *sr, void *data,
         return rc == NGX_HTTP_CLIENT_CLOSED_REQUEST ? rc : NGX_ERROR;
     }
 
-    if (call->done || call->round != ctx->rounds || ctx->finished) {
+    if (call->done || call->round != ctx->rounds
+        || ctx->state != NGX_HTTP_CHATCOMPLETIONS_TOOLS)
+    {
         /* settled already, by its timer */
         return NGX_OK;
     }
@@ -838,8 +682,6 @@ ngx_http_chatcompletions_tool_done(ngx_http_request_t *sr, void *data,
 static void
 ngx_http_chatcompletions_tool_timeout(ngx_event_t *ev)
 {
-    ngx_connection_t                      *pc;
-    ngx_http_upstream_t                   *u;
     ngx_http_chatcompletions_tool_call_t  *call;
 
     call = ev->data;
@@ -854,20 +696,12 @@ ngx_http_chatcompletions_tool_timeout(ngx_event_t *ev)
 
     ngx_str_set(&call->error, "The tool did not answer in time.");
 
-    /* a proxied tool is stopped the way proxy_read_timeout stops it */
-
-    u = call->sr ? call->sr->upstream : NULL;
-    pc = u ? u->peer.connection : NULL;
-
     ngx_http_chatcompletions_tool_settle(call);
 
-    if (pc) {
-        if (pc->read->timer_set) {
-            ngx_del_timer(pc->read);
-        }
+    /* a proxied tool is stopped the way proxy_read_timeout stops it */
 
-        pc->read->timedout = 1;
-        ngx_post_event(pc->read, &ngx_posted_events);
+    if (call->sr) {
+        (void) ngx_http_chatcompletions_stop_upstream(call->sr, 1);
     }
 
     ngx_http_run_posted_requests(call->ctx->request->connection);
@@ -904,50 +738,16 @@ ngx_http_chatcompletions_tool_settle(
         return;
     }
 
-    r->write_event_handler = ngx_http_chatcompletions_tools_resume;
+    /* the round's results are all in: ngx_http_chatcompletions_wake() */
 
     (void) ngx_http_post_request(r, NULL);
 }
 
 
-static void
-ngx_http_chatcompletions_tools_resume(ngx_http_request_t *r)
-{
-    ngx_int_t                        rc;
-    ngx_http_chatcompletions_ctx_t  *ctx;
+/* the tool results become the next user turn, for the next round */
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
-
-    r->write_event_handler = ngx_http_request_empty_handler;
-    r->read_event_handler = ngx_http_block_reading;
-
-    if (r->connection->error) {
-        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
-        return;
-    }
-
-    rc = ngx_http_chatcompletions_next_round(ctx);
-
-    if (rc == NGX_DONE) {
-        return;
-    }
-
-    if (rc == NGX_DECLINED) {
-        rc = ngx_http_chatcompletions_finish(ctx);
-
-        if (rc == NGX_DONE) {
-            return;
-        }
-    }
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-/* the tool results become the next user turn; Bedrock is asked again */
-
-static ngx_int_t
-ngx_http_chatcompletions_next_round(ngx_http_chatcompletions_ctx_t *ctx)
+ngx_int_t
+ngx_http_chatcompletions_tools_results(ngx_http_chatcompletions_ctx_t *ctx)
 {
     u_char                                *p;
     cc_str_t                               text;
@@ -1027,109 +827,20 @@ ngx_http_chatcompletions_next_round(ngx_http_chatcompletions_ctx_t *ctx)
 
     cc_stream_next_round(&ctx->stream);
 
-    return ngx_http_chatcompletions_start_round(ctx);
+    return NGX_OK;
 }
 
 
-/*
- * While tools run the main request is the active one, and nobody else
- * sends what a slow client has not taken yet: this is ngx_http_writer()
- * for that time, send_timeout included.
- */
+/* a request that ends while tools run leaves their timers */
 
-static void
-ngx_http_chatcompletions_tools_writer(ngx_http_request_t *r)
+void
+ngx_http_chatcompletions_tools_cancel(ngx_http_chatcompletions_ctx_t *ctx)
 {
-    ngx_event_t               *wev;
-    ngx_connection_t          *c;
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_uint_t  i;
 
-    c = r->connection;
-    wev = c->write;
-
-    if (wev->timedout) {
-        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
-                      "client timed out while tools ran");
-        c->timedout = 1;
-        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
-        return;
-    }
-
-    if (!c->buffered) {
-        return;
-    }
-
-    if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
-        ngx_http_finalize_request(r, NGX_ERROR);
-        return;
-    }
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (!c->buffered) {
-        if (wev->timer_set) {
-            ngx_del_timer(wev);
+    for (i = 0; i < ctx->ncalls; i++) {
+        if (ctx->calls[i].timer.timer_set) {
+            ngx_del_timer(&ctx->calls[i].timer);
         }
-
-        return;
     }
-
-    if (!wev->delayed) {
-        ngx_add_timer(wev, clcf->send_timeout);
-    }
-
-    if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_ERROR);
-    }
-}
-
-
-/*
- * While tools run, no upstream of the main request watches the client:
- * a client that goes away must still stop everything at once.
- */
-
-static void
-ngx_http_chatcompletions_check_client(ngx_http_request_t *r)
-{
-    int                n;
-    char               buf[1];
-    ngx_err_t          err;
-    ngx_event_t       *rev;
-    ngx_connection_t  *c;
-
-    c = r->connection;
-    rev = c->read;
-
-    /* HTTP/2 marks a reset stream's fake connection so */
-    if (c->error) {
-        goto closed;
-    }
-
-#if (NGX_HAVE_EPOLLRDHUP)
-    if ((ngx_event_flags & NGX_USE_EPOLL_EVENT) && ngx_use_epoll_rdhup) {
-        if (!rev->pending_eof) {
-            return;
-        }
-
-        goto closed;
-    }
-#endif
-
-    n = recv(c->fd, buf, 1, MSG_PEEK);
-    err = ngx_socket_errno;
-
-    if (n > 0 || (n == -1 && err == NGX_EAGAIN)) {
-        return;
-    }
-
-closed:
-
-    ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                  "client prematurely closed connection while tools ran");
-
-    c->error = 1;
-    rev->eof = 1;
-
-    ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
 }

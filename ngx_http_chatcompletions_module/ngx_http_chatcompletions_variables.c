@@ -143,7 +143,8 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     ngx_http_chatcompletions_tool_call_t  *call;
     ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
-    ctx = ngx_http_chatcompletions_get_ctx(r);
+    /* a subrequest's values are the main request's */
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_chatcompletions_module);
 
     if (data == NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_HOST) {
         cclcf = ngx_http_get_module_loc_conf(ctx ? ctx->request : r,
@@ -206,14 +207,16 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_ERROR:
-        s = ctx->fault_code;
+        s = ctx->fault.code;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE:
-        s = ctx->phone;
+        s = *ngx_http_chatcompletions_phone(ctx);
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE_SOURCE:
+        (void) ngx_http_chatcompletions_phone(ctx);
+
         if (ctx->phone_source) {
             s.data = (u_char *) ctx->phone_source;
             s.len = ngx_strlen(ctx->phone_source);

@@ -1,0 +1,733 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatcompletions_module.h"
+
+
+/*
+ * The module's header and body filters.  They capture what nothing of
+ * the module's own must pass on as it is:
+ *
+ *   a Bedrock attempt's answer: the eventstream is decoded and translated
+ *     into SSE as it arrives, at the pace of the client (back-pressure),
+ *     or a Converse answer is collected whole; a Bedrock error is kept
+ *     for lifecycle.c to map;
+ *   a tool call's answer: kept for the model (tools.c);
+ *   the main request's 413: an OpenAI error instead of nginx's page.
+ *
+ * Everything else passes through untouched.
+ */
+
+
+static ngx_int_t ngx_http_chatcompletions_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static void ngx_http_chatcompletions_file_buffer(
+    ngx_http_chatcompletions_attempt_t *a);
+static ngx_int_t ngx_http_chatcompletions_stream_body(
+    ngx_http_chatcompletions_attempt_t *a, ngx_chain_t *in);
+static ngx_int_t ngx_http_chatcompletions_congested(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_flush(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_scratch(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static void ngx_http_chatcompletions_scratch_reset(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_decode(
+    ngx_http_chatcompletions_attempt_t *a, ngx_buf_t *b);
+static ngx_int_t ngx_http_chatcompletions_collect(
+    ngx_http_chatcompletions_attempt_t *a, ngx_buf_t *b);
+static ngx_int_t ngx_http_chatcompletions_too_large(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_replace_body(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+static ngx_int_t
+ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
+{
+    ngx_table_elt_t                       *h;
+    ngx_http_chatcompletions_ctx_t        *ctx;
+    ngx_http_chatcompletions_attempt_t    *a;
+    ngx_http_chatcompletions_tool_call_t  *call;
+    ngx_http_chatcompletions_loc_conf_t   *cclcf;
+
+    if (r == r->main) {
+        if (r->headers_out.status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+            && r->err_status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
+        {
+            return ngx_http_chatcompletions_too_large(r);
+        }
+
+        return ngx_http_next_header_filter(r);
+    }
+
+    call = ngx_http_chatcompletions_tool_call(r);
+    if (call) {
+        return ngx_http_chatcompletions_tool_header(call, r);
+    }
+
+    a = ngx_http_chatcompletions_attempt_of(r);
+
+    if (a == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = a->ctx;
+
+    /* the Bedrock answer is ours to translate: nothing of it goes out */
+
+    a->capture = 1;
+    r->header_sent = 1;
+    r->filter_need_in_memory = 1;
+
+    a->status = r->headers_out.status;
+    ctx->bedrock_status = a->status;
+
+    if (r->headers_out.status == NGX_HTTP_OK) {
+        if (ctx->streaming) {
+            if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                             ngx_http_chatcompletions_module);
+
+            if (cclcf->read_timeout) {
+                ngx_add_timer(&a->stall, cclcf->read_timeout);
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    ngx_str_set(&a->error_type, "");
+
+    h = ngx_http_chatcompletions_find_header(&r->headers_out.headers,
+                                             (u_char *) "x-amzn-ErrorType",
+                                             sizeof("x-amzn-ErrorType") - 1);
+    if (h) {
+        a->error_type = h->value;
+    }
+
+    ngx_http_chatcompletions_set_fault(ctx,
+                                       NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP,
+                                       "server_error", NULL,
+                                       (u_char *) "", 0);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    size_t                                 n;
+    ngx_buf_t                             *b;
+    ngx_chain_t                           *cl;
+    ngx_http_chatcompletions_ctx_t        *ctx;
+    ngx_http_chatcompletions_attempt_t    *a;
+    ngx_http_chatcompletions_tool_call_t  *call;
+
+    if (r == r->main) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+        if (ctx && ctx->replace_body) {
+            return ngx_http_chatcompletions_replace_body(r, ctx, in);
+        }
+
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    call = ngx_http_chatcompletions_tool_call(r);
+    if (call) {
+        return ngx_http_chatcompletions_tool_body(call, in);
+    }
+
+    a = ngx_http_chatcompletions_attempt_of(r);
+
+    if (a == NULL || a->ctx->emitting) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = a->ctx;
+
+    if (ctx->streaming
+        && ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP)
+    {
+        return ngx_http_chatcompletions_stream_body(a, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ngx_buf_in_memory(b)) {
+            if (ngx_buf_size(b)) {
+                ngx_http_chatcompletions_file_buffer(a);
+            }
+
+            continue;
+        }
+
+        if (ctx->fault.kind == NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP) {
+            n = ngx_min((size_t) (b->last - b->pos),
+                        NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX
+                        - a->error_body.len);
+
+            if (n && ngx_http_chatcompletions_buf_append(ctx->request->pool,
+                                    &a->error_body, b->pos, n,
+                                    NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX)
+                     != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ctx->fault.kind == NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE
+                   && b->last > b->pos)
+        {
+            if (ngx_http_chatcompletions_collect(a, b) != NGX_OK) {
+                return NGX_ERROR;
+            }
+        }
+
+        b->pos = b->last;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_chatcompletions_file_buffer(ngx_http_chatcompletions_attempt_t *a)
+{
+    ngx_log_error(NGX_LOG_ALERT, a->sr->connection->log, 0,
+                  "chat_completions: the Bedrock location must "
+                  "not buffer to files (proxy_buffering off)");
+
+    ngx_http_chatcompletions_set_fault(a->ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
+                                 "server_error", "upstream_invalid",
+                                 (u_char *) "The gateway is misconfigured.",
+                                 0);
+
+    (void) ngx_http_chatcompletions_stop_upstream(a->sr, 0);
+}
+
+
+/*
+ * The stream: Bedrock's bytes are held (the links point into the
+ * upstream's own buffers) and translated only as fast as the client takes
+ * the SSE events.  While more than NGX_HTTP_CHATCOMPLETIONS_BUSY_MAX bytes
+ * wait for a slow client, the rest stays in the upstream buffer, which
+ * stops reading from Bedrock when full: TCP pushes back, memory stays
+ * bounded.  The upstream module calls the filter again as the client
+ * drains.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_stream_body(ngx_http_chatcompletions_attempt_t *a,
+    ngx_chain_t *in)
+{
+    size_t                                n;
+    ngx_int_t                             rc;
+    ngx_uint_t                            emitted;
+    ngx_buf_t                            *b;
+    ngx_chain_t                          *cl;
+    ngx_http_request_t                   *r;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    r = a->sr;
+    ctx = a->ctx;
+
+    if (in && ngx_chain_add_copy(r->pool, &a->held, in) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+    emitted = 0;
+
+    while (a->held) {
+        b = a->held->buf;
+
+        if (!ngx_buf_in_memory(b) || b->pos == b->last
+            || ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE)
+        {
+            if (!ngx_buf_in_memory(b) && ngx_buf_size(b)) {
+                ngx_http_chatcompletions_file_buffer(a);
+            }
+
+            if (ngx_buf_in_memory(b)) {
+                b->pos = b->last;
+            }
+
+            cl = a->held;
+            a->held = cl->next;
+            ngx_free_chain(r->pool, cl);
+            continue;
+        }
+
+        if (ngx_http_chatcompletions_congested(ctx)) {
+
+            /*
+             * The write event that brought us here must reach the write
+             * filter, or what waits is never sent and no event comes
+             * again.
+             */
+            if (ngx_http_chatcompletions_flush(r, ctx) == NGX_ERROR) {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            emitted = 1;
+
+            if (ngx_http_chatcompletions_congested(ctx)) {
+                break;
+            }
+        }
+
+        rc = ngx_http_chatcompletions_decode(a, b);
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        if (ctx->pend.len) {
+            n = ctx->pend.len;
+            ctx->pend.len = 0;
+
+            if (ngx_http_chatcompletions_emit(ctx, r, ctx->pend.data, n, 0)
+                == NGX_ERROR)
+            {
+                rc = NGX_ERROR;
+                break;
+            }
+
+            emitted = 1;
+        }
+    }
+
+    if (!emitted && rc != NGX_ERROR
+        && ngx_http_chatcompletions_flush(r, ctx) == NGX_ERROR)
+    {
+        rc = NGX_ERROR;
+    }
+
+    ngx_http_chatcompletions_scratch_reset(ctx);
+
+    if (a->stall.timer_set) {
+        cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                             ngx_http_chatcompletions_module);
+        ngx_http_chatcompletions_rearm(&a->stall, cclcf->read_timeout);
+    }
+
+    return rc;
+}
+
+
+/*
+ * What a slow client made the module hold back was all received when the
+ * attempt ends: it is translated at once, while the upstream's buffers
+ * are still there, and sent before the end of the stream.
+ */
+
+void
+ngx_http_chatcompletions_drain_held(ngx_http_chatcompletions_attempt_t *a)
+{
+    ngx_buf_t                       *b;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = a->ctx;
+
+    for ( /* void */ ; a->held; a->held = a->held->next) {
+        b = a->held->buf;
+
+        while (ngx_buf_in_memory(b) && b->pos < b->last
+               && ctx->fault.kind == NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE)
+        {
+            if (ngx_http_chatcompletions_decode(a, b) == NGX_ERROR) {
+                break;
+            }
+
+            /* decode() stops at PEND_MAX; here all of it is wanted */
+            if (ctx->pend.len >= NGX_HTTP_CHATCOMPLETIONS_PEND_MAX) {
+                ctx->pend_max += NGX_HTTP_CHATCOMPLETIONS_PEND_MAX;
+            }
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            b->pos = b->last;
+        }
+    }
+
+    ctx->pend_max = 0;
+
+    ngx_http_chatcompletions_scratch_reset(ctx);
+}
+
+
+/* from the main request: SSE translated after the subrequest ended */
+
+ngx_int_t
+ngx_http_chatcompletions_send_pending(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    size_t  n;
+
+    if (ctx->pend.len == 0) {
+        return NGX_OK;
+    }
+
+    n = ctx->pend.len;
+    ctx->pend.len = 0;
+
+    return ngx_http_chatcompletions_emit(ctx, ctx->request, ctx->pend.data,
+                                         n, 0);
+}
+
+
+/* passes an empty chain down, so that the write filter sends what waits */
+
+static ngx_int_t
+ngx_http_chatcompletions_flush(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_int_t     rc;
+    ngx_chain_t  *none;
+
+    none = NULL;
+
+    ctx->emitting = 1;
+    rc = ngx_http_next_body_filter(r, NULL);
+    ctx->emitting = 0;
+
+    ngx_chain_update_chains(ctx->request->pool, &ctx->free, &ctx->busy,
+                            &none,
+                            (ngx_buf_tag_t) &ngx_http_chatcompletions_module);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_congested(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    off_t         size;
+    ngx_chain_t  *cl;
+
+    size = 0;
+
+    for (cl = ctx->busy; cl; cl = cl->next) {
+        size += ngx_buf_size(cl->buf);
+    }
+
+    return size > NGX_HTTP_CHATCOMPLETIONS_BUSY_MAX;
+}
+
+
+/*
+ * Each event's parsed payload is needed only while the event is
+ * translated: it goes to a scratch pool that is emptied after each read,
+ * so a long answer does not grow the request's pool.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_scratch(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    if (ctx->stream.scratch) {
+        return NGX_OK;
+    }
+
+    if (ctx->scratch_pool == NULL) {
+        ctx->scratch_pool = ngx_create_pool(4096,
+                                            ctx->request->connection->log);
+        if (ctx->scratch_pool == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->scratch.alloc = ngx_http_chatcompletions_pool_alloc;
+        ctx->scratch.data = ctx->scratch_pool;
+    }
+
+    ctx->stream.scratch = &ctx->scratch;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_chatcompletions_scratch_reset(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    if (ctx->stream.scratch) {
+        ctx->stream.scratch = NULL;
+        ngx_reset_pool(ctx->scratch_pool);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
+    ngx_buf_t *b)
+{
+    int                              rc;
+    cc_str_t                         chunk, *type, payload;
+    const char                      *err;
+    const u_char                    *pos;
+    cc_es_message_t                  msg;
+    cc_stream_fault_t                fault;
+    ngx_http_request_t              *r;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    r = a->sr;
+    ctx = a->ctx;
+    pos = b->pos;
+
+    if (ngx_http_chatcompletions_scratch(ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    for ( ;; ) {
+        b->pos = (u_char *) pos;
+
+        if (ctx->pend.len >= NGX_HTTP_CHATCOMPLETIONS_PEND_MAX
+                             + ctx->pend_max
+            || ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE)
+        {
+            /* emit what is there first; the rest waits in b */
+            return NGX_OK;
+        }
+
+        rc = cc_es_decode(&a->decoder, &pos, b->last, &msg, &err);
+
+        if (rc == CC_AGAIN) {
+            b->pos = b->last;
+            return NGX_OK;
+        }
+
+        if (rc == CC_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "upstream Bedrock sent a corrupt eventstream "
+                          "frame: %s (model \"%V\")", err, &ctx->model_id);
+
+            ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_FRAMING,
+                                 "server_error", "upstream_corrupt",
+                                 (u_char *) "The Amazon Bedrock stream was "
+                                 "corrupted.", 0);
+
+            (void) ngx_http_chatcompletions_stop_upstream(r, 0);
+
+            b->pos = b->last;
+
+            return NGX_OK;
+        }
+
+        if (msg.message_type.len == 9
+            && ngx_strncmp(msg.message_type.data, "exception", 9) == 0)
+        {
+            type = &msg.exception_type;
+            payload.data = (u_char *) msg.payload;
+            payload.len = msg.payload_len;
+
+        } else if (msg.message_type.len == 5
+                   && ngx_strncmp(msg.message_type.data, "error", 5) == 0)
+        {
+            type = &msg.error_code;
+            payload = msg.error_message;
+
+        } else {
+            type = &msg.event_type;
+            payload.data = (u_char *) msg.payload;
+            payload.len = msg.payload_len;
+
+            if (!ctx->first_token
+                && type->len == sizeof("contentBlockDelta") - 1
+                && ngx_strncmp(type->data, "contentBlockDelta",
+                               type->len) == 0)
+            {
+                ctx->first_token = 1;
+                ctx->ttft = ngx_current_msec - ctx->start;
+            }
+        }
+
+        ngx_memzero(&fault, sizeof(cc_stream_fault_t));
+        chunk.len = 0;
+
+        rc = cc_stream_event(&ctx->alloc, &ctx->stream, &msg.message_type,
+                             type, payload.data, payload.len, &chunk, &fault);
+
+        if (chunk.len
+            && ngx_http_chatcompletions_buf_append(ctx->request->pool,
+                                                   &ctx->pend, chunk.data,
+                                                   chunk.len, 2048)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (rc == CC_DONE) {
+            a->metadata = 1;
+            continue;
+        }
+
+        if (rc == CC_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "upstream Bedrock stream failed: %V %*s "
+                          "(model \"%V\")", type, fault.message.len,
+                          fault.message.data, &ctx->model_id);
+
+            ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_EXCEPTION,
+                                 (char *) fault.type, (char *) fault.code,
+                                 fault.message.data, fault.message.len);
+            return NGX_OK;
+        }
+    }
+}
+
+
+/* a non-streaming answer is collected whole, then translated */
+
+static ngx_int_t
+ngx_http_chatcompletions_collect(ngx_http_chatcompletions_attempt_t *a,
+    ngx_buf_t *b)
+{
+    size_t  len;
+
+    len = b->last - b->pos;
+
+    if (a->converse.len + len > NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX) {
+        ngx_log_error(NGX_LOG_ERR, a->sr->connection->log, 0,
+                      "upstream Bedrock sent a Converse response "
+                      "larger than %uz bytes",
+                      (size_t) NGX_HTTP_CHATCOMPLETIONS_CONVERSE_MAX);
+
+        ngx_http_chatcompletions_set_fault(a->ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
+                                 "server_error", "upstream_invalid",
+                                 (u_char *) "Amazon Bedrock sent a "
+                                 "response that is too large.", 0);
+        return NGX_OK;
+    }
+
+    return ngx_http_chatcompletions_buf_append(a->ctx->request->pool,
+                                               &a->converse, b->pos, len,
+                                               4096);
+}
+
+
+/*
+ * nginx refuses a body over client_max_body_size before any content
+ * handler runs, with an HTML page: in a chat_completions location the
+ * client gets an OpenAI error instead.
+ */
+
+static u_char  ngx_http_chatcompletions_too_large_body[] =
+    "{\"error\":{\"message\":\"The request body is larger than "
+    "client_max_body_size allows.\",\"type\":\"invalid_request_error\","
+    "\"param\":null,\"code\":\"request_too_large\"}}\n";
+
+
+static ngx_int_t
+ngx_http_chatcompletions_too_large(ngx_http_request_t *r)
+{
+    ngx_table_elt_t                      *h;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+
+    if (!cclcf->enable) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_chatcompletions_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->request = r;
+        ngx_http_set_ctx(r, ctx, ngx_http_chatcompletions_module);
+    }
+
+    ctx->replace_body = 1;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    r->headers_out.content_length_n =
+                          sizeof(ngx_http_chatcompletions_too_large_body) - 1;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_replace_body(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_chain_t *in)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl, out;
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->replaced) {
+        return NGX_OK;
+    }
+
+    ctx->replaced = 1;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = ngx_http_chatcompletions_too_large_body;
+    b->last = b->pos + sizeof(ngx_http_chatcompletions_too_large_body) - 1;
+    b->memory = 1;
+    b->last_buf = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_chatcompletions_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_chatcompletions_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_chatcompletions_body_filter;
+
+    return NGX_OK;
+}

@@ -1,0 +1,858 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatcompletions_module.h"
+
+
+/*
+ * The life of a request, and the one function that decides what happens
+ * next to it: ngx_http_chatcompletions_next(), the only code that changes
+ * ctx->state.
+ *
+ *     content handler: POST, read the body
+ *         |
+ *         v
+ *      BODY ---- invalid request: an OpenAI error ----------------+
+ *         |                                                        |
+ *         | valid: the first round                                 |
+ *         v                                                        |
+ *  +-> ATTEMPT ---- a fault: the error (status, or in the stream) -+
+ *  |      |    \                                                   |
+ *  |      |     `-- the round answered: [DONE] or the JSON --------+
+ *  |      | the round asks for server-side tools                   |
+ *  |      v                                                        |
+ *  +--- TOOLS ----- too many rounds, client gone, send_timeout ----+
+ *   all results in:                                                |
+ *   the next round                                                 v
+ *                                                                DONE
+ *
+ * next() runs once the body is read and afterwards only from
+ * ngx_http_chatcompletions_wake(), the main request's write event
+ * handler, which every completion and timer enters through:
+ *
+ *   - a Bedrock attempt's subrequest ends: its post_subrequest handler
+ *     (attempt_done) only records how, and nginx posts the main request;
+ *   - the stall timer (chat_completions_read_timeout) ends the attempt
+ *     through its upstream, which then ends the same way;
+ *   - the last tool call to settle, by its answer or by its timer, posts
+ *     the main request (tools.c);
+ *   - while tools run, the main request is the active one: its write
+ *     events send what a slow client has not taken yet.
+ *
+ * The keepalive timer only writes a comment: it changes nothing.  A client
+ * that goes away ends the request from nginx's own handlers: the
+ * upstream's broken connection check during an attempt,
+ * ngx_http_test_reading() while tools run.
+ */
+
+
+static void ngx_http_chatcompletions_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_next(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_start(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_attempt_done(
+    ngx_http_request_t *sr, void *data, ngx_int_t rc);
+static void ngx_http_chatcompletions_outcome(
+    ngx_http_chatcompletions_attempt_t *a);
+static ngx_int_t ngx_http_chatcompletions_converse(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_tools(
+    ngx_http_chatcompletions_ctx_t *ctx, cc_round_t *round);
+static void ngx_http_chatcompletions_tools_reading(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_answer(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_fail(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_internal_error(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static void ngx_http_chatcompletions_account(
+    ngx_http_chatcompletions_ctx_t *ctx);
+static void ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev);
+static void ngx_http_chatcompletions_stall_handler(ngx_event_t *ev);
+static void ngx_http_chatcompletions_cleanup(void *data);
+
+
+static u_char  ngx_http_chatcompletions_keepalive_comment[] =
+    ": keepalive\n\n";
+
+
+ngx_int_t
+ngx_http_chatcompletions_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                        rc;
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_chatcompletions_not_allowed(r);
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_chatcompletions_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ctx->state = NGX_HTTP_CHATCOMPLETIONS_BODY;
+     *     ctx->attempt = NULL;
+     *     ctx->fault.kind = NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE;
+     *     ctx->free = ctx->busy = NULL;
+     *     ctx->rounds = 0;
+     */
+
+    ctx->request = r;
+    ctx->alloc.alloc = ngx_http_chatcompletions_pool_alloc;
+    ctx->alloc.data = r->pool;
+    ctx->start = ngx_current_msec;
+
+    ctx->keepalive.handler = ngx_http_chatcompletions_keepalive_handler;
+    ctx->keepalive.data = ctx;
+    ctx->keepalive.log = r->connection->log;
+    ctx->keepalive.cancelable = 1;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_chatcompletions_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_chatcompletions_module);
+
+    rc = ngx_http_read_client_request_body(r,
+                                         ngx_http_chatcompletions_body_handler);
+
+    /* a 413 becomes an OpenAI error in the header filter */
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_chatcompletions_body_handler(ngx_http_request_t *r)
+{
+    r->write_event_handler = ngx_http_chatcompletions_wake;
+
+    ngx_http_chatcompletions_wake(r);
+}
+
+
+/* the one way back into a request's life */
+
+void
+ngx_http_chatcompletions_wake(ngx_http_request_t *r)
+{
+    ngx_int_t                        rc;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    if (ctx == NULL || ctx->state == NGX_HTTP_CHATCOMPLETIONS_DONE) {
+        return;
+    }
+
+    if (r->connection->error) {
+        rc = (ctx->state == NGX_HTTP_CHATCOMPLETIONS_TOOLS)
+             ? NGX_HTTP_CLIENT_CLOSED_REQUEST : NGX_ERROR;
+
+        ctx->state = NGX_HTTP_CHATCOMPLETIONS_DONE;
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    rc = ngx_http_chatcompletions_next(ctx);
+
+    if (rc == NGX_DONE) {
+        /* waiting for an attempt, for tools, or for the client */
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * Decides what happens next.  NGX_DONE: the request waits (see above);
+ * anything else is what the request ends with, in state DONE.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_int_t                             rc;
+    cc_round_t                            round;
+    ngx_http_chatcompletions_attempt_t   *a;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    for ( ;; ) {
+
+        switch (ctx->state) {
+
+        case NGX_HTTP_CHATCOMPLETIONS_BODY:
+
+            if (ngx_http_chatcompletions_prepare(ctx, &rc) != NGX_OK) {
+                /* answered already: an invalid request */
+                goto done;
+            }
+
+            goto attempt;
+
+        case NGX_HTTP_CHATCOMPLETIONS_ATTEMPT:
+
+            a = ctx->attempt;
+
+            if (!a->done) {
+                return NGX_DONE;
+            }
+
+            ngx_http_chatcompletions_outcome(a);
+
+            if (ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+                rc = ngx_http_chatcompletions_fail(ctx);
+                goto done;
+            }
+
+            if (!ctx->streaming) {
+                rc = ngx_http_chatcompletions_converse(ctx);
+                if (rc != NGX_OK) {
+                    goto done;
+                }
+            }
+
+            if (cc_stream_round_tool_uses(&ctx->stream, &round) != CC_OK) {
+                rc = ngx_http_chatcompletions_internal_error(ctx);
+                goto done;
+            }
+
+            if (round.nserver && round.nclient) {
+                /*
+                 * The client must run its own tools and send the results
+                 * back; a later request asks for the server-side ones
+                 * again.
+                 */
+                ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log,
+                              0, "chat_completions: the model asked for "
+                              "client and server tools at once; the %uz "
+                              "server tool call(s) are left to a later "
+                              "request", round.nserver);
+
+            } else if (round.nserver && ctx->rounds >= cclcf->max_rounds) {
+                ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log,
+                              0, "chat_completions: %ui Bedrock rounds "
+                              "reached (chat_completions_max_rounds) while "
+                              "the model still asks for tools (model "
+                              "\"%V\")", ctx->rounds, &ctx->model_id);
+
+                ctx->bedrock_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+                ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_INVALID,
+                                 "server_error", "tool_rounds_exceeded",
+                                 (u_char *) "The assistant used tools too "
+                                 "many times without answering.", 0);
+
+                rc = ngx_http_chatcompletions_fail(ctx);
+                goto done;
+
+            } else if (round.nserver) {
+                rc = ngx_http_chatcompletions_tools(ctx, &round);
+
+                if (rc == NGX_DONE || rc == NGX_DECLINED) {
+                    ctx->state = NGX_HTTP_CHATCOMPLETIONS_TOOLS;
+
+                    if (rc == NGX_DONE) {
+                        return NGX_DONE;
+                    }
+
+                    /* no call could run: their errors are the results */
+                    continue;
+                }
+
+                goto done;
+            }
+
+            rc = ngx_http_chatcompletions_answer(ctx);
+            goto done;
+
+        case NGX_HTTP_CHATCOMPLETIONS_TOOLS:
+
+            if (ctx->pending) {
+                /* a write event: what a slow client has not taken yet */
+                rc = ngx_http_chatcompletions_send_buffered(ctx->request);
+
+                if (rc == NGX_OK) {
+                    return NGX_DONE;
+                }
+
+                goto done;
+            }
+
+            ctx->request->read_event_handler = ngx_http_block_reading;
+
+            if (ngx_http_chatcompletions_tools_results(ctx) != NGX_OK) {
+                rc = NGX_ERROR;
+                goto done;
+            }
+
+            goto attempt;
+
+        default: /* NGX_HTTP_CHATCOMPLETIONS_DONE */
+            return NGX_DONE;
+        }
+
+    attempt:
+
+        rc = ngx_http_chatcompletions_start(ctx);
+
+        if (rc == NGX_DONE) {
+            ctx->state = NGX_HTTP_CHATCOMPLETIONS_ATTEMPT;
+            return NGX_DONE;
+        }
+
+    done:
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                       "chatcompletions done in state %d: %i",
+                       (int) ctx->state, rc);
+
+        ctx->state = NGX_HTTP_CHATCOMPLETIONS_DONE;
+
+        return rc;
+    }
+}
+
+
+/* the next round's attempt: NGX_DONE when it runs, or how to end */
+
+static ngx_int_t
+ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_int_t                             rc;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    rc = ngx_http_chatcompletions_attempt_start(ctx,
+                                       ngx_http_chatcompletions_attempt_done,
+                                       ngx_http_chatcompletions_stall_handler);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_chatcompletions_fail(ctx);
+    }
+
+    if (rc == NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        return ngx_http_chatcompletions_internal_error(ctx);
+    }
+
+    if (rc != NGX_DONE) {
+        /* a subrequest exists now: only NGX_ERROR may end it */
+        return NGX_ERROR;
+    }
+
+    ctx->rounds++;
+    ctx->attempt->round = ctx->rounds;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    if (ctx->streaming && cclcf->keepalive_interval
+        && !ctx->keepalive.timer_set)
+    {
+        ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "chatcompletions round %ui: POST %V, %uz bytes",
+                   ctx->rounds, &ctx->bedrock_uri, ctx->body.len);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The Bedrock subrequest ended: how is recorded, and nginx then posts the
+ * main request (ngx_http_chatcompletions_wake()).
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_attempt_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_chatcompletions_attempt_t *a = data;
+
+    if (a->sr != sr || a->done) {
+        /* finalized again after it was buffered: already handled */
+        return (rc == NGX_ERROR || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST)
+               ? rc : NGX_OK;
+    }
+
+    a->done = 1;
+    a->rc = rc;
+
+    if (a->stall.timer_set) {
+        ngx_del_timer(&a->stall);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "chatcompletions round %ui done: %i", a->round, rc);
+
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
+        /* the client went away: terminate, which stops everything */
+        a->held = NULL;
+        a->ctx->finished = 1;
+        return rc == NGX_HTTP_CLIENT_CLOSED_REQUEST ? rc : NGX_ERROR;
+    }
+
+    /* the upstream's length is left as it was when the answer ended */
+    a->truncated = (sr->upstream && sr->upstream->length > 0);
+
+    /* what a slow client made the module hold back, while it is there */
+    ngx_http_chatcompletions_drain_held(a);
+
+    /* nothing of the subrequest's own goes to the client */
+    return NGX_OK;
+}
+
+
+/* how an attempt that ended without a fault of its own failed, if it did */
+
+static void
+ngx_http_chatcompletions_outcome(ngx_http_chatcompletions_attempt_t *a)
+{
+    ngx_uint_t                       timeout;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = a->ctx;
+
+    if (ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+        return;
+    }
+
+    if (!a->capture) {
+        timeout = (a->rc == NGX_HTTP_GATEWAY_TIME_OUT);
+
+        ctx->bedrock_status = timeout ? NGX_HTTP_GATEWAY_TIME_OUT
+                                      : NGX_HTTP_BAD_GATEWAY;
+
+        ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE,
+                                 "server_error",
+                                 timeout ? "timeout" : "upstream_unreachable",
+                                 (u_char *) (timeout
+                                 ? "Amazon Bedrock did not answer in time."
+                                 : "The gateway could not reach Amazon "
+                                   "Bedrock."), 0);
+        return;
+    }
+
+    if (!ctx->streaming
+        && (a->rc == NGX_ERROR || a->rc >= NGX_HTTP_SPECIAL_RESPONSE
+            || a->truncated))
+    {
+        ngx_log_error(NGX_LOG_ERR, a->sr->connection->log, 0,
+                      "upstream Bedrock Converse response ended early "
+                      "(model \"%V\")", &ctx->model_id);
+
+        ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,
+                                 "server_error", "upstream_truncated",
+                                 (u_char *) "The Amazon Bedrock answer "
+                                 "ended unexpectedly.", 0);
+        return;
+    }
+
+    if (ctx->streaming && !a->metadata) {
+        ngx_log_error(NGX_LOG_ERR, a->sr->connection->log, 0,
+                      "upstream Bedrock stream ended before its "
+                      "metadata event%s (model \"%V\")",
+                      cc_es_pending(&a->decoder)
+                      ? ", in the middle of a frame" : "",
+                      &ctx->model_id);
+
+        ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,
+                                 "server_error", "upstream_truncated",
+                                 (u_char *) "The Amazon Bedrock stream "
+                                 "ended unexpectedly.", 0);
+    }
+}
+
+
+/* a non-streaming round: Bedrock's Converse answer, read whole */
+
+static ngx_int_t
+ngx_http_chatcompletions_converse(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_http_error_t                      herr;
+    ngx_http_chatcompletions_attempt_t  *a;
+
+    a = ctx->attempt;
+
+    ngx_memzero(&herr, sizeof(cc_http_error_t));
+
+    if (cc_converse_round(&ctx->alloc, &ctx->stream, a->converse.data,
+                          a->converse.len, &herr)
+        == CC_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (herr.status == 0) {
+        return ngx_http_chatcompletions_internal_error(ctx);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                  "upstream Bedrock sent an unusable Converse "
+                  "response: %*s (model \"%V\")", herr.message.len,
+                  herr.message.data, &ctx->model_id);
+
+    if (herr.code) {
+        ctx->fault.code.data = (u_char *) herr.code;
+        ctx->fault.code.len = ngx_strlen(herr.code);
+    }
+
+    ngx_http_chatcompletions_account(ctx);
+    ctx->finished = 1;
+
+    return ngx_http_chatcompletions_send_error(ctx->request, herr.status,
+                                               herr.type, herr.code, NULL,
+                                               (ngx_str_t *) &herr.message);
+}
+
+
+/*
+ * The round's server-side tools start: NGX_DONE when some run, and the
+ * request waits for them; NGX_DECLINED when none could; or how to end.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_tools(ngx_http_chatcompletions_ctx_t *ctx,
+    cc_round_t *round)
+{
+    ngx_int_t                             rc;
+    ngx_http_request_t                   *r;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    r = ctx->request;
+
+    rc = ngx_http_chatcompletions_tools_start(ctx, round);
+
+    if (rc != NGX_DONE) {
+        return rc;
+    }
+
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+
+    if (ctx->streaming && cclcf->keepalive_interval
+        && !ctx->keepalive.timer_set)
+    {
+        ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
+    }
+
+    /* nothing of ours reads from the client now: watch it go away */
+    r->read_event_handler = ngx_http_chatcompletions_tools_reading;
+
+    if (r->connection->read->pending_eof || r->connection->error) {
+        /* it went while the round ended; the caller posts nothing */
+        ngx_http_chatcompletions_tools_reading(r);
+        return NGX_DONE;
+    }
+
+    /* what the last round said keeps going out to a slow client */
+    rc = ngx_http_chatcompletions_send_buffered(r);
+
+    return rc == NGX_OK ? NGX_DONE : rc;
+}
+
+
+/*
+ * nginx's own check of a client that a request does not read from; the
+ * action names, in its log line, what the client cut short (the tools'
+ * own upstreams share the connection's log and set theirs).
+ */
+
+static void
+ngx_http_chatcompletions_tools_reading(ngx_http_request_t *r)
+{
+    r->connection->log->action = "tools ran";
+
+    ngx_http_test_reading(r);
+}
+
+
+/* the last round answered: the end of the stream, or the JSON answer */
+
+static ngx_int_t
+ngx_http_chatcompletions_answer(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_str_t  out;
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    ngx_http_chatcompletions_account(ctx);
+    ctx->finished = 1;
+
+    if (ctx->streaming) {
+        if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK
+            || ngx_http_chatcompletions_send_pending(ctx) == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+
+        if (cc_stream_finish(&ctx->alloc, &ctx->stream, &out) != CC_OK) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_chatcompletions_emit(ctx, ctx->request, out.data,
+                                             out.len, 1);
+    }
+
+    if (cc_completion_build(&ctx->alloc, &ctx->stream, &out) != CC_OK) {
+        return ngx_http_chatcompletions_internal_error(ctx);
+    }
+
+    return ngx_http_chatcompletions_send_json(ctx->request, NGX_HTTP_OK,
+                                              (ngx_str_t *) &out);
+}
+
+
+/* the request failed: an error status, or in-band once the stream is open */
+
+static ngx_int_t
+ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_str_t                             out, msg;
+    cc_http_error_t                      herr;
+    ngx_http_request_t                  *r;
+    ngx_http_chatcompletions_attempt_t  *a;
+
+    r = ctx->request;
+    a = ctx->attempt;
+    ctx->finished = 1;
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    ngx_http_chatcompletions_account(ctx);
+
+    ngx_memzero(&herr, sizeof(cc_http_error_t));
+
+    if (ctx->fault.kind == NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP) {
+        if (cc_bedrock_error(&ctx->alloc, ctx->bedrock_status,
+                             (cc_str_t *) &a->error_type,
+                             a->error_body.data, a->error_body.len, &herr)
+            != CC_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /*
+         * Only the first line of Bedrock's message: an InvalidSignature
+         * answer goes on with the canonical request, session token and all
+         */
+        if (herr.code) {
+            ctx->fault.code.data = (u_char *) herr.code;
+            ctx->fault.code.len = ngx_strlen(herr.code);
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "upstream Bedrock answered %ui %*s for model \"%V\": "
+                      "\"%*s\"", ctx->bedrock_status, herr.name.len,
+                      herr.name.data, &ctx->model_id, herr.message.len,
+                      herr.message.data);
+
+    } else {
+        /* after a good round bedrock_status is 200: not the client's */
+        herr.status = ctx->bedrock_status >= NGX_HTTP_SPECIAL_RESPONSE
+                      ? ctx->bedrock_status : NGX_HTTP_BAD_GATEWAY;
+        herr.type = (char *) ctx->fault.type.data;
+        herr.code = (char *) ctx->fault.code.data;
+        herr.message.data = ctx->fault.message.data;
+        herr.message.len = ctx->fault.message.len;
+    }
+
+    if (!ctx->headers_sent) {
+        return ngx_http_chatcompletions_send_error(r, herr.status, herr.type,
+                                                   herr.code, NULL,
+                                                   (ngx_str_t *)
+                                                   &herr.message);
+    }
+
+    /* the stream is open: report in-band, then end it */
+
+    if (ngx_http_chatcompletions_send_pending(ctx) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    msg = herr.message;
+
+    if (cc_stream_error(&ctx->alloc, &ctx->stream, herr.type, herr.code,
+                        &msg, &out)
+        != CC_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_chatcompletions_emit(ctx, r, out.data, out.len, 1);
+}
+
+
+/* a 500 while nothing was sent; once the stream is open, only an end */
+
+static ngx_int_t
+ngx_http_chatcompletions_internal_error(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    return ctx->headers_sent ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+static void
+ngx_http_chatcompletions_account(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_round_t  round;
+
+    ctx->prompt_tokens = ctx->stream.usage.input;
+    ctx->completion_tokens = ctx->stream.usage.output;
+    ctx->total_tokens = ctx->stream.usage.total;
+
+    if (cc_stream_round_tool_uses(&ctx->stream, &round) == CC_OK) {
+        ctx->stop_reason.data = round.stop_reason.data;
+        ctx->stop_reason.len = round.stop_reason.len;
+    }
+}
+
+
+/*
+ * The keepalive comment is a heartbeat: it goes out only after an
+ * interval with nothing else sent (emit() restarts the timer), while the
+ * first token is awaited or tools run.
+ */
+
+static void
+ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev)
+{
+    ngx_connection_t                    *c;
+    ngx_http_request_t                  *r, *active;
+    ngx_http_chatcompletions_ctx_t      *ctx;
+    ngx_http_chatcompletions_attempt_t  *a;
+
+    ctx = ev->data;
+    r = ctx->request;
+    c = r->connection;
+
+    if (ctx->finished || ctx->state == NGX_HTTP_CHATCOMPLETIONS_DONE
+        || c->error)
+    {
+        return;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "chatcompletions keepalive");
+
+    if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK) {
+        return;
+    }
+
+    a = ctx->attempt;
+
+    active = (ctx->state == NGX_HTTP_CHATCOMPLETIONS_ATTEMPT && !a->done)
+             ? a->sr : r;
+
+    (void) ngx_http_chatcompletions_emit(ctx, active,
+                       ngx_http_chatcompletions_keepalive_comment,
+                       sizeof(ngx_http_chatcompletions_keepalive_comment) - 1,
+                       0);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* Bedrock sent nothing for chat_completions_read_timeout */
+
+static void
+ngx_http_chatcompletions_stall_handler(ngx_event_t *ev)
+{
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_attempt_t   *a;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    a = ev->data;
+    ctx = a->ctx;
+
+    if (a->done) {
+        return;
+    }
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    if (a->held) {
+        /* the client is slow, not Bedrock: the module stopped reading */
+        ngx_add_timer(ev, cclcf->read_timeout);
+        return;
+    }
+
+    /* the upstream ends the attempt, as if proxy_read_timeout had fired */
+
+    if (ngx_http_chatcompletions_stop_upstream(a->sr, 1) != NGX_OK) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                  "upstream Bedrock sent nothing for %M ms "
+                  "(chat_completions_read_timeout), ending the stream "
+                  "(model \"%V\")", cclcf->read_timeout, &ctx->model_id);
+
+    ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TIMEOUT,
+                                 "server_error", "timeout",
+                                 (u_char *) "Amazon Bedrock stopped "
+                                 "sending the answer.", 0);
+}
+
+
+static void
+ngx_http_chatcompletions_cleanup(void *data)
+{
+    ngx_http_chatcompletions_ctx_t *ctx = data;
+
+    ngx_uint_t  i;
+
+    /* a client that went away while tools ran leaves their timers */
+
+    ngx_http_chatcompletions_tools_cancel(ctx);
+
+    if (ctx->keepalive.timer_set) {
+        ngx_del_timer(&ctx->keepalive);
+    }
+
+    for (i = 0; i < NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS; i++) {
+        if (ctx->attempts[i].stall.timer_set) {
+            ngx_del_timer(&ctx->attempts[i].stall);
+        }
+    }
+
+    if (ctx->scratch_pool) {
+        ngx_destroy_pool(ctx->scratch_pool);
+        ctx->scratch_pool = NULL;
+    }
+}

@@ -1,0 +1,391 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatcompletions_module.h"
+
+
+static ngx_int_t ngx_http_chatcompletions_set_body(ngx_http_request_t *sr,
+    u_char *data, size_t len);
+
+/*
+ * Small nginx helpers that every other glue file uses and that use none
+ * of them: the pool allocator of the pure units, a growing buffer, a
+ * header lookup, a timer that restarts, a subrequest with its own headers
+ * and body, and a file read at configuration time.
+ */
+
+
+void *
+ngx_http_chatcompletions_pool_alloc(void *data, size_t size)
+{
+    return ngx_palloc(data, size);
+}
+
+
+/* appends to a buffer of the pool that doubles as it grows */
+
+ngx_int_t
+ngx_http_chatcompletions_buf_append(ngx_pool_t *pool,
+    ngx_http_chatcompletions_buf_t *buf, u_char *data, size_t n, size_t min)
+{
+    u_char  *p;
+    size_t   size;
+
+    if (buf->len + n > buf->cap) {
+        size = ngx_max(2 * buf->cap, buf->len + n);
+        size = ngx_max(size, min);
+
+        p = ngx_pnalloc(pool, size);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (buf->len) {
+            ngx_memcpy(p, buf->data, buf->len);
+        }
+
+        buf->data = p;
+        buf->cap = size;
+    }
+
+    ngx_memcpy(buf->data + buf->len, data, n);
+    buf->len += n;
+
+    return NGX_OK;
+}
+
+
+/* a header by name (any case), in a request's or a response's list */
+
+ngx_table_elt_t *
+ngx_http_chatcompletions_find_header(ngx_list_t *headers, u_char *name,
+    size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &headers->part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+/*
+ * ngx_add_timer() leaves a timer alone when the new expiry is within
+ * NGX_TIMER_LAZY_DELAY (300ms) of the old one: right for nginx's own
+ * timeouts, wrong for an interval that must restart on every event.
+ */
+
+void
+ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer)
+{
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+
+    ngx_add_timer(ev, timer);
+}
+
+
+/*
+ * ngx_http_subrequest() shares the client's headers and body with the
+ * subrequest: a proxy_pass would forward the client's Authorization and
+ * JSON.  Bedrock and the tools get their own, empty, header list.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_subrequest(ngx_http_request_t *r, ngx_str_t *uri,
+    ngx_http_post_subrequest_t *ps, ngx_uint_t flags,
+    ngx_http_request_t **psr)
+{
+    ngx_http_request_t  *sr;
+
+    if (ngx_http_subrequest(r, uri, NULL, psr, ps, flags) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    sr = *psr;
+
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 8,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+#if (nginx_version >= 1023000)
+    sr->headers_in.cookie = NULL;
+#endif
+
+    sr->request_body = NULL;
+
+    return NGX_OK;
+}
+
+
+/* a subrequest posts JSON: its own body, and its type */
+
+ngx_int_t
+ngx_http_chatcompletions_post_json(ngx_http_request_t *sr, u_char *data,
+    size_t len)
+{
+    sr->method = NGX_HTTP_POST;
+    ngx_str_set(&sr->method_name, "POST");
+
+    if (ngx_http_chatcompletions_set_body(sr, data, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_chatcompletions_add_input_header(sr, "Content-Type",
+                                              (u_char *) "application/json",
+                                              sizeof("application/json") - 1);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_set_body(ngx_http_request_t *sr, u_char *data,
+    size_t len)
+{
+    ngx_buf_t                *b;
+    ngx_chain_t              *cl;
+    ngx_http_request_body_t  *rb;
+
+    sr->headers_in.content_length_n = len;
+
+    rb = ngx_pcalloc(sr->pool, sizeof(ngx_http_request_body_t));
+    if (rb == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = ngx_calloc_buf(sr->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->start = data;
+    b->pos = b->start;
+    b->last = b->start + len;
+    b->end = b->last;
+    b->memory = 1;
+    b->last_buf = 1;
+
+    cl = ngx_alloc_chain_link(sr->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    rb->bufs = cl;
+    rb->buf = b;
+    rb->rest = 0;
+
+    sr->request_body = rb;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr, char *key,
+    u_char *value, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&sr->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+
+    h->value.data = ngx_pnalloc(sr->pool, len + 1);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(h->value.data, value, len);
+    h->value.data[len] = '\0';
+    h->value.len = len;
+
+    h->lowcase_key = ngx_pnalloc(sr->pool, h->key.len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    if (h->key.len == sizeof("Content-Type") - 1
+        && ngx_strncasecmp(h->lowcase_key, (u_char *) "content-type",
+                           h->key.len)
+           == 0)
+    {
+        sr->headers_in.content_type = h;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a file of the configuration: a prompt or a schema, at most 1m */
+
+ngx_int_t
+ngx_http_chatcompletions_read_file(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *out)
+{
+    u_char           *p;
+    ssize_t           n;
+    ngx_str_t         path;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    path = *name;
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = path;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", path.data);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 1024 * 1024)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" is unreadable or larger than 1m",
+                           path.data);
+        (void) ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, ngx_file_size(&fi) + 1);
+    if (p == NULL) {
+        (void) ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_file(&file, p, ngx_file_size(&fi), 0);
+
+    (void) ngx_close_file(file.fd);
+
+    if (n != ngx_file_size(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot read \"%s\"", path.data);
+        return NGX_ERROR;
+    }
+
+    /* a trailing newline of the file is not part of the text */
+    while (n && (p[n - 1] == LF || p[n - 1] == CR)) {
+        n--;
+    }
+
+    p[n] = '\0';
+
+    out->data = p;
+    out->len = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Ends a proxied subrequest early: the one place where the module reaches
+ * beyond nginx's module API, into the upstream of a subrequest that the
+ * proxy module runs.  Finalizing the subrequest from outside would leave
+ * the upstream's connection and timers behind; instead the upstream is
+ * made to end the request itself, on its own code path:
+ *
+ *   timed_out  the upstream connection's read event is posted as timed
+ *              out, as if proxy_read_timeout had fired: the upstream
+ *              closes the connection and finalizes with 504 (Bedrock
+ *              stalled; a tool took too long);
+ *   otherwise  the response is declared complete (u->length = 0) and not
+ *              reusable (u->keepalive = 0): the next pass of the
+ *              non-buffered upstream ends the request, and the connection
+ *              is closed, not kept alive (a corrupt byte stream).
+ *
+ * NGX_DECLINED: no upstream, or no connection to it (yet).
+ *
+ * Checked against ngx_http_upstream.c of nginx 1.22.1 (Debian 12) and
+ * 1.29.8: ngx_http_upstream_process_non_buffered_request(),
+ * ngx_http_upstream_process_header() and the event pipe treat both the
+ * same way there.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_stop_upstream(ngx_http_request_t *sr,
+    ngx_uint_t timed_out)
+{
+    ngx_connection_t     *pc;
+    ngx_http_upstream_t  *u;
+
+    u = sr->upstream;
+
+    if (u == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (!timed_out) {
+        u->length = 0;
+        u->keepalive = 0;
+        return NGX_OK;
+    }
+
+    pc = u->peer.connection;
+
+    if (pc == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (pc->read->timer_set) {
+        ngx_del_timer(pc->read);
+    }
+
+    pc->read->timedout = 1;
+    ngx_post_event(pc->read, &ngx_posted_events);
+
+    return NGX_OK;
+}
