@@ -106,7 +106,8 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
                                              ngx_http_chatcompletions_module);
 
             if (cclcf->read_timeout) {
-                ngx_add_timer(&a->stall, cclcf->read_timeout);
+                ngx_http_chatcompletions_touch(&a->stall, &a->last_read,
+                                               cclcf->read_timeout);
             }
         }
 
@@ -330,7 +331,8 @@ ngx_http_chatcompletions_stream_body(ngx_http_chatcompletions_attempt_t *a,
     if (a->stall.timer_set) {
         cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                              ngx_http_chatcompletions_module);
-        ngx_http_chatcompletions_rearm(&a->stall, cclcf->read_timeout);
+        ngx_http_chatcompletions_touch(&a->stall, &a->last_read,
+                                       cclcf->read_timeout);
     }
 
     return rc;

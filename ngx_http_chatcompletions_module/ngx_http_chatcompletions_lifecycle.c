@@ -374,7 +374,8 @@ ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
     if (ctx->streaming && cclcf->keepalive_interval
         && !ctx->keepalive.timer_set)
     {
-        ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
+        ngx_http_chatcompletions_touch(&ctx->keepalive, &ctx->last_sent,
+                                       cclcf->keepalive_interval);
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
@@ -562,7 +563,8 @@ ngx_http_chatcompletions_tools(ngx_http_chatcompletions_ctx_t *ctx,
     if (ctx->streaming && cclcf->keepalive_interval
         && !ctx->keepalive.timer_set)
     {
-        ngx_add_timer(&ctx->keepalive, cclcf->keepalive_interval);
+        ngx_http_chatcompletions_touch(&ctx->keepalive, &ctx->last_sent,
+                                       cclcf->keepalive_interval);
     }
 
     /* nothing of ours reads from the client now: watch it go away */
@@ -750,10 +752,11 @@ ngx_http_chatcompletions_account(ngx_http_chatcompletions_ctx_t *ctx)
 static void
 ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev)
 {
-    ngx_connection_t                    *c;
-    ngx_http_request_t                  *r, *active;
-    ngx_http_chatcompletions_ctx_t      *ctx;
-    ngx_http_chatcompletions_attempt_t  *a;
+    ngx_connection_t                     *c;
+    ngx_http_request_t                   *r, *active;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_attempt_t   *a;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
     ctx = ev->data;
     r = ctx->request;
@@ -761,6 +764,14 @@ ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev)
 
     if (ctx->finished || ctx->state == NGX_HTTP_CHATCOMPLETIONS_DONE
         || c->error)
+    {
+        return;
+    }
+
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+
+    if (!ngx_http_chatcompletions_idle(ev, ctx->last_sent,
+                                       cclcf->keepalive_interval))
     {
         return;
     }
@@ -804,6 +815,12 @@ ngx_http_chatcompletions_stall_handler(ngx_event_t *ev)
 
     cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                          ngx_http_chatcompletions_module);
+
+    if (!ngx_http_chatcompletions_idle(ev, a->last_read,
+                                       cclcf->read_timeout))
+    {
+        return;
+    }
 
     if (a->held) {
         /* the client is slow, not Bedrock: the module stopped reading */

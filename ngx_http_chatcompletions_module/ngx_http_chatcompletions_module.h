@@ -153,6 +153,7 @@ typedef struct {
     cc_es_decoder_t                       decoder;
     ngx_chain_t                          *held;     /* not translated */
     ngx_event_t                           stall;
+    ngx_msec_t                            last_read;
 
     unsigned                              capture:1; /* answer is ours */
     unsigned                              metadata:1; /* round ended */
@@ -234,6 +235,7 @@ struct ngx_http_chatcompletions_ctx_s {
     const char                      *phone_source;
 
     ngx_event_t                      keepalive;
+    ngx_msec_t                       last_sent;
 
     /* for the log: what Bedrock reported, summed over rounds */
     int64_t                          prompt_tokens;
@@ -265,7 +267,10 @@ ngx_int_t ngx_http_chatcompletions_buf_append(ngx_pool_t *pool,
     ngx_http_chatcompletions_buf_t *buf, u_char *data, size_t n, size_t min);
 ngx_table_elt_t *ngx_http_chatcompletions_find_header(ngx_list_t *headers,
     u_char *name, size_t len);
-void ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer);
+void ngx_http_chatcompletions_touch(ngx_event_t *ev, ngx_msec_t *stamp,
+    ngx_msec_t timer);
+ngx_uint_t ngx_http_chatcompletions_idle(ngx_event_t *ev, ngx_msec_t stamp,
+    ngx_msec_t timer);
 ngx_int_t ngx_http_chatcompletions_subrequest(ngx_http_request_t *r,
     ngx_str_t *uri, ngx_http_post_subrequest_t *ps, ngx_uint_t flags,
     ngx_http_request_t **psr);

@@ -240,7 +240,7 @@ ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
         }
 
     } else if (cclcf->keepalive_interval && ctx->streaming) {
-        ngx_http_chatcompletions_rearm(&ctx->keepalive,
+        ngx_http_chatcompletions_touch(&ctx->keepalive, &ctx->last_sent,
                                        cclcf->keepalive_interval);
     }
 

@@ -96,19 +96,41 @@ ngx_http_chatcompletions_find_header(ngx_list_t *headers, u_char *name,
 
 
 /*
- * ngx_add_timer() leaves a timer alone when the new expiry is within
- * NGX_TIMER_LAZY_DELAY (300ms) of the old one: right for nginx's own
- * timeouts, wrong for an interval that must restart on every event.
+ * A timer that fires only after "timer" ms with no activity: the
+ * keepalive heartbeat, Bedrock's stall.  Restarting it at every chunk
+ * would cost a delete and an insert in the timer tree per chunk (and
+ * ngx_add_timer() ignores a restart within NGX_TIMER_LAZY_DELAY, 300ms);
+ * instead activity is stamped, and the timer's handler asks idle() first,
+ * which sets the timer again for what is left of the interval.
  */
 
 void
-ngx_http_chatcompletions_rearm(ngx_event_t *ev, ngx_msec_t timer)
+ngx_http_chatcompletions_touch(ngx_event_t *ev, ngx_msec_t *stamp,
+    ngx_msec_t timer)
 {
-    if (ev->timer_set) {
-        ngx_del_timer(ev);
+    *stamp = ngx_current_msec;
+
+    if (!ev->timer_set) {
+        ngx_add_timer(ev, timer);
+    }
+}
+
+
+ngx_uint_t
+ngx_http_chatcompletions_idle(ngx_event_t *ev, ngx_msec_t stamp,
+    ngx_msec_t timer)
+{
+    ngx_msec_t  elapsed;
+
+    elapsed = ngx_current_msec - stamp;
+
+    if (elapsed >= timer) {
+        return 1;
     }
 
-    ngx_add_timer(ev, timer);
+    ngx_add_timer(ev, timer - elapsed);
+
+    return 0;
 }
 
 
