@@ -592,9 +592,20 @@ ngx_http_chatcompletions_tools(ngx_http_chatcompletions_ctx_t *ctx,
 static void
 ngx_http_chatcompletions_tools_reading(ngx_http_request_t *r)
 {
-    r->connection->log->action = "tools ran";
+    char              *action;
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    action = c->log->action;
+    c->log->action = "tools ran";
 
     ngx_http_test_reading(r);
+
+    if (!c->error) {
+        /* still there: the request was not finalized */
+        c->log->action = action;
+    }
 }
 
 

@@ -24,6 +24,9 @@ static char *ngx_http_chatcompletions_phone_metadata(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_chatcompletions_system_prompt_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *prev,
+    ngx_http_chatcompletions_loc_conf_t *conf);
 static char *ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *cclcf);
 static ngx_int_t ngx_http_chatcompletions_init(ngx_conf_t *cf);
@@ -303,11 +306,6 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_chatcompletions_loc_conf_t *prev = parent;
     ngx_http_chatcompletions_loc_conf_t *conf = child;
 
-    char        *env;
-    u_char       c;
-    size_t       len;
-    ngx_uint_t   i;
-
     /* like the content handler it sets, chat_completions is not inherited */
     if (conf->enable == NGX_CONF_UNSET) {
         conf->enable = 0;
@@ -322,6 +320,116 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
                            "must start with \"/\"", &conf->bedrock_location);
         return NGX_CONF_ERROR;
     }
+
+    if (ngx_http_chatcompletions_merge_endpoint(cf, prev, conf)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a key pair set here does not take an outer pair's session token */
+    if (conf->access_key_id != NGX_CONF_UNSET_PTR
+        && conf->session_token == NGX_CONF_UNSET_PTR)
+    {
+        conf->session_token = NULL;
+    }
+
+    ngx_conf_merge_ptr_value(conf->access_key_id, prev->access_key_id, NULL);
+    ngx_conf_merge_ptr_value(conf->secret_access_key,
+                             prev->secret_access_key, NULL);
+    ngx_conf_merge_ptr_value(conf->session_token, prev->session_token, NULL);
+    ngx_conf_merge_ptr_value(conf->api_key, prev->api_key, NULL);
+
+    if ((conf->access_key_id == NULL) != (conf->secret_access_key == NULL)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_access_key_id and "
+                           "chat_completions_secret_access_key "
+                           "must be set together");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_str_value(conf->model, prev->model,
+                             NGX_HTTP_CHATCOMPLETIONS_DEFAULT_MODEL);
+
+    if (conf->aliases == NULL) {
+        conf->aliases = prev->aliases;
+    }
+
+    ngx_conf_merge_value(conf->model_passthrough, prev->model_passthrough, 0);
+    ngx_conf_merge_value(conf->stream_default, prev->stream_default, 1);
+    ngx_conf_merge_msec_value(conf->keepalive_interval,
+                              prev->keepalive_interval, 10000);
+    ngx_conf_merge_msec_value(conf->read_timeout, prev->read_timeout, 60000);
+    ngx_conf_merge_str_value(conf->first_user_message,
+                             prev->first_user_message, "Hello.");
+    ngx_conf_merge_value(conf->max_tokens, prev->max_tokens, 0);
+
+    ngx_conf_merge_str_value(conf->system_prompt, prev->system_prompt, "");
+    ngx_conf_merge_msec_value(conf->tool_timeout, prev->tool_timeout, 10000);
+    ngx_conf_merge_size_value(conf->tool_max_size, prev->tool_max_size,
+                              64 * 1024);
+    ngx_conf_merge_uint_value(conf->max_rounds, prev->max_rounds, 5);
+
+    if (conf->phone_metadata == NULL) {
+        conf->phone_metadata = prev->phone_metadata;
+    }
+
+    ngx_conf_merge_str_value(conf->phone_header, prev->phone_header, "");
+    ngx_conf_merge_str_value(conf->phone_country, prev->phone_country, "1");
+
+    if (conf->max_rounds < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_max_rounds must be at least 1");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->tool_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_tool_timeout must not be 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_chatcompletions_check_country(&conf->phone_country)
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid chat_completions_phone_country_code "
+                           "\"%V\": 1 to 3 digits, such as \"1\" or "
+                           "\"44\"", &conf->phone_country);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->tool_max_size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_tool_max_size must not be 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_chatcompletions_merge_tools(cf, prev, conf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->max_tokens < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_max_tokens must not be "
+                           "negative");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *prev,
+    ngx_http_chatcompletions_loc_conf_t *conf)
+{
+    char        *env;
+    u_char       c;
+    size_t       len;
+    ngx_uint_t   i;
 
     /* region and endpoint follow the AWS SDKs' environment variables */
 
@@ -417,96 +525,6 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
         if (ngx_http_chatcompletions_endpoint_host(cf, conf) != NGX_CONF_OK) {
             return NGX_CONF_ERROR;
         }
-    }
-
-    /* a key pair set here does not take an outer pair's session token */
-    if (conf->access_key_id != NGX_CONF_UNSET_PTR
-        && conf->session_token == NGX_CONF_UNSET_PTR)
-    {
-        conf->session_token = NULL;
-    }
-
-    ngx_conf_merge_ptr_value(conf->access_key_id, prev->access_key_id, NULL);
-    ngx_conf_merge_ptr_value(conf->secret_access_key,
-                             prev->secret_access_key, NULL);
-    ngx_conf_merge_ptr_value(conf->session_token, prev->session_token, NULL);
-    ngx_conf_merge_ptr_value(conf->api_key, prev->api_key, NULL);
-
-    if ((conf->access_key_id == NULL) != (conf->secret_access_key == NULL)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "chat_completions_access_key_id and "
-                           "chat_completions_secret_access_key "
-                           "must be set together");
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_conf_merge_str_value(conf->model, prev->model,
-                             NGX_HTTP_CHATCOMPLETIONS_DEFAULT_MODEL);
-
-    if (conf->aliases == NULL) {
-        conf->aliases = prev->aliases;
-    }
-
-    ngx_conf_merge_value(conf->model_passthrough, prev->model_passthrough, 0);
-    ngx_conf_merge_value(conf->stream_default, prev->stream_default, 1);
-    ngx_conf_merge_msec_value(conf->keepalive_interval,
-                              prev->keepalive_interval, 10000);
-    ngx_conf_merge_msec_value(conf->read_timeout, prev->read_timeout, 60000);
-    ngx_conf_merge_str_value(conf->first_user_message,
-                             prev->first_user_message, "Hello.");
-    ngx_conf_merge_value(conf->max_tokens, prev->max_tokens, 0);
-
-    ngx_conf_merge_str_value(conf->system_prompt, prev->system_prompt, "");
-    ngx_conf_merge_msec_value(conf->tool_timeout, prev->tool_timeout, 10000);
-    ngx_conf_merge_size_value(conf->tool_max_size, prev->tool_max_size,
-                              64 * 1024);
-    ngx_conf_merge_uint_value(conf->max_rounds, prev->max_rounds, 5);
-
-    if (conf->phone_metadata == NULL) {
-        conf->phone_metadata = prev->phone_metadata;
-    }
-
-    ngx_conf_merge_str_value(conf->phone_header, prev->phone_header, "");
-    ngx_conf_merge_str_value(conf->phone_country, prev->phone_country, "1");
-
-    if (conf->max_rounds < 1) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "chat_completions_max_rounds must be at least 1");
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->tool_timeout == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "chat_completions_tool_timeout must not be 0");
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_chatcompletions_check_country(&conf->phone_country)
-        != NGX_OK)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid chat_completions_phone_country_code "
-                           "\"%V\": 1 to 3 digits, such as \"1\" or "
-                           "\"44\"", &conf->phone_country);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->tool_max_size == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "chat_completions_tool_max_size must not be 0");
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_chatcompletions_merge_tools(cf, prev, conf) != NGX_CONF_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->max_tokens < 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "chat_completions_max_tokens must not be "
-                           "negative");
-        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
