@@ -9,6 +9,7 @@
 
 use lib '.';
 use t::ChatCompletions;
+use t::SSE;
 use JSON::PP ();
 
 my $head = '\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":'
@@ -372,3 +373,46 @@ caller phone number from call
 5550100199
 [error]
 [alert]
+
+
+
+=== TEST 19: a request that no tool needs does not look the number up
+--- config
+    location = /api/chat/completions {
+        set $double_scenario "tokens=1";
+        chat_completions;
+    }
+--- request
+POST /api/chat/completions
+{"messages":[{"role":"user","content":"Call me at 555 010 0199"}],"call":{"customer":{"number":"+1 (555) 010-0199"}}}
+--- log_level: debug
+--- response_body_like eval
+t::SSE::sse_re(deltas => ['{"content":"tok1"}'])
+--- no_error_log
+caller phone number
+5550100199
+[error]
+
+
+
+=== TEST 20: reading $chat_completions_phone looks it up, once
+--- config
+    location = /api/chat/completions {
+        set $double_scenario "tokens=1";
+        add_header X-Phone $chat_completions_phone;
+        add_header X-Phone-Source $chat_completions_phone_source;
+        chat_completions;
+    }
+--- request
+POST /api/chat/completions
+{"messages":[{"role":"user","content":"Hello"}],"call":{"customer":{"number":"+1 (555) 010-0199"}}}
+--- log_level: debug
+--- response_headers
+X-Phone: +15550100199
+X-Phone-Source: call
+--- response_body_like eval
+t::SSE::sse_re(deltas => ['{"content":"tok1"}'])
+--- error_log
+caller phone number from call
+--- no_error_log
+[error]
