@@ -98,8 +98,8 @@ worker() {
     pgrep -P "$(cat "$out/$1/logs/nginx.pid")" | head -1
 }
 
-cpu() {   # worker user+system CPU time, in clock ticks
-    awk '{print $14 + $15}' "/proc/$(worker "$1")/stat"
+cpu() {   # worker CPU time in microseconds (schedstat: nanoseconds on CPU)
+    awk '{printf "%d\n", $1 / 1000}' "/proc/$(worker "$1")/schedstat"
 }
 
 # warm both up, then measure
@@ -131,7 +131,8 @@ console.log(JSON.stringify({
   ttfb_p50_ratio: +r(m.ttfb_p50_us, b.ttfb_p50_us),
   total_p50_ratio: +r(m.total_p50_us, b.total_p50_us),
   total_p95_ratio: +r(m.total_p95_us, b.total_p95_us),
-  worker_cpu_ticks: [+process.argv[6], +process.argv[7]],
+  worker_cpu_ms: [Math.round(process.argv[6] / 1000),
+                  Math.round(process.argv[7] / 1000)],
   worker_cpu_ratio: +r(+process.argv[6], Math.max(+process.argv[7], 1)),
   worker_hwm_ratio: +r(+process.argv[3], +process.argv[4]),
 }));' "$m" "$b" "$mm" "$bm" "$tokens" "$mc" "$bc" | tee "$out/result.json"

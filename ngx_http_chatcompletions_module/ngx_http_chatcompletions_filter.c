@@ -38,10 +38,7 @@ static ngx_int_t ngx_http_chatcompletions_congested(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_flush(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx);
-static ngx_int_t ngx_http_chatcompletions_scratch(
-    ngx_http_chatcompletions_ctx_t *ctx);
-static void ngx_http_chatcompletions_scratch_reset(
-    ngx_http_chatcompletions_ctx_t *ctx);
+static cc_alloc_t *ngx_http_chatcompletions_scratch(void);
 static ngx_int_t ngx_http_chatcompletions_decode(
     ngx_http_chatcompletions_attempt_t *a, ngx_buf_t *b);
 static ngx_int_t ngx_http_chatcompletions_collect(
@@ -53,6 +50,10 @@ static ngx_int_t ngx_http_chatcompletions_replace_body(ngx_http_request_t *r,
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+/* the worker's scratch arena for one event's parsed payload */
+static ngx_pool_t                       *ngx_http_chatcompletions_pool;
+static cc_alloc_t                        ngx_http_chatcompletions_arena;
 
 
 static ngx_int_t
@@ -326,8 +327,6 @@ ngx_http_chatcompletions_stream_body(ngx_http_chatcompletions_attempt_t *a,
         rc = NGX_ERROR;
     }
 
-    ngx_http_chatcompletions_scratch_reset(ctx);
-
     if (a->stall.timer_set) {
         cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                              ngx_http_chatcompletions_module);
@@ -375,8 +374,6 @@ ngx_http_chatcompletions_drain_held(ngx_http_chatcompletions_attempt_t *a)
     }
 
     ctx->pend_max = 0;
-
-    ngx_http_chatcompletions_scratch_reset(ctx);
 }
 
 
@@ -440,41 +437,29 @@ ngx_http_chatcompletions_congested(ngx_http_chatcompletions_ctx_t *ctx)
 
 /*
  * Each event's parsed payload is needed only while the event is
- * translated: it goes to a scratch pool that is emptied after each read,
- * so a long answer does not grow the request's pool.
+ * translated: it goes to a scratch arena that is emptied after each
+ * event.  Events are translated one at a time, so one arena serves every
+ * request of the worker: nothing of it grows with a long answer, nothing
+ * is allocated or freed per read.
  */
 
-static ngx_int_t
-ngx_http_chatcompletions_scratch(ngx_http_chatcompletions_ctx_t *ctx)
+static cc_alloc_t *
+ngx_http_chatcompletions_scratch(void)
 {
-    if (ctx->stream.scratch) {
-        return NGX_OK;
-    }
-
-    if (ctx->scratch_pool == NULL) {
-        ctx->scratch_pool = ngx_create_pool(4096,
-                                            ctx->request->connection->log);
-        if (ctx->scratch_pool == NULL) {
-            return NGX_ERROR;
+    if (ngx_http_chatcompletions_pool == NULL) {
+        /* the cycle's log: it outlives every request of the worker */
+        ngx_http_chatcompletions_pool = ngx_create_pool(8192,
+                                                        ngx_cycle->log);
+        if (ngx_http_chatcompletions_pool == NULL) {
+            return NULL;
         }
 
-        ctx->scratch.alloc = ngx_http_chatcompletions_pool_alloc;
-        ctx->scratch.data = ctx->scratch_pool;
+        ngx_http_chatcompletions_arena.alloc =
+                                       ngx_http_chatcompletions_pool_alloc;
+        ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
     }
 
-    ctx->stream.scratch = &ctx->scratch;
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_chatcompletions_scratch_reset(ngx_http_chatcompletions_ctx_t *ctx)
-{
-    if (ctx->stream.scratch) {
-        ctx->stream.scratch = NULL;
-        ngx_reset_pool(ctx->scratch_pool);
-    }
+    return &ngx_http_chatcompletions_arena;
 }
 
 
@@ -484,6 +469,7 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
 {
     int                              rc;
     cc_str_t                         chunk, *type, payload;
+    ngx_int_t                        nrc;
     const char                      *err;
     const u_char                    *pos;
     cc_es_message_t                  msg;
@@ -494,10 +480,6 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
     r = a->sr;
     ctx = a->ctx;
     pos = b->pos;
-
-    if (ngx_http_chatcompletions_scratch(ctx) != NGX_OK) {
-        return NGX_ERROR;
-    }
 
     for ( ;; ) {
         b->pos = (u_char *) pos;
@@ -566,15 +548,25 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
         ngx_memzero(&fault, sizeof(cc_stream_fault_t));
         chunk.len = 0;
 
+        ctx->stream.scratch = ngx_http_chatcompletions_scratch();
+        if (ctx->stream.scratch == NULL) {
+            return NGX_ERROR;
+        }
+
         rc = cc_stream_event(&ctx->alloc, &ctx->stream, &msg.message_type,
                              type, payload.data, payload.len, &chunk, &fault);
 
-        if (chunk.len
-            && ngx_http_chatcompletions_buf_append(ctx->request->pool,
-                                                   &ctx->pend, chunk.data,
-                                                   chunk.len, 2048)
-               != NGX_OK)
-        {
+        /* what the event said is copied: the arena is emptied */
+
+        nrc = chunk.len ? ngx_http_chatcompletions_buf_append(
+                                               ctx->request->pool, &ctx->pend,
+                                               chunk.data, chunk.len, 2048)
+                        : NGX_OK;
+
+        ctx->stream.scratch = NULL;
+        ngx_reset_pool(ngx_http_chatcompletions_pool);
+
+        if (nrc != NGX_OK) {
             return NGX_ERROR;
         }
 

@@ -878,9 +878,4 @@ ngx_http_chatcompletions_cleanup(void *data)
             ngx_del_timer(&ctx->attempts[i].stall);
         }
     }
-
-    if (ctx->scratch_pool) {
-        ngx_destroy_pool(ctx->scratch_pool);
-        ctx->scratch_pool = NULL;
-    }
 }

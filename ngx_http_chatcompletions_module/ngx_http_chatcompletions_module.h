@@ -194,8 +194,6 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_http_chatcompletions_state_e state;
 
     cc_alloc_t                       alloc;        /* r->pool */
-    cc_alloc_t                       scratch;      /* one read's events */
-    ngx_pool_t                      *scratch_pool;
     cc_json_t                       *root;         /* the request's JSON */
     cc_chat_t                        chat;
     cc_chat_options_t                opts;
