@@ -58,7 +58,8 @@ static void ngx_http_chatcompletions_run_bedrock(ngx_http_request_t *sr);
  * NGX_DONE: the subrequest runs, and "done" is called when it ends.
  * NGX_DECLINED: no call can be made; ctx->fault says why.
  * NGX_HTTP_INTERNAL_SERVER_ERROR: failed before a subrequest existed;
- * NGX_ERROR: failed after.
+ * NGX_ERROR: failed after.  The round is counted once its subrequest
+ * exists.
  */
 
 ngx_int_t
@@ -68,6 +69,7 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     cc_str_t                              body, path;
     ngx_int_t                             rc;
     ngx_http_request_t                   *r, *sr;
+    ngx_http_chatcompletions_buf_t        converse, error_body;
     ngx_http_post_subrequest_t           *ps;
     ngx_http_chatcompletions_auth_t       auth;
     ngx_http_chatcompletions_creds_t      creds;
@@ -120,19 +122,21 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the slot is reused by every round: its buffers too */
+
     a = &ctx->attempts[0];
 
-    if (ngx_http_chatcompletions_subrequest(r, &cclcf->bedrock_location, ps,
-                                            0, &sr)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    converse = a->converse;
+    error_body = a->error_body;
 
     ngx_memzero(a, sizeof(ngx_http_chatcompletions_attempt_t));
 
+    a->converse.data = converse.data;
+    a->converse.cap = converse.cap;
+    a->error_body.data = error_body.data;
+    a->error_body.cap = error_body.cap;
+
     a->ctx = ctx;
-    a->sr = sr;
 
     a->stall.handler = stall;
     a->stall.data = a;
@@ -141,6 +145,20 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
 
     ps->handler = done;
     ps->data = a;
+
+    rc = ngx_http_chatcompletions_subrequest(r, &cclcf->bedrock_location, ps,
+                                             0, &sr);
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    a->sr = sr;
+    a->round = ++ctx->rounds;
 
     ctx->attempt = a;
     ctx->nattempts++;
@@ -158,33 +176,6 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     }
 
     return NGX_DONE;
-}
-
-
-/* the attempt a subrequest carries, if it is one */
-
-ngx_http_chatcompletions_attempt_t *
-ngx_http_chatcompletions_attempt_of(ngx_http_request_t *r)
-{
-    ngx_uint_t                       i;
-    ngx_http_chatcompletions_ctx_t  *ctx;
-
-    if (r == r->main) {
-        return NULL;
-    }
-
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_chatcompletions_module);
-    if (ctx == NULL) {
-        return NULL;
-    }
-
-    for (i = 0; i < NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS; i++) {
-        if (ctx->attempts[i].sr == r) {
-            return &ctx->attempts[i];
-        }
-    }
-
-    return NULL;
 }
 
 

@@ -38,11 +38,13 @@ static ngx_int_t ngx_http_chatcompletions_congested(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_flush(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx);
-static cc_alloc_t *ngx_http_chatcompletions_scratch(void);
+static void ngx_http_chatcompletions_scratch_reset(void);
 static ngx_int_t ngx_http_chatcompletions_decode(
     ngx_http_chatcompletions_attempt_t *a, ngx_buf_t *b);
 static ngx_int_t ngx_http_chatcompletions_collect(
     ngx_http_chatcompletions_attempt_t *a, ngx_buf_t *b);
+static void ngx_http_chatcompletions_outcome(
+    ngx_http_chatcompletions_attempt_t *a);
 static ngx_int_t ngx_http_chatcompletions_too_large(ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_replace_body(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, ngx_chain_t *in);
@@ -54,6 +56,33 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 /* the worker's scratch arena for one event's parsed payload */
 static ngx_pool_t                       *ngx_http_chatcompletions_pool;
 static cc_alloc_t                        ngx_http_chatcompletions_arena;
+
+
+/* the attempt a subrequest carries, if it is one */
+
+ngx_http_chatcompletions_attempt_t *
+ngx_http_chatcompletions_attempt_of(ngx_http_request_t *r)
+{
+    ngx_http_chatcompletions_attempt_t  *a;
+
+    /*
+     * Recognized by its post_subrequest handler, which, unlike module
+     * contexts, survives internal redirects, and which works wherever the
+     * chat_completions location is (a subrequest itself, such as a tool).
+     */
+
+    if (r == r->main || r->post_subrequest == NULL
+        || r->post_subrequest->handler
+           != ngx_http_chatcompletions_attempt_done)
+    {
+        return NULL;
+    }
+
+    a = r->post_subrequest->data;
+
+    /* an earlier round's, finalized again: no longer captured */
+    return (a->sr == r) ? a : NULL;
+}
 
 
 static ngx_int_t
@@ -225,6 +254,118 @@ ngx_http_chatcompletions_file_buffer(ngx_http_chatcompletions_attempt_t *a)
                                  0);
 
     (void) ngx_http_chatcompletions_stop_upstream(a->sr, 0);
+}
+
+
+/*
+ * The Bedrock subrequest ended: how, and what the captured answer lacked,
+ * is recorded here, in the subrequest's context (its log lines name it);
+ * nginx then posts the parent, and lifecycle.c decides what follows.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_attempt_done(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_chatcompletions_attempt_t *a = data;
+
+    if (a->sr != sr || a->done) {
+        /* finalized again after it was buffered: already handled */
+        return (rc == NGX_ERROR || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST)
+               ? rc : NGX_OK;
+    }
+
+    a->done = 1;
+    a->rc = rc;
+
+    if (a->stall.timer_set) {
+        ngx_del_timer(&a->stall);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "chatcompletions round %ui done: %i", a->round, rc);
+
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
+        /* the client went away: terminate, which stops everything */
+        a->held = NULL;
+        a->ctx->finished = 1;
+        return rc == NGX_HTTP_CLIENT_CLOSED_REQUEST ? rc : NGX_ERROR;
+    }
+
+    /* the upstream's length is left as it was when the answer ended */
+    a->truncated = (sr->upstream && sr->upstream->length > 0);
+
+    /* what a slow client made the module hold back, while it is there */
+    ngx_http_chatcompletions_drain_held(a);
+
+    ngx_http_chatcompletions_outcome(a);
+
+    /* nothing of the subrequest's own goes to the client */
+    return NGX_OK;
+}
+
+
+/* how an attempt that ended without a fault of its own failed, if it did */
+
+static void
+ngx_http_chatcompletions_outcome(ngx_http_chatcompletions_attempt_t *a)
+{
+    ngx_uint_t                       timeout;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = a->ctx;
+
+    if (ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+        return;
+    }
+
+    if (!a->capture) {
+        timeout = (a->rc == NGX_HTTP_GATEWAY_TIME_OUT);
+
+        ctx->bedrock_status = timeout ? NGX_HTTP_GATEWAY_TIME_OUT
+                                      : NGX_HTTP_BAD_GATEWAY;
+
+        ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE,
+                                 "server_error",
+                                 timeout ? "timeout" : "upstream_unreachable",
+                                 (u_char *) (timeout
+                                 ? "Amazon Bedrock did not answer in time."
+                                 : "The gateway could not reach Amazon "
+                                   "Bedrock."), 0);
+        return;
+    }
+
+    if (!ctx->streaming
+        && (a->rc == NGX_ERROR || a->rc >= NGX_HTTP_SPECIAL_RESPONSE
+            || a->truncated))
+    {
+        ngx_log_error(NGX_LOG_ERR, a->sr->connection->log, 0,
+                      "upstream Bedrock Converse response ended early "
+                      "(model \"%V\")", &ctx->model_id);
+
+        ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,
+                                 "server_error", "upstream_truncated",
+                                 (u_char *) "The Amazon Bedrock answer "
+                                 "ended unexpectedly.", 0);
+        return;
+    }
+
+    if (ctx->streaming && !a->metadata) {
+        ngx_log_error(NGX_LOG_ERR, a->sr->connection->log, 0,
+                      "upstream Bedrock stream ended before its "
+                      "metadata event%s (model \"%V\")",
+                      cc_es_pending(&a->decoder)
+                      ? ", in the middle of a frame" : "",
+                      &ctx->model_id);
+
+        ngx_http_chatcompletions_set_fault(ctx,
+                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,
+                                 "server_error", "upstream_truncated",
+                                 (u_char *) "The Amazon Bedrock stream "
+                                 "ended unexpectedly.", 0);
+    }
 }
 
 
@@ -440,26 +581,58 @@ ngx_http_chatcompletions_congested(ngx_http_chatcompletions_ctx_t *ctx)
  * translated: it goes to a scratch arena that is emptied after each
  * event.  Events are translated one at a time, so one arena serves every
  * request of the worker: nothing of it grows with a long answer, nothing
- * is allocated or freed per read.
+ * is allocated or freed per read.  It lives from the worker's start to
+ * its exit (init_process, exit_process).
  */
 
-static cc_alloc_t *
-ngx_http_chatcompletions_scratch(void)
+ngx_int_t
+ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle)
 {
+    ngx_http_chatcompletions_pool = ngx_create_pool(
+                                       NGX_HTTP_CHATCOMPLETIONS_SCRATCH_SIZE,
+                                       cycle->log);
     if (ngx_http_chatcompletions_pool == NULL) {
-        /* the cycle's log: it outlives every request of the worker */
-        ngx_http_chatcompletions_pool = ngx_create_pool(8192,
-                                                        ngx_cycle->log);
-        if (ngx_http_chatcompletions_pool == NULL) {
-            return NULL;
-        }
-
-        ngx_http_chatcompletions_arena.alloc =
-                                       ngx_http_chatcompletions_pool_alloc;
-        ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
+        return NGX_ERROR;
     }
 
-    return &ngx_http_chatcompletions_arena;
+    ngx_http_chatcompletions_arena.alloc = ngx_http_chatcompletions_pool_alloc;
+    ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_chatcompletions_scratch_done(void)
+{
+    if (ngx_http_chatcompletions_pool) {
+        ngx_destroy_pool(ngx_http_chatcompletions_pool);
+        ngx_http_chatcompletions_pool = NULL;
+    }
+}
+
+
+/* emptied after an event; an event that needed more blocks gives them back */
+
+static void
+ngx_http_chatcompletions_scratch_reset(void)
+{
+    ngx_log_t  *log;
+
+    if (ngx_http_chatcompletions_pool->d.next == NULL) {
+        ngx_reset_pool(ngx_http_chatcompletions_pool);
+        return;
+    }
+
+    log = ngx_http_chatcompletions_pool->log;
+
+    ngx_destroy_pool(ngx_http_chatcompletions_pool);
+
+    ngx_http_chatcompletions_pool = ngx_create_pool(
+                                       NGX_HTTP_CHATCOMPLETIONS_SCRATCH_SIZE,
+                                       log);
+
+    ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
 }
 
 
@@ -548,10 +721,15 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
         ngx_memzero(&fault, sizeof(cc_stream_fault_t));
         chunk.len = 0;
 
-        ctx->stream.scratch = ngx_http_chatcompletions_scratch();
-        if (ctx->stream.scratch == NULL) {
+        /* without a master process a reload does not run init_process */
+        if (ngx_http_chatcompletions_pool == NULL
+            && ngx_http_chatcompletions_scratch_init((ngx_cycle_t *) ngx_cycle)
+               != NGX_OK)
+        {
             return NGX_ERROR;
         }
+
+        ctx->stream.scratch = &ngx_http_chatcompletions_arena;
 
         rc = cc_stream_event(&ctx->alloc, &ctx->stream, &msg.message_type,
                              type, payload.data, payload.len, &chunk, &fault);
@@ -564,7 +742,7 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
                         : NGX_OK;
 
         ctx->stream.scratch = NULL;
-        ngx_reset_pool(ngx_http_chatcompletions_pool);
+        ngx_http_chatcompletions_scratch_reset();
 
         if (nrc != NGX_OK) {
             return NGX_ERROR;

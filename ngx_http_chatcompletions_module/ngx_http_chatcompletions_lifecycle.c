@@ -58,10 +58,6 @@ static ngx_int_t ngx_http_chatcompletions_next(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_start(
     ngx_http_chatcompletions_ctx_t *ctx);
-static ngx_int_t ngx_http_chatcompletions_attempt_done(
-    ngx_http_request_t *sr, void *data, ngx_int_t rc);
-static void ngx_http_chatcompletions_outcome(
-    ngx_http_chatcompletions_attempt_t *a);
 static ngx_int_t ngx_http_chatcompletions_converse(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_tools(
@@ -223,8 +219,6 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
                 return NGX_DONE;
             }
 
-            ngx_http_chatcompletions_outcome(a);
-
             if (ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
                 rc = ngx_http_chatcompletions_fail(ctx);
                 goto done;
@@ -232,7 +226,8 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
 
             if (!ctx->streaming) {
                 rc = ngx_http_chatcompletions_converse(ctx);
-                if (rc != NGX_OK) {
+                if (rc != NGX_DONE) {
+                    /* an unusable answer: the error was sent */
                     goto done;
                 }
             }
@@ -365,9 +360,6 @@ ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    ctx->rounds++;
-    ctx->attempt->round = ctx->rounds;
-
     cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                          ngx_http_chatcompletions_module);
 
@@ -387,115 +379,10 @@ ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
 
 
 /*
- * The Bedrock subrequest ended: how is recorded, and nginx then posts the
- * main request (ngx_http_chatcompletions_wake()).
+ * A non-streaming round: Bedrock's Converse answer, read whole.  NGX_DONE
+ * when it is the round's; otherwise an error was sent, and what that
+ * returned.
  */
-
-static ngx_int_t
-ngx_http_chatcompletions_attempt_done(ngx_http_request_t *sr, void *data,
-    ngx_int_t rc)
-{
-    ngx_http_chatcompletions_attempt_t *a = data;
-
-    if (a->sr != sr || a->done) {
-        /* finalized again after it was buffered: already handled */
-        return (rc == NGX_ERROR || rc == NGX_HTTP_CLIENT_CLOSED_REQUEST)
-               ? rc : NGX_OK;
-    }
-
-    a->done = 1;
-    a->rc = rc;
-
-    if (a->stall.timer_set) {
-        ngx_del_timer(&a->stall);
-    }
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
-                   "chatcompletions round %ui done: %i", a->round, rc);
-
-    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || sr->connection->error) {
-        /* the client went away: terminate, which stops everything */
-        a->held = NULL;
-        a->ctx->finished = 1;
-        return rc == NGX_HTTP_CLIENT_CLOSED_REQUEST ? rc : NGX_ERROR;
-    }
-
-    /* the upstream's length is left as it was when the answer ended */
-    a->truncated = (sr->upstream && sr->upstream->length > 0);
-
-    /* what a slow client made the module hold back, while it is there */
-    ngx_http_chatcompletions_drain_held(a);
-
-    /* nothing of the subrequest's own goes to the client */
-    return NGX_OK;
-}
-
-
-/* how an attempt that ended without a fault of its own failed, if it did */
-
-static void
-ngx_http_chatcompletions_outcome(ngx_http_chatcompletions_attempt_t *a)
-{
-    ngx_uint_t                       timeout;
-    ngx_http_chatcompletions_ctx_t  *ctx;
-
-    ctx = a->ctx;
-
-    if (ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
-        return;
-    }
-
-    if (!a->capture) {
-        timeout = (a->rc == NGX_HTTP_GATEWAY_TIME_OUT);
-
-        ctx->bedrock_status = timeout ? NGX_HTTP_GATEWAY_TIME_OUT
-                                      : NGX_HTTP_BAD_GATEWAY;
-
-        ngx_http_chatcompletions_set_fault(ctx,
-                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE,
-                                 "server_error",
-                                 timeout ? "timeout" : "upstream_unreachable",
-                                 (u_char *) (timeout
-                                 ? "Amazon Bedrock did not answer in time."
-                                 : "The gateway could not reach Amazon "
-                                   "Bedrock."), 0);
-        return;
-    }
-
-    if (!ctx->streaming
-        && (a->rc == NGX_ERROR || a->rc >= NGX_HTTP_SPECIAL_RESPONSE
-            || a->truncated))
-    {
-        ngx_log_error(NGX_LOG_ERR, a->sr->connection->log, 0,
-                      "upstream Bedrock Converse response ended early "
-                      "(model \"%V\")", &ctx->model_id);
-
-        ngx_http_chatcompletions_set_fault(ctx,
-                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,
-                                 "server_error", "upstream_truncated",
-                                 (u_char *) "The Amazon Bedrock answer "
-                                 "ended unexpectedly.", 0);
-        return;
-    }
-
-    if (ctx->streaming && !a->metadata) {
-        ngx_log_error(NGX_LOG_ERR, a->sr->connection->log, 0,
-                      "upstream Bedrock stream ended before its "
-                      "metadata event%s (model \"%V\")",
-                      cc_es_pending(&a->decoder)
-                      ? ", in the middle of a frame" : "",
-                      &ctx->model_id);
-
-        ngx_http_chatcompletions_set_fault(ctx,
-                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED,
-                                 "server_error", "upstream_truncated",
-                                 (u_char *) "The Amazon Bedrock stream "
-                                 "ended unexpectedly.", 0);
-    }
-}
-
-
-/* a non-streaming round: Bedrock's Converse answer, read whole */
 
 static ngx_int_t
 ngx_http_chatcompletions_converse(ngx_http_chatcompletions_ctx_t *ctx)
@@ -511,7 +398,7 @@ ngx_http_chatcompletions_converse(ngx_http_chatcompletions_ctx_t *ctx)
                           a->converse.len, &herr)
         == CC_OK)
     {
-        return NGX_OK;
+        return NGX_DONE;
     }
 
     if (herr.status == 0) {
@@ -596,6 +483,14 @@ ngx_http_chatcompletions_tools_reading(ngx_http_request_t *r)
     ngx_connection_t  *c;
 
     c = r->connection;
+
+    if (c->error) {
+        /* a send failed, or HTTP/2 reset the stream */
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "client prematurely closed connection while tools ran");
+        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        return;
+    }
 
     action = c->log->action;
     c->log->action = "tools ran";

@@ -30,6 +30,8 @@ static char *ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
 static char *ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *cclcf);
 static ngx_int_t ngx_http_chatcompletions_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_chatcompletions_init_process(ngx_cycle_t *cycle);
+static void ngx_http_chatcompletions_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_chatcompletions_preconfiguration(ngx_conf_t *cf);
 
 
@@ -236,10 +238,10 @@ ngx_module_t  ngx_http_chatcompletions_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_chatcompletions_init_process, /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_chatcompletions_exit_process, /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -758,4 +760,27 @@ ngx_http_chatcompletions_init(ngx_conf_t *cf)
     }
 
     return ngx_http_chatcompletions_filter_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                             ngx_http_chatcompletions_module);
+
+    if (ccmcf == NULL || !ccmcf->used) {
+        return NGX_OK;
+    }
+
+    return ngx_http_chatcompletions_scratch_init(cycle);
+}
+
+
+static void
+ngx_http_chatcompletions_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_chatcompletions_scratch_done();
 }

@@ -26,6 +26,9 @@
 #define NGX_HTTP_CHATCOMPLETIONS_PEND_MAX        (16 * 1024)
 #define NGX_HTTP_CHATCOMPLETIONS_BUSY_MAX        (64 * 1024)
 
+/* the worker's scratch arena for one Bedrock event (filter.c) */
+#define NGX_HTTP_CHATCOMPLETIONS_SCRATCH_SIZE    8192
+
 /* server-side tool calls run in one round; the model is told of the rest */
 #define NGX_HTTP_CHATCOMPLETIONS_MAX_TOOL_CALLS  16
 
@@ -297,8 +300,6 @@ ngx_int_t ngx_http_chatcompletions_send_buffered(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatcompletions_attempt_start(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_post_subrequest_pt done,
     ngx_event_handler_pt stall);
-ngx_http_chatcompletions_attempt_t *ngx_http_chatcompletions_attempt_of(
-    ngx_http_request_t *r);
 void ngx_http_chatcompletions_set_fault(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_fault_e fault, char *type, char *code,
     u_char *msg, size_t len);
@@ -328,6 +329,12 @@ ngx_str_t *ngx_http_chatcompletions_phone(
 
 /* filter.c: Bedrock's answer captured and translated */
 ngx_int_t ngx_http_chatcompletions_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle);
+void ngx_http_chatcompletions_scratch_done(void);
+ngx_int_t ngx_http_chatcompletions_attempt_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+ngx_http_chatcompletions_attempt_t *ngx_http_chatcompletions_attempt_of(
+    ngx_http_request_t *r);
 void ngx_http_chatcompletions_drain_held(
     ngx_http_chatcompletions_attempt_t *a);
 ngx_int_t ngx_http_chatcompletions_send_pending(

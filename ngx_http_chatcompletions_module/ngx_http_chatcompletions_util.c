@@ -138,6 +138,7 @@ ngx_http_chatcompletions_idle(ngx_event_t *ev, ngx_msec_t stamp,
  * ngx_http_subrequest() shares the client's headers and body with the
  * subrequest: a proxy_pass would forward the client's Authorization and
  * JSON.  Bedrock and the tools get their own, empty, header list.
+ * NGX_DECLINED: no subrequest; NGX_ERROR: one exists, but failed.
  */
 
 ngx_int_t
@@ -148,7 +149,7 @@ ngx_http_chatcompletions_subrequest(ngx_http_request_t *r, ngx_str_t *uri,
     ngx_http_request_t  *sr;
 
     if (ngx_http_subrequest(r, uri, NULL, psr, ps, flags) != NGX_OK) {
-        return NGX_ERROR;
+        return NGX_DECLINED;
     }
 
     sr = *psr;

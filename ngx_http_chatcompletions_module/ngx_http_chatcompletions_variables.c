@@ -34,6 +34,8 @@ typedef enum {
 
 static ngx_int_t ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_http_chatcompletions_ctx_t *ngx_http_chatcompletions_get_ctx(
+    ngx_http_request_t *r);
 
 
 /*
@@ -143,8 +145,7 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     ngx_http_chatcompletions_tool_call_t  *call;
     ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
-    /* a subrequest's values are the main request's */
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_chatcompletions_module);
+    ctx = ngx_http_chatcompletions_get_ctx(r);
 
     if (data == NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_HOST) {
         cclcf = ngx_http_get_module_loc_conf(ctx ? ctx->request : r,
@@ -261,6 +262,38 @@ string:
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * The request whose values a variable gives: a Bedrock attempt's or a
+ * tool call's (wherever the chat_completions location is), the request's
+ * own, or the main request's.
+ */
+
+static ngx_http_chatcompletions_ctx_t *
+ngx_http_chatcompletions_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_chatcompletions_ctx_t        *ctx;
+    ngx_http_chatcompletions_attempt_t    *a;
+    ngx_http_chatcompletions_tool_call_t  *call;
+
+    call = ngx_http_chatcompletions_tool_call(r);
+    if (call) {
+        return call->ctx;
+    }
+
+    a = ngx_http_chatcompletions_attempt_of(r);
+    if (a) {
+        return a->ctx;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    return ngx_http_get_module_ctx(r->main, ngx_http_chatcompletions_module);
 }
 
 

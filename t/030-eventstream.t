@@ -324,3 +324,25 @@ upstream Bedrock stream failed: internalServerException
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 16: the error line of a cut stream names the Bedrock subrequest, as nginx's own upstream errors do
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=5; truncate=1; after=2";
+        chat_completions;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Hello"}]}
+--- error_code: 200
+--- response_body_like eval
+'^' . main::chunks_re(main::toks(2))
+. main::error_re('The Amazon Bedrock stream ended unexpectedly.', 'server_error', 'upstream_truncated')
+. '\z'
+--- error_log eval
+qr/\[error\] .*upstream Bedrock stream ended before its metadata event, in the middle of a frame \(model "amazon\.nova-lite-v1:0"\).*subrequest: "\/_bedrock"/
+--- no_error_log
+[alert]
+[crit]

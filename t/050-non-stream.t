@@ -317,3 +317,31 @@ qr/\[error\] .*upstream Bedrock Converse response ended early/
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 18: a Converse answer without its output is one 502 JSON error, the connection kept
+--- config
+    location = /v1/chat/completions {
+        chat_completions;
+    }
+
+    location = /_bedrock {
+        internal;
+        return 200 '{"nooutput":true}';
+    }
+--- no_bedrock_location
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Hello"}],"stream":false}
+--- error_code: 502
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"upstream sent an invalid Converse response","type":"server_error","param":null,"code":null}}
+--- error_log eval
+qr/\[error\] .*upstream Bedrock sent an unusable Converse response/
+--- no_error_log
+[alert]
+[crit]
+header already sent

@@ -1017,3 +1017,4 @@ POST /v1/chat/completions
 {"messages":[{"role":"user","content":"ping them all"}]}
 --- response_body_like chomp
 (?:\{\\"toolResult\\":\{\\"toolUseId\\":\\"[^\\]+\\",\\"content\\":\[\{\\"text\\":\\"pong\\"\}\]\}\},?){16}\{\\"toolResult\\":\{\\"toolUseId\\":\\"[^\\]+\\",\\"content\\":\[\{\\"text\\":\\"Too many tool calls at once: this one was not run\. Call it again on its own\.\\"\}\],\\"status\\":\\"error\\"\}\}\]
+
