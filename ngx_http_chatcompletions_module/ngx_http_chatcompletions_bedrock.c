@@ -41,16 +41,13 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
 {
     int                       rc;
     yajl_gen                  g;
-    yajl_alloc_funcs          funcs;
     static cc_chat_options_t  no_opts;
 
     if (opts == NULL) {
         opts = &no_opts;
     }
 
-    cc_yajl_alloc_funcs(a, &funcs);
-
-    g = yajl_gen_alloc(&funcs);
+    g = cc_gen_alloc(a);
     if (g == NULL) {
         return CC_ERROR;
     }

@@ -9,9 +9,10 @@
 
 
 /*
- * OpenAI error bodies, and Bedrock's HTTP errors in OpenAI's terms (the
- * client's status, type and code, and a message safe to show).  Errors
- * inside a stream are mapped the same way by cc_stream_event() (sse.h).
+ * OpenAI error bodies, and Bedrock's errors in OpenAI's terms (the
+ * client's status, type and code, and a message safe to show): the HTTP
+ * errors before a response starts, and the exceptions and errors inside
+ * a stream, which cc_stream_event() (sse.h) hands out as a fault.
  */
 
 
@@ -26,6 +27,17 @@ typedef struct {
     cc_str_t                  message;
     cc_str_t                  name;         /* Bedrock's error name, or "" */
 } cc_http_error_t;
+
+
+/* an in-stream failure, mapped for the client (cc_stream_error) */
+typedef struct {
+    const char               *type;         /* OpenAI error type */
+    const char               *code;         /* NULL: null */
+    cc_str_t                  message;      /* for the client */
+    cc_str_t                  name;         /* Bedrock's exception or error
+                                               name, or the event type */
+    char                      detail[128];  /* for the log only */
+} cc_stream_fault_t;
 
 
 /*
@@ -43,6 +55,20 @@ int cc_error_body(cc_alloc_t *a, const char *type, const char *code,
 int cc_bedrock_error(cc_alloc_t *a, int bedrock_status,
     const cc_str_t *error_type_header, const u_char *body, size_t len,
     cc_http_error_t *out);
+
+/*
+ * An eventstream message that is not an event: message_type "exception"
+ * (payload {"message":...}, parsed in the arena dom) or "error" (payload
+ * is :error-message); type is :exception-type or :error-code.  Always
+ * CC_ERROR, with *fault filled; the strings it keeps are copied to a.
+ */
+int cc_stream_exception(cc_alloc_t *a, cc_alloc_t *dom,
+    const cc_str_t *message_type, const cc_str_t *type,
+    const u_char *payload, size_t len, cc_stream_fault_t *fault);
+
+/* a fault of static strings: the form that needs no memory */
+void cc_stream_fault(cc_stream_fault_t *fault, const char *type,
+    const char *code, const char *message, const cc_str_t *name);
 
 
 #endif /* _NGX_HTTP_CHATCOMPLETIONS_ERRORS_H_INCLUDED_ */

@@ -13,6 +13,9 @@
 #include "ngx_http_chatcompletions_json.h"
 
 
+#define CC_GEN_OUT_MIN   1024
+
+
 /*
  * A value under construction: members are collected in a growable array
  * and moved into the value when its container closes, so the DOM ends up
@@ -51,6 +54,7 @@ typedef union {
 static void *cc_yajl_malloc(void *ctx, size_t size);
 static void *cc_yajl_realloc(void *ctx, void *ptr, size_t size);
 static void cc_yajl_free(void *ctx, void *ptr);
+static void cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs);
 static cc_json_t *cc_json_new(cc_json_parser_t *p, cc_json_type_e type);
 static int cc_json_add(cc_json_parser_t *p, cc_json_t *v);
 static int cc_json_open(cc_json_parser_t *p, cc_json_type_e type);
@@ -68,6 +72,7 @@ static void cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
     char *err, size_t errlen);
 static int cc_json_gen_depth(yajl_gen g, const cc_json_t *v, int depth);
 static size_t cc_utf8_valid(const u_char *p, const u_char *last);
+static void cc_gen_print(void *ctx, const char *str, size_t len);
 
 
 static yajl_callbacks  cc_json_callbacks = {
@@ -178,7 +183,9 @@ cc_yajl_free(void *ctx, void *ptr)
 }
 
 
-void
+/* yajl allocator hooks that draw from the arena (free is a no-op) */
+
+static void
 cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs)
 {
     funcs->malloc = cc_yajl_malloc;
@@ -724,13 +731,10 @@ cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out)
 int
 cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out)
 {
-    int               rc;
-    yajl_gen          g;
-    yajl_alloc_funcs  funcs;
+    int       rc;
+    yajl_gen  g;
 
-    cc_yajl_alloc_funcs(a, &funcs);
-
-    g = yajl_gen_alloc(&funcs);
+    g = cc_gen_alloc(a);
     if (g == NULL) {
         return CC_ERROR;
     }
@@ -843,4 +847,183 @@ cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len, cc_str_t *out)
     out->len = d - out->data;
 
     return CC_OK;
+}
+
+
+/* generators that print into an arena buffer */
+
+static void
+cc_gen_print(void *ctx, const char *str, size_t len)
+{
+    cc_gen_add(ctx, str, len);
+}
+
+
+yajl_gen
+cc_gen_alloc(cc_alloc_t *a)
+{
+    yajl_alloc_funcs  funcs;
+
+    cc_yajl_alloc_funcs(a, &funcs);
+
+    return yajl_gen_alloc(&funcs);
+}
+
+
+yajl_gen
+cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o)
+{
+    yajl_gen  g;
+
+    g = cc_gen_alloc(a);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    if (!yajl_gen_config(g, yajl_gen_print_callback, cc_gen_print, o)) {
+        yajl_gen_free(g);
+        return NULL;
+    }
+
+    return g;
+}
+
+
+void
+cc_gen_add(cc_gen_out_t *o, const char *p, size_t len)
+{
+    size_t   cap;
+    u_char  *data;
+
+    /* yajl prints empty strings with whatever pointer it was given */
+    if (o->nomem || len == 0) {
+        return;
+    }
+
+    if (o->cap - o->len < len) {
+        cap = o->cap ? o->cap : CC_GEN_OUT_MIN;
+
+        while (cap - o->len < len) {
+            cap *= 2;
+        }
+
+        data = cc_alloc(o->alloc, cap);
+        if (data == NULL) {
+            o->nomem = 1;
+            return;
+        }
+
+        if (o->len) {
+            memcpy(data, o->data, o->len);
+        }
+
+        o->data = data;
+        o->cap = cap;
+    }
+
+    memcpy(o->data + o->len, p, len);
+    o->len += len;
+}
+
+
+int
+cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
+{
+    u_char  *p;
+
+    if (o->nomem) {
+        return CC_ERROR;
+    }
+
+    if (o->len == 0) {
+        return CC_OK;
+    }
+
+    p = cc_alloc(a, out->len + o->len);
+    if (p == NULL) {
+        return CC_ERROR;
+    }
+
+    if (out->len) {
+        memcpy(p, out->data, out->len);
+    }
+
+    memcpy(p + out->len, o->data, o->len);
+
+    out->data = p;
+    out->len += o->len;
+
+    return CC_OK;
+}
+
+
+/* strings */
+
+int
+cc_str_eq(const cc_str_t *s, const char *lit)
+{
+    size_t  n;
+
+    n = strlen(lit);
+
+    return s != NULL && s->len == n && memcmp(s->data, lit, n) == 0;
+}
+
+
+int
+cc_str_dup(cc_alloc_t *a, const cc_str_t *src, cc_str_t *dst)
+{
+    dst->data = cc_strdup(a, src->data, src->len);
+    if (dst->data == NULL) {
+        return CC_ERROR;
+    }
+
+    dst->len = src->len;
+
+    return CC_OK;
+}
+
+
+int
+cc_str_append(cc_alloc_t *a, cc_str_t *s, size_t *cap, const u_char *p,
+    size_t len)
+{
+    size_t   n;
+    u_char  *data;
+
+    if (len == 0) {
+        return CC_OK;
+    }
+
+    if (*cap - s->len < len) {
+        n = *cap ? *cap * 2 : 256;
+
+        while (n - s->len < len) {
+            n *= 2;
+        }
+
+        data = cc_alloc(a, n);
+        if (data == NULL) {
+            return CC_ERROR;
+        }
+
+        if (s->len) {
+            memcpy(data, s->data, s->len);
+        }
+
+        s->data = data;
+        *cap = n;
+    }
+
+    memcpy(s->data + s->len, p, len);
+    s->len += len;
+
+    return CC_OK;
+}
+
+
+int
+cc_is_space(u_char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
 }

@@ -85,8 +85,8 @@ void *cc_alloc(cc_alloc_t *a, size_t size);
 void *cc_calloc(cc_alloc_t *a, size_t size);
 u_char *cc_strdup(cc_alloc_t *a, const u_char *s, size_t len);
 
-/* yajl allocator hooks that draw from the arena (free is a no-op) */
-void cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs);
+/* a yajl generator whose memory comes from the arena */
+yajl_gen cc_gen_alloc(cc_alloc_t *a);
 
 /*
  * Incremental parser: feed the body buffer by buffer, then finish.
@@ -131,6 +131,41 @@ int cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len,
 
 /* copy a finished generator's buffer into the arena */
 int cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out);
+
+
+/* what a generator from cc_gen_create() prints into, grown in an arena */
+typedef struct {
+    cc_alloc_t               *alloc;
+    u_char                   *data;
+    size_t                    len;
+    size_t                    cap;
+    unsigned                  nomem:1;
+} cc_gen_out_t;
+
+
+/*
+ * A generator that prints into o (o->alloc must be set); set o->len to 0
+ * to reuse o.  cc_gen_add() adds bytes of its own between documents
+ * ("data: ", "\n\n"); cc_gen_output() appends what o holds to *out, in
+ * the arena: CC_ERROR if an allocation failed on the way.
+ */
+yajl_gen cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o);
+void cc_gen_add(cc_gen_out_t *o, const char *p, size_t len);
+int cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out);
+
+/* strings: s equals the literal; a copy into the arena (NUL-terminated) */
+int cc_str_eq(const cc_str_t *s, const char *lit);
+int cc_str_dup(cc_alloc_t *a, const cc_str_t *src, cc_str_t *dst);
+
+/*
+ * Appends to s, which has room for *cap bytes: the room doubles as it
+ * grows, so a token's worth of bytes is usually a plain copy.
+ */
+int cc_str_append(cc_alloc_t *a, cc_str_t *s, size_t *cap, const u_char *p,
+    size_t len);
+
+/* JSON's whitespace: space, tab, CR, LF */
+int cc_is_space(u_char c);
 
 
 #endif /* _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_ */

@@ -16,6 +16,7 @@
 #include "ngx_http_chatcompletions_eventstream.h"
 #include "ngx_http_chatcompletions_bedrock.h"
 #include "ngx_http_chatcompletions_sse.h"
+#include "ngx_http_chatcompletions_converse.h"
 
 
 #define NGX_HTTP_CHATCOMPLETIONS_DEFAULT_MODEL  "amazon.nova-lite-v1:0"

@@ -21,6 +21,7 @@
 #include "test_util.h"
 
 #include "ngx_http_chatcompletions_sse.h"
+#include "ngx_http_chatcompletions_converse.h"
 
 
 #define T_ID       "chatcmpl-abc"
