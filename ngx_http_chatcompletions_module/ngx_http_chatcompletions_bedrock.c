@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "ngx_http_chatcompletions_bedrock.h"
-#include "ngx_http_chatcompletions_chat_int.h"
 
 
 static int cc_has_tool_blocks(const cc_chat_t *chat);
@@ -714,48 +713,6 @@ cc_has_tool_blocks(const cc_chat_t *chat)
 }
 
 
-cc_json_t *
-cc_json_object(cc_alloc_t *a, size_t n)
-{
-    cc_json_t  *v;
-
-    v = cc_calloc(a, sizeof(cc_json_t));
-    if (v == NULL) {
-        return NULL;
-    }
-
-    v->type = CC_JSON_OBJECT;
-
-    if (n) {
-        v->keys = cc_alloc(a, n * sizeof(cc_str_t));
-        v->values = cc_alloc(a, n * sizeof(cc_json_t *));
-        if (v->keys == NULL || v->values == NULL) {
-            return NULL;
-        }
-    }
-
-    return v;
-}
-
-
-cc_json_t *
-cc_json_string(cc_alloc_t *a, const char *s)
-{
-    cc_json_t  *v;
-
-    v = cc_calloc(a, sizeof(cc_json_t));
-    if (v == NULL) {
-        return NULL;
-    }
-
-    v->type = CC_JSON_STRING;
-    v->str.len = strlen(s);
-    v->str.data = (u_char *) s;
-
-    return v;
-}
-
-
 /* {"type":"object","properties":{}} */
 
 cc_json_t *
@@ -846,4 +803,22 @@ cc_gen_double(yajl_gen g, double d, const cc_str_t *text)
 
     return yajl_gen_number(g, buf, n) == yajl_gen_status_ok
            ? CC_OK : CC_ERROR;
+}
+
+
+int
+cc_name_ref_cmp(const void *one, const void *two)
+{
+    int                   rc;
+    const cc_name_ref_t  *n1, *n2;
+
+    n1 = one;
+    n2 = two;
+
+    rc = cc_str_cmp(&n1->name, &n2->name);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (n1->index > n2->index) - (n1->index < n2->index);
 }

@@ -9,16 +9,159 @@
 
 
 /*
- * A parsed request (cc_chat_t, chat.h) -> an Amazon Bedrock Converse
- * request, pure: no nginx, only the JSON unit and yajl.
- *
- * cc_bedrock_body() serializes the normalized conversation as a Converse
- * or ConverseStream body, cc_model_path() gives its URI path, and the
- * tool name and id checks are Bedrock's patterns.
+ * Amazon Bedrock's Converse request, pure: no nginx, only the JSON unit
+ * and yajl.  The request side flows one way: chat.h parses the OpenAI
+ * request, messages.h and turns.h normalize it to Bedrock's turns, and
+ * all three build the cc_chat_t defined here, under the rules Bedrock
+ * sets (blank text, tool names and ids, schemas), which are here too.
+ * cc_bedrock_body() serializes the result, cc_model_path() gives its URI
+ * path.
  */
 
 
-#include "ngx_http_chatcompletions_chat.h"
+#include "ngx_http_chatcompletions_json.h"
+
+
+/* OpenAI limits that Bedrock shares or that the module enforces */
+#define CC_CHAT_MAX_STOP         4
+#define CC_CHAT_MAX_NAME_LEN     64
+#define CC_CHAT_MAX_ID_LEN       64
+#define CC_CHAT_MAX_TOKENS       2147483647
+
+
+typedef enum {
+    CC_BLOCK_TEXT = 0,
+    CC_BLOCK_TOOL_USE,
+    CC_BLOCK_TOOL_RESULT
+} cc_block_type_e;
+
+
+/*
+ * TEXT: text.
+ * TOOL_USE: id, name, input (always a JSON object; invalid or empty
+ *   OpenAI arguments become {}).
+ * TOOL_RESULT: id, result_text; result_json is set as well when the text
+ *   is a JSON object, and is then sent as {"json":...} instead of the
+ *   text (a result_json that is not an object is ignored: Bedrock takes
+ *   objects only); a blank text is sent as "(empty result)", since
+ *   Bedrock rejects blank text; is_error sends "status":"error".
+ */
+typedef struct {
+    cc_block_type_e           type;
+    cc_str_t                  text;
+    cc_str_t                  id;
+    cc_str_t                  name;
+    cc_json_t                *input;
+    cc_str_t                  result_text;
+    cc_json_t                *result_json;
+    unsigned                  is_error:1;
+} cc_block_t;
+
+
+typedef enum {
+    CC_ROLE_USER = 0,
+    CC_ROLE_ASSISTANT
+} cc_role_e;
+
+
+typedef struct {
+    cc_role_e                 role;
+    cc_block_t               *blocks;
+    size_t                    nblocks;
+    size_t                    nalloc;
+} cc_message_t;
+
+
+typedef struct {
+    cc_str_t                  name;
+    cc_str_t                  description;       /* empty: omitted */
+    cc_json_t                *schema;            /* {"type":"object",...} */
+} cc_tool_t;
+
+
+typedef enum {
+    CC_TOOL_CHOICE_DEFAULT = 0,
+    CC_TOOL_CHOICE_AUTO,
+    CC_TOOL_CHOICE_NONE,
+    CC_TOOL_CHOICE_REQUIRED,
+    CC_TOOL_CHOICE_NAMED
+} cc_tool_choice_e;
+
+
+typedef struct {
+    cc_str_t                  model;             /* as sent; empty if absent */
+
+    /* 1, 0, or -1 when absent or null (the glue decides from Accept) */
+    int                       stream;
+
+    unsigned                  include_usage:1;
+    unsigned                  has_temperature:1;
+    unsigned                  has_top_p:1;
+
+    /*
+     * temperature: OpenAI's 0..2 is validated, then clamped to Bedrock's
+     * 0..1; the *_text literals are what the body carries, so that 0.7
+     * stays "0.7" (a clamped value is "1"); when a literal is empty the
+     * double is printed instead
+     */
+    double                    temperature;
+    double                    top_p;
+    cc_str_t                  temperature_text;
+    cc_str_t                  top_p_text;
+
+    /*
+     * max_completion_tokens, else max_tokens, clamped to the configured
+     * limit (which also applies when neither was sent); 0 = unset
+     */
+    int64_t                   max_tokens;
+
+    cc_str_t                 *stop;              /* empty strings dropped */
+    size_t                    nstop;
+
+    /* the configured prompt, then system and developer texts, non-blank */
+    cc_str_t                 *system;
+    size_t                    nsystem;
+
+    cc_message_t             *messages;
+    size_t                    nmessages;
+    size_t                    nalloc;
+
+    /* the request's own (client-side) function tools */
+    cc_tool_t                *tools;
+    size_t                    ntools;
+
+    cc_tool_choice_e          tool_choice;
+    cc_str_t                  tool_choice_name;
+} cc_chat_t;
+
+
+typedef struct {
+    /* placed BEFORE the request's system messages; empty: none */
+    cc_str_t                  system_prompt;
+
+    /*
+     * tools executed by nginx; listed in toolConfig before the request's
+     * tools, and a request tool of the same name is left out
+     */
+    cc_tool_t                *server_tools;
+    size_t                    nserver_tools;
+
+    /*
+     * the synthetic user turn put before a conversation that starts with
+     * the assistant (Vapi's spoken greeting); empty: "Hello."
+     */
+    cc_str_t                  first_user_text;
+
+    /* maxTokens is clamped to this when > 0 (and set to it when unset) */
+    int64_t                   max_tokens_limit;
+} cc_chat_options_t;
+
+
+/* a name and where it was found, for sorting and finding duplicates */
+typedef struct {
+    cc_str_t                  name;
+    size_t                    index;
+} cc_name_ref_t;
 
 
 /*
@@ -41,6 +184,18 @@ int cc_tool_id_valid(const cc_str_t *id);
 
 /* 1 if the name is a valid Bedrock tool name: [a-zA-Z0-9_-]{1,64} */
 int cc_tool_name_valid(const cc_str_t *name);
+
+/* what Bedrock calls blank: whitespace only, Unicode spaces included */
+int cc_is_blank(const u_char *p, size_t len);
+
+/* {"type":"object","properties":{}} in the arena; NULL: no memory */
+cc_json_t *cc_default_schema(cc_alloc_t *a);
+
+/* qsort() order of cc_name_ref_t: by name, then by index */
+int cc_name_ref_cmp(const void *one, const void *two);
+
+/* what a blank toolResult is sent as: Bedrock rejects blank text */
+extern cc_str_t  cc_empty_result_text;
 
 
 #endif /* _NGX_HTTP_CHATCOMPLETIONS_BEDROCK_H_INCLUDED_ */

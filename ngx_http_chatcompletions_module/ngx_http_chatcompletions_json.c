@@ -1027,3 +1027,74 @@ cc_is_space(u_char c)
 {
     return c == ' ' || c == '\n' || c == '\t' || c == '\r';
 }
+
+
+int
+cc_str_cmp(const cc_str_t *s1, const cc_str_t *s2)
+{
+    int  rc;
+
+    rc = memcmp(s1->data, s2->data, s1->len < s2->len ? s1->len : s2->len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (s1->len > s2->len) - (s1->len < s2->len);
+}
+
+
+int
+cc_json_is(const cc_json_t *v, const char *s)
+{
+    size_t  len;
+
+    if (v == NULL || v->type != CC_JSON_STRING) {
+        return 0;
+    }
+
+    len = strlen(s);
+
+    return v->str.len == len && memcmp(v->str.data, s, len) == 0;
+}
+
+
+cc_json_t *
+cc_json_object(cc_alloc_t *a, size_t n)
+{
+    cc_json_t  *v;
+
+    v = cc_calloc(a, sizeof(cc_json_t));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->type = CC_JSON_OBJECT;
+
+    if (n) {
+        v->keys = cc_alloc(a, n * sizeof(cc_str_t));
+        v->values = cc_alloc(a, n * sizeof(cc_json_t *));
+        if (v->keys == NULL || v->values == NULL) {
+            return NULL;
+        }
+    }
+
+    return v;
+}
+
+
+cc_json_t *
+cc_json_string(cc_alloc_t *a, const char *s)
+{
+    cc_json_t  *v;
+
+    v = cc_calloc(a, sizeof(cc_json_t));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->type = CC_JSON_STRING;
+    v->str.len = strlen(s);
+    v->str.data = (u_char *) s;
+
+    return v;
+}

@@ -167,5 +167,18 @@ int cc_str_append(cc_alloc_t *a, cc_str_t *s, size_t *cap, const u_char *p,
 /* JSON's whitespace: space, tab, CR, LF */
 int cc_is_space(u_char c);
 
+/* memcmp() order, a prefix first */
+int cc_str_cmp(const cc_str_t *s1, const cc_str_t *s2);
+
+/* 1 if v is the JSON string s */
+int cc_json_is(const cc_json_t *v, const char *s);
+
+/*
+ * Values built in the arena: an object with room for n members (n is 0:
+ * set keys, values and n), a string pointing at s.  NULL: no memory.
+ */
+cc_json_t *cc_json_object(cc_alloc_t *a, size_t n);
+cc_json_t *cc_json_string(cc_alloc_t *a, const char *s);
+
 
 #endif /* _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_ */

@@ -14,6 +14,8 @@
 
 #include "ngx_http_chatcompletions_json.h"
 #include "ngx_http_chatcompletions_eventstream.h"
+#include "ngx_http_chatcompletions_chat.h"
+#include "ngx_http_chatcompletions_turns.h"
 #include "ngx_http_chatcompletions_bedrock.h"
 #include "ngx_http_chatcompletions_sse.h"
 #include "ngx_http_chatcompletions_converse.h"

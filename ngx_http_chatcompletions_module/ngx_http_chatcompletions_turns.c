@@ -7,16 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_chat.h"
-#include "ngx_http_chatcompletions_chat_int.h"
-
-
-/*
- * Bedrock's turn rules: a user turn first, roles alternating, no blank
- * text, every toolUse answered by a toolResult in the next turn.  The
- * parsed messages are arranged so, and the tool loop's appends keep them
- * so.
- */
+#include "ngx_http_chatcompletions_turns.h"
 
 
 /* a toolUse id of the previous turn, sorted for the pairing check */
@@ -48,15 +39,13 @@ static cc_str_t  cc_no_result_text =
  */
 
 int
-cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
+cc_normalize(cc_alloc_t *a, cc_chat_t *chat, const cc_chat_options_t *opts,
+    cc_message_t *raw, size_t nraw)
 {
     size_t         i, j, k, total;
     cc_role_e      role;
-    cc_chat_t     *chat;
     cc_block_t    *blocks;
     cc_message_t  *m;
-
-    chat = p->chat;
 
     for (i = 0; i < nraw; i++) {
         k = 0;
@@ -73,10 +62,9 @@ cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
     /* room for a synthetic user turn at each end */
 
     chat->nalloc = nraw + 2;
-    chat->messages = cc_calloc(p->alloc,
-                               chat->nalloc * sizeof(cc_message_t));
+    chat->messages = cc_calloc(a, chat->nalloc * sizeof(cc_message_t));
     if (chat->messages == NULL) {
-        return cc_no_memory(p->err);
+        return CC_ERROR;
     }
 
     i = 0;
@@ -104,9 +92,9 @@ cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
             total += raw[j].nblocks;
         }
 
-        blocks = cc_alloc(p->alloc, total * sizeof(cc_block_t));
+        blocks = cc_alloc(a, total * sizeof(cc_block_t));
         if (blocks == NULL) {
-            return cc_no_memory(p->err);
+            return CC_ERROR;
         }
 
         m = &chat->messages[chat->nmessages++];
@@ -138,10 +126,7 @@ cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
     }
 
     if (chat->nmessages == 0) {
-        return cc_parse_error(p, "invalid_value", "messages",
-                              "Invalid 'messages': no user or assistant "
-                              "message with non-empty content was found. "
-                              "At least one is required.");
+        return CC_DONE;
     }
 
     /* a history ending in unanswered tool calls gets a turn to answer */
@@ -162,11 +147,11 @@ cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
             continue;
         }
 
-        if (cc_pair_turn(p->alloc, i ? &chat->messages[i - 1] : NULL,
+        if (cc_pair_turn(a, i ? &chat->messages[i - 1] : NULL,
                          &chat->messages[i])
             != CC_OK)
         {
-            return cc_no_memory(p->err);
+            return CC_ERROR;
         }
     }
 
@@ -177,13 +162,13 @@ cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
      */
 
     if (chat->messages[0].role == CC_ROLE_ASSISTANT) {
-        blocks = cc_calloc(p->alloc, sizeof(cc_block_t));
+        blocks = cc_calloc(a, sizeof(cc_block_t));
         if (blocks == NULL) {
-            return cc_no_memory(p->err);
+            return CC_ERROR;
         }
 
         blocks->type = CC_BLOCK_TEXT;
-        blocks->text = p->opts->first_user_text;
+        blocks->text = opts->first_user_text;
 
         if (blocks->text.len == 0
             || cc_is_blank(blocks->text.data, blocks->text.len))

@@ -19,6 +19,8 @@
 
 #include "test_util.h"
 
+#include "ngx_http_chatcompletions_chat.h"
+#include "ngx_http_chatcompletions_turns.h"
 #include "ngx_http_chatcompletions_bedrock.h"
 
 
