@@ -78,10 +78,10 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
 
             if (cc_round_text(a, s, &v->str, &sep) != CC_OK
                 || (sep != NULL
-                    && cc_str_append(a, &s->content, &s->content_cap,
-                                     sep->data, sep->len) != CC_OK)
-                || cc_str_append(a, &s->content, &s->content_cap,
-                                 v->str.data, v->str.len) != CC_OK)
+                    && cc_buf_append(a, &s->content, sep->data, sep->len)
+                       != CC_OK)
+                || cc_buf_append(a, &s->content, v->str.data, v->str.len)
+                   != CC_OK)
             {
                 goto nomem;
             }
@@ -123,13 +123,15 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
             goto nomem;
         }
 
-        t->input = args;
+        t->input.data = args.data;
+        t->input.len = args.len;
         t->input_json = input;
         t->nonempty = 1;
         t->stopped = 1;
 
         if (!t->server
-            && cc_round_push(a, &s->calls, &s->ncalls, &s->calls_cap, t)
+            && cc_buf_append(a, &s->calls, (u_char *) &t,
+                             sizeof(cc_tool_use_t *))
                != CC_OK)
         {
             goto nomem;
@@ -156,14 +158,16 @@ nomem:
 int
 cc_completion_build(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
 {
-    size_t          i;
-    yajl_gen        g;
-    const char     *finish;
-    cc_gen_out_t    b;
-    cc_tool_use_t  *t;
+    size_t           i, ncalls;
+    yajl_gen         g;
+    const char      *finish;
+    cc_gen_out_t     b;
+    cc_tool_use_t   *t, **calls;
 
-    memset(&b, 0, sizeof(cc_gen_out_t));
-    b.alloc = a;
+    calls = (cc_tool_use_t **) s->calls.data;
+    ncalls = s->calls.len / sizeof(cc_tool_use_t *);
+
+    cc_gen_out_init(&b, a);
 
     g = cc_gen_create(a, &b);
     if (g == NULL) {
@@ -184,20 +188,20 @@ cc_completion_build(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
         || cc_gen_lit(g, "role") || cc_gen_lit(g, "assistant")
         || cc_gen_lit(g, "content")
         /* null only beside tool calls: "" when the model said nothing */
-        || ((s->content.len == 0 && s->ncalls)
+        || ((s->content.len == 0 && ncalls)
             ? yajl_gen_null(g) : cc_gen_str(g, &s->content))
         || cc_gen_lit(g, "refusal") || yajl_gen_null(g))
     {
         goto failed;
     }
 
-    if (s->ncalls) {
+    if (ncalls) {
         if (cc_gen_lit(g, "tool_calls") || yajl_gen_array_open(g)) {
             goto failed;
         }
 
-        for (i = 0; i < s->ncalls; i++) {
-            t = s->calls[i];
+        for (i = 0; i < ncalls; i++) {
+            t = calls[i];
 
             if (yajl_gen_map_open(g)
                 || cc_gen_lit(g, "id") || cc_gen_str(g, &t->id)

@@ -115,8 +115,7 @@ cc_error_body(cc_alloc_t *a, const char *type, const char *code,
     yajl_gen      g;
     cc_gen_out_t  b;
 
-    memset(&b, 0, sizeof(cc_gen_out_t));
-    b.alloc = a;
+    cc_gen_out_init(&b, a);
 
     g = cc_gen_create(a, &b);
     if (g == NULL) {

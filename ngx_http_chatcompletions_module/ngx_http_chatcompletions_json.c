@@ -17,24 +17,27 @@
 
 
 /*
- * A value under construction: members are collected in a growable array
- * and moved into the value when its container closes, so the DOM ends up
- * with exactly-sized arrays.
+ * A value under construction: members are collected in growable arrays
+ * (keys for objects only) that the value takes when its container
+ * closes.
  */
 typedef struct {
     cc_json_t                *value;
-    cc_str_t                 *keys;
-    cc_json_t               **values;
-    size_t                    n;
-    size_t                    nalloc;
+    cc_buf_t                  keys;         /* cc_str_t */
+    cc_buf_t                  values;       /* cc_json_t * */
 } cc_json_frame_t;
+
+
+/* members a container, and containers the stack, have room for at first */
+#define CC_JSON_MEMBERS  8
+#define CC_JSON_FRAMES   4
 
 
 struct cc_json_parser_s {
     cc_alloc_t               *alloc;
     yajl_handle               yajl;
     cc_json_t                *root;
-    cc_json_frame_t           stack[CC_JSON_MAX_DEPTH];
+    cc_buf_t                  stack;        /* depth cc_json_frame_t */
     int                       depth;
     cc_str_t                  key;
     size_t                    offset;
@@ -131,6 +134,64 @@ cc_strdup(cc_alloc_t *a, const u_char *s, size_t len)
 }
 
 
+int
+cc_buf_reserve(cc_alloc_t *a, cc_buf_t *b, size_t n)
+{
+    u_char  *p;
+    size_t   size;
+
+    if (b->cap >= b->len && n <= b->cap - b->len) {
+        return CC_OK;
+    }
+
+    if (n > SIZE_MAX - b->len) {
+        return CC_ERROR;
+    }
+
+    size = b->len + n;
+
+    if (b->cap <= SIZE_MAX / 2 && size < 2 * b->cap) {
+        size = 2 * b->cap;
+    }
+
+    if (size < b->min) {
+        size = b->min;
+    }
+
+    p = cc_alloc(a, size);
+    if (p == NULL) {
+        return CC_ERROR;
+    }
+
+    if (b->len) {
+        memcpy(p, b->data, b->len);
+    }
+
+    b->data = p;
+    b->cap = size;
+
+    return CC_OK;
+}
+
+
+int
+cc_buf_append(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
+{
+    if (n == 0) {
+        return CC_OK;
+    }
+
+    if (cc_buf_reserve(a, b, n) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+
+    return CC_OK;
+}
+
+
 static void *
 cc_yajl_malloc(void *ctx, size_t size)
 {
@@ -215,9 +276,6 @@ cc_json_new(cc_json_parser_t *p, cc_json_type_e type)
 static int
 cc_json_add(cc_json_parser_t *p, cc_json_t *v)
 {
-    size_t            nalloc;
-    cc_str_t         *keys;
-    cc_json_t       **values;
     cc_json_frame_t  *f;
 
     if (p->depth == 0) {
@@ -225,46 +283,27 @@ cc_json_add(cc_json_parser_t *p, cc_json_t *v)
         return 1;
     }
 
-    f = &p->stack[p->depth - 1];
+    f = (cc_json_frame_t *) p->stack.data + p->depth - 1;
 
-    if (f->n == f->nalloc) {
-        nalloc = f->nalloc ? f->nalloc * 2 : 8;
-
-        values = cc_alloc(p->alloc, nalloc * sizeof(cc_json_t *));
-        if (values == NULL) {
+    if (f->value->type == CC_JSON_OBJECT) {
+        if (cc_buf_append(p->alloc, &f->keys, (u_char *) &p->key,
+                          sizeof(cc_str_t))
+            != CC_OK)
+        {
             p->no_memory = 1;
             return 0;
         }
 
-        if (f->n) {
-            memcpy(values, f->values, f->n * sizeof(cc_json_t *));
-        }
-
-        f->values = values;
-
-        if (f->value->type == CC_JSON_OBJECT) {
-            keys = cc_alloc(p->alloc, nalloc * sizeof(cc_str_t));
-            if (keys == NULL) {
-                p->no_memory = 1;
-                return 0;
-            }
-
-            if (f->n) {
-                memcpy(keys, f->keys, f->n * sizeof(cc_str_t));
-            }
-
-            f->keys = keys;
-        }
-
-        f->nalloc = nalloc;
-    }
-
-    if (f->value->type == CC_JSON_OBJECT) {
-        f->keys[f->n] = p->key;
         p->have_key = 0;
     }
 
-    f->values[f->n++] = v;
+    if (cc_buf_append(p->alloc, &f->values, (u_char *) &v,
+                      sizeof(cc_json_t *))
+        != CC_OK)
+    {
+        p->no_memory = 1;
+        return 0;
+    }
 
     return 1;
 }
@@ -290,12 +329,21 @@ cc_json_open(cc_json_parser_t *p, cc_json_type_e type)
         return 0;
     }
 
-    f = &p->stack[p->depth++];
+    if (cc_buf_reserve(p->alloc, &p->stack, sizeof(cc_json_frame_t))
+        != CC_OK)
+    {
+        p->no_memory = 1;
+        return 0;
+    }
+
+    f = (cc_json_frame_t *) p->stack.data + p->depth++;
+    p->stack.len += sizeof(cc_json_frame_t);
+
+    memset(f, 0, sizeof(cc_json_frame_t));
+
     f->value = v;
-    f->keys = NULL;
-    f->values = NULL;
-    f->n = 0;
-    f->nalloc = 0;
+    f->keys.min = CC_JSON_MEMBERS * sizeof(cc_str_t);
+    f->values.min = CC_JSON_MEMBERS * sizeof(cc_json_t *);
 
     return 1;
 }
@@ -306,11 +354,12 @@ cc_json_close(cc_json_parser_t *p)
 {
     cc_json_frame_t  *f;
 
-    f = &p->stack[--p->depth];
+    f = (cc_json_frame_t *) p->stack.data + --p->depth;
+    p->stack.len -= sizeof(cc_json_frame_t);
 
-    f->value->n = f->n;
-    f->value->keys = f->keys;
-    f->value->values = f->values;
+    f->value->n = f->values.len / sizeof(cc_json_t *);
+    f->value->keys = (cc_str_t *) f->keys.data;
+    f->value->values = (cc_json_t **) f->values.data;
 
     return 1;
 }
@@ -446,6 +495,7 @@ cc_json_parser_create(cc_alloc_t *a)
     }
 
     p->alloc = a;
+    p->stack.min = CC_JSON_FRAMES * sizeof(cc_json_frame_t);
 
     cc_yajl_alloc_funcs(a, &funcs);
 
@@ -890,68 +940,51 @@ cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o)
 
 
 void
+cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a)
+{
+    memset(o, 0, sizeof(cc_gen_out_t));
+
+    o->alloc = a;
+    o->buf.min = CC_GEN_OUT_MIN;
+}
+
+
+void
 cc_gen_add(cc_gen_out_t *o, const char *p, size_t len)
 {
-    size_t   cap;
-    u_char  *data;
-
     /* yajl prints empty strings with whatever pointer it was given */
     if (o->nomem || len == 0) {
         return;
     }
 
-    if (o->cap - o->len < len) {
-        cap = o->cap ? o->cap : CC_GEN_OUT_MIN;
-
-        while (cap - o->len < len) {
-            cap *= 2;
-        }
-
-        data = cc_alloc(o->alloc, cap);
-        if (data == NULL) {
-            o->nomem = 1;
-            return;
-        }
-
-        if (o->len) {
-            memcpy(data, o->data, o->len);
-        }
-
-        o->data = data;
-        o->cap = cap;
+    if (cc_buf_append(o->alloc, &o->buf, (const u_char *) p, len) != CC_OK) {
+        o->nomem = 1;
     }
-
-    memcpy(o->data + o->len, p, len);
-    o->len += len;
 }
 
 
 int
 cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
 {
-    u_char  *p;
+    cc_buf_t  b;
 
     if (o->nomem) {
         return CC_ERROR;
     }
 
-    if (o->len == 0) {
-        return CC_OK;
-    }
+    /* *out is not a buffer of its own: it is copied once, exactly */
 
-    p = cc_alloc(a, out->len + o->len);
-    if (p == NULL) {
+    b.data = out->data;
+    b.len = out->len;
+    b.cap = 0;
+    b.min = 0;
+
+    if (cc_buf_append(a, &b, o->buf.data, o->buf.len) != CC_OK) {
         return CC_ERROR;
     }
 
-    if (out->len) {
-        memcpy(p, out->data, out->len);
-    }
-
-    memcpy(p + out->len, o->data, o->len);
-
-    out->data = p;
-    out->len += o->len;
+    out->data = b.data;
+    out->len = b.len;
 
     return CC_OK;
 }
@@ -979,44 +1012,6 @@ cc_str_dup(cc_alloc_t *a, const cc_str_t *src, cc_str_t *dst)
     }
 
     dst->len = src->len;
-
-    return CC_OK;
-}
-
-
-int
-cc_str_append(cc_alloc_t *a, cc_str_t *s, size_t *cap, const u_char *p,
-    size_t len)
-{
-    size_t   n;
-    u_char  *data;
-
-    if (len == 0) {
-        return CC_OK;
-    }
-
-    if (*cap - s->len < len) {
-        n = *cap ? *cap * 2 : 256;
-
-        while (n - s->len < len) {
-            n *= 2;
-        }
-
-        data = cc_alloc(a, n);
-        if (data == NULL) {
-            return CC_ERROR;
-        }
-
-        if (s->len) {
-            memcpy(data, s->data, s->len);
-        }
-
-        s->data = data;
-        *cap = n;
-    }
-
-    memcpy(s->data + s->len, p, len);
-    s->len += len;
 
     return CC_OK;
 }

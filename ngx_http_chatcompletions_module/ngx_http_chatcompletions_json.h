@@ -47,6 +47,22 @@ typedef struct {
 #define cc_null_string       { 0, NULL }
 
 
+/*
+ * A growable buffer in an arena, for bytes or for an array (len and cap
+ * count bytes then).  When an append does not fit, the buffer moves to a
+ * new allocation of the largest of twice cap, what is needed, and min,
+ * and the old one stays in the arena until the arena goes.  A zeroed
+ * cc_buf_t is empty.  cap less than len means data is not the buffer's
+ * own (a literal, say): the first append copies it.
+ */
+typedef struct {
+    u_char                   *data;
+    size_t                    len;
+    size_t                    cap;
+    size_t                    min;          /* the smallest allocation */
+} cc_buf_t;
+
+
 typedef enum {
     CC_JSON_NULL = 0,
     CC_JSON_FALSE,
@@ -84,6 +100,13 @@ typedef struct cc_json_parser_s  cc_json_parser_t;
 void *cc_alloc(cc_alloc_t *a, size_t size);
 void *cc_calloc(cc_alloc_t *a, size_t size);
 u_char *cc_strdup(cc_alloc_t *a, const u_char *s, size_t len);
+
+/*
+ * Room for n more bytes, or n bytes appended: CC_OK, or CC_ERROR when out
+ * of memory (b is then unchanged).
+ */
+int cc_buf_reserve(cc_alloc_t *a, cc_buf_t *b, size_t n);
+int cc_buf_append(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n);
 
 /* a yajl generator whose memory comes from the arena */
 yajl_gen cc_gen_alloc(cc_alloc_t *a);
@@ -136,19 +159,19 @@ int cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out);
 /* what a generator from cc_gen_create() prints into, grown in an arena */
 typedef struct {
     cc_alloc_t               *alloc;
-    u_char                   *data;
-    size_t                    len;
-    size_t                    cap;
-    unsigned                  nomem:1;
+    cc_buf_t                  buf;
+    unsigned                  nomem:1;      /* an append failed */
 } cc_gen_out_t;
 
 
 /*
- * A generator that prints into o (o->alloc must be set); set o->len to 0
- * to reuse o.  cc_gen_add() adds bytes of its own between documents
- * ("data: ", "\n\n"); cc_gen_output() appends what o holds to *out, in
- * the arena: CC_ERROR if an allocation failed on the way.
+ * cc_gen_out_init() empties o for the arena a; cc_gen_create() makes a
+ * generator that prints into o; set o->buf.len to 0 to reuse o.
+ * cc_gen_add() adds bytes of its own between documents ("data: ",
+ * "\n\n"); cc_gen_output() appends what o holds to *out, in the arena
+ * a: CC_ERROR if an allocation failed on the way.
  */
+void cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a);
 yajl_gen cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o);
 void cc_gen_add(cc_gen_out_t *o, const char *p, size_t len);
 int cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out);
@@ -156,13 +179,6 @@ int cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out);
 /* strings: s equals the literal; a copy into the arena (NUL-terminated) */
 int cc_str_eq(const cc_str_t *s, const char *lit);
 int cc_str_dup(cc_alloc_t *a, const cc_str_t *src, cc_str_t *dst);
-
-/*
- * Appends to s, which has room for *cap bytes: the room doubles as it
- * grows, so a token's worth of bytes is usually a plain copy.
- */
-int cc_str_append(cc_alloc_t *a, cc_str_t *s, size_t *cap, const u_char *p,
-    size_t len);
 
 /* JSON's whitespace: space, tab, CR, LF */
 int cc_is_space(u_char c);

@@ -10,6 +10,11 @@
 #include "ngx_http_chatcompletions_round.h"
 
 
+/* the room a buffer gets at first: a token's worth is then a plain copy */
+#define CC_ROUND_TEXT_MIN    256
+#define CC_ROUND_TOOLS_MIN   (4 * sizeof(cc_tool_use_t *))
+
+
 /*
  * The rounds of one response, shared by both paths: tool uses split into
  * server and client ones, the seam between two rounds' text, usage sums,
@@ -20,6 +25,9 @@
  */
 
 
+static void cc_round_reset(cc_stream_t *s);
+static int cc_round_push(cc_alloc_t *a, cc_buf_t *b, cc_tool_use_t ***arr,
+    size_t *n, cc_tool_use_t *t);
 static const cc_str_t *cc_round_seam(cc_stream_t *s, const cc_str_t *text);
 static void cc_usage_read(const cc_json_t *u, cc_usage_t *usage);
 static void cc_usage_add(cc_usage_t *sum, const cc_usage_t *u);
@@ -29,6 +37,11 @@ void
 cc_stream_init(cc_stream_t *s)
 {
     memset(s, 0, sizeof(cc_stream_t));
+
+    s->content.min = CC_ROUND_TEXT_MIN;
+    s->calls.min = CC_ROUND_TOOLS_MIN;
+
+    cc_round_reset(s);
 }
 
 
@@ -48,40 +61,42 @@ cc_stream_next_round(cc_stream_t *s)
      * Buffers are dropped, not reused: the glue may still hold the old
      * round's text and tool uses in the history it sends next.
      */
-    memset(&s->round, 0, sizeof(cc_round_t));
+    cc_round_reset(s);
 
-    s->text_cap = 0;
-    s->tools_cap = 0;
-    s->server_cap = 0;
-    s->client_cap = 0;
     s->round_done = 0;
 }
 
 
-int
-cc_round_push(cc_alloc_t *a, cc_tool_use_t ***arr, size_t *n, size_t *cap,
+static void
+cc_round_reset(cc_stream_t *s)
+{
+    memset(&s->round, 0, sizeof(cc_round_t));
+    memset(&s->text, 0, sizeof(cc_buf_t));
+    memset(&s->tools, 0, sizeof(cc_buf_t));
+    memset(&s->server, 0, sizeof(cc_buf_t));
+    memset(&s->client, 0, sizeof(cc_buf_t));
+
+    s->text.min = CC_ROUND_TEXT_MIN;
+    s->tools.min = CC_ROUND_TOOLS_MIN;
+    s->server.min = CC_ROUND_TOOLS_MIN;
+    s->client.min = CC_ROUND_TOOLS_MIN;
+}
+
+
+/* appends t to the buffer b that the array *arr of *n shows */
+
+static int
+cc_round_push(cc_alloc_t *a, cc_buf_t *b, cc_tool_use_t ***arr, size_t *n,
     cc_tool_use_t *t)
 {
-    size_t           ncap;
-    cc_tool_use_t  **p;
-
-    if (*n == *cap) {
-        ncap = *cap ? *cap * 2 : 4;
-
-        p = cc_alloc(a, ncap * sizeof(cc_tool_use_t *));
-        if (p == NULL) {
-            return CC_ERROR;
-        }
-
-        if (*n) {
-            memcpy(p, *arr, *n * sizeof(cc_tool_use_t *));
-        }
-
-        *arr = p;
-        *cap = ncap;
+    if (cc_buf_append(a, b, (u_char *) &t, sizeof(cc_tool_use_t *))
+        != CC_OK)
+    {
+        return CC_ERROR;
     }
 
-    (*arr)[(*n)++] = t;
+    *arr = (cc_tool_use_t **) b->data;
+    *n = b->len / sizeof(cc_tool_use_t *);
 
     return CC_OK;
 }
@@ -114,7 +129,7 @@ cc_round_tool_add(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *id,
         t->server = 1;
         t->index = -1;
 
-        if (cc_round_push(a, &r->server, &r->nserver, &s->server_cap, t)
+        if (cc_round_push(a, &s->server, &r->server, &r->nserver, t)
             != CC_OK)
         {
             return NULL;
@@ -123,15 +138,14 @@ cc_round_tool_add(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *id,
     } else {
         t->index = s->next_index++;
 
-        if (cc_round_push(a, &r->client, &r->nclient, &s->client_cap, t)
+        if (cc_round_push(a, &s->client, &r->client, &r->nclient, t)
             != CC_OK)
         {
             return NULL;
         }
     }
 
-    if (cc_round_push(a, &r->tools, &r->ntools, &s->tools_cap, t) != CC_OK)
-    {
+    if (cc_round_push(a, &s->tools, &r->tools, &r->ntools, t) != CC_OK) {
         return NULL;
     }
 
@@ -161,12 +175,12 @@ cc_round_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text,
 {
     *sep = cc_round_seam(s, text);
 
-    if (cc_str_append(a, &s->round.text, &s->text_cap, text->data,
-                      text->len)
-        != CC_OK)
-    {
+    if (cc_buf_append(a, &s->text, text->data, text->len) != CC_OK) {
         return CC_ERROR;
     }
+
+    s->round.text.data = s->text.data;
+    s->round.text.len = s->text.len;
 
     s->text_shown = 1;
     s->text_ws = cc_is_space(text->data[text->len - 1]);

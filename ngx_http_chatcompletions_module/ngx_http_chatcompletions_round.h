@@ -43,7 +43,7 @@ typedef struct {
      * ("{}" when they were all empty), or the Converse input serialized
      * compactly.  Complete only once the block stopped.
      */
-    cc_str_t                  input;
+    cc_buf_t                  input;
 
     /* the parsed input: set by the Converse path, else see cc_tool_input */
     cc_json_t                *input_json;
@@ -51,7 +51,6 @@ typedef struct {
     int64_t                   block;        /* contentBlockIndex */
     int64_t                   index;        /* client tool-call index, or
                                                -1 for a server tool */
-    size_t                    cap;          /* of input.data, streaming */
 
     unsigned                  server:1;     /* executed by nginx, hidden */
     unsigned                  nonempty:1;   /* a fragment had bytes */
@@ -109,7 +108,7 @@ typedef struct {
     cc_alloc_t               *alloc;        /* the first call's arena */
     yajl_gen                  gen;          /* streaming: reused for every
                                                event */
-    cc_gen_out_t              buf;          /* ... what it prints into */
+    cc_gen_out_t              out;          /* ... what it prints into */
 
     int64_t                   next_index;   /* client tool calls shown */
     cc_usage_t                usage;        /* summed over the rounds */
@@ -117,18 +116,18 @@ typedef struct {
     const char               *finish_reason;   /* once finished */
 
     /* non-streaming: the text and client tool calls of all rounds */
-    cc_str_t                  content;
-    size_t                    content_cap;
-    cc_tool_use_t           **calls;
-    size_t                    ncalls;
-    size_t                    calls_cap;
+    cc_buf_t                  content;
+    cc_buf_t                  calls;        /* cc_tool_use_t * */
 
-    /* round state */
+    /*
+     * round state: the buffers hold the text and the tool uses that
+     * round's cc_str_t and arrays show
+     */
     cc_round_t                round;
-    size_t                    text_cap;
-    size_t                    tools_cap;
-    size_t                    server_cap;
-    size_t                    client_cap;
+    cc_buf_t                  text;
+    cc_buf_t                  tools;
+    cc_buf_t                  server;
+    cc_buf_t                  client;
 
     unsigned                  role_sent:1;
     unsigned                  text_shown:1; /* text shown in the response */
@@ -172,10 +171,6 @@ cc_json_t *cc_tool_input(cc_alloc_t *a, cc_tool_use_t *t, char *err,
  */
 cc_tool_use_t *cc_round_tool_add(cc_alloc_t *a, cc_stream_t *s,
     const cc_str_t *id, const cc_str_t *name, int64_t block);
-
-/* appends t to an array of tool uses that has room for *cap */
-int cc_round_push(cc_alloc_t *a, cc_tool_use_t ***arr, size_t *n,
-    size_t *cap, cc_tool_use_t *t);
 
 /* the round's tool use of a contentBlockIndex, or NULL */
 cc_tool_use_t *cc_round_tool_find(cc_stream_t *s, int64_t block);

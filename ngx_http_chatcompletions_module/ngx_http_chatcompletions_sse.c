@@ -52,16 +52,16 @@ cc_sse_begin(cc_alloc_t *a, cc_stream_t *s)
 {
     if (s->gen == NULL) {
         s->alloc = a;
-        s->buf.alloc = a;
+        cc_gen_out_init(&s->out, a);
 
-        s->gen = cc_gen_create(a, &s->buf);
+        s->gen = cc_gen_create(a, &s->out);
         if (s->gen == NULL) {
             return CC_ERROR;
         }
     }
 
-    s->buf.len = 0;
-    s->buf.nomem = 0;
+    s->out.buf.len = 0;
+    s->out.nomem = 0;
 
     return CC_OK;
 }
@@ -78,7 +78,7 @@ cc_sse_head(cc_stream_t *s)
     g = s->gen;
 
     yajl_gen_reset(g, NULL);
-    cc_gen_add(&s->buf, "data: ", sizeof("data: ") - 1);
+    cc_gen_add(&s->out, "data: ", sizeof("data: ") - 1);
 
     if (yajl_gen_map_open(g)
         || cc_gen_lit(g, "id") || cc_gen_str(g, &s->id)
@@ -142,7 +142,7 @@ cc_sse_choice_close(cc_stream_t *s, const char *finish)
         return CC_ERROR;
     }
 
-    cc_gen_add(&s->buf, "\n\n", 2);
+    cc_gen_add(&s->out, "\n\n", 2);
 
     return CC_OK;
 }
@@ -333,7 +333,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
         rc = CC_OK;
     }
 
-    if (rc == CC_ERROR || cc_gen_output(a, &s->buf, out) != CC_OK) {
+    if (rc == CC_ERROR || cc_gen_output(a, &s->out, out) != CC_OK) {
         goto nomem;
     }
 
@@ -418,8 +418,7 @@ cc_sse_on_delta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
         return CC_OK;
     }
 
-    if (cc_str_append(a, &t->input, &t->cap, input->str.data,
-                      input->str.len)
+    if (cc_buf_append(a, &t->input, input->str.data, input->str.len)
         != CC_OK)
     {
         return CC_ERROR;
@@ -630,15 +629,15 @@ cc_stream_finish(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
             return CC_ERROR;
         }
 
-        cc_gen_add(&s->buf, "\n\n", 2);
+        cc_gen_add(&s->out, "\n\n", 2);
     }
 
-    cc_gen_add(&s->buf, "data: [DONE]\n\n", sizeof("data: [DONE]\n\n") - 1);
+    cc_gen_add(&s->out, "data: [DONE]\n\n", sizeof("data: [DONE]\n\n") - 1);
 
     out->len = 0;
     out->data = NULL;
 
-    if (cc_gen_output(a, &s->buf, out) != CC_OK) {
+    if (cc_gen_output(a, &s->out, out) != CC_OK) {
         return CC_ERROR;
     }
 
@@ -662,8 +661,7 @@ cc_stream_error(cc_alloc_t *a, cc_stream_t *s, const char *type,
         return rc;
     }
 
-    memset(&b, 0, sizeof(cc_gen_out_t));
-    b.alloc = a;
+    cc_gen_out_init(&b, a);
 
     cc_gen_add(&b, "data: ", sizeof("data: ") - 1);
     cc_gen_add(&b, (char *) body.data, body.len);

@@ -504,36 +504,24 @@ cc_use_ref_cmp(const void *one, const void *two)
 }
 
 
+/* room for need elements in an array of n that has room for *nalloc */
+
 static void *
 cc_array_grow(cc_alloc_t *a, void *elts, size_t size, size_t n,
     size_t *nalloc, size_t need)
 {
-    void    *p;
-    size_t   m;
+    cc_buf_t  b;
 
-    if (elts != NULL && *nalloc >= need) {
-        return elts;
-    }
+    b.data = elts;
+    b.len = n * size;
+    b.cap = elts ? *nalloc * size : 0;
+    b.min = 4 * size;
 
-    m = *nalloc * 2;
-    if (m < need) {
-        m = need;
-    }
-
-    if (m < 4) {
-        m = 4;
-    }
-
-    p = cc_alloc(a, m * size);
-    if (p == NULL) {
+    if (cc_buf_reserve(a, &b, (need - n) * size) != CC_OK) {
         return NULL;
     }
 
-    if (n) {
-        memcpy(p, elts, n * size);
-    }
+    *nalloc = b.cap / size;
 
-    *nalloc = m;
-
-    return p;
+    return b.data;
 }

@@ -102,6 +102,7 @@ static int t_msg(t_ctx_t *t, const char *mt, const char *type,
 static int t_ev(t_ctx_t *t, const char *type, const char *payload);
 static int t_finish(t_ctx_t *t);
 static void t_str(cc_str_t *s, const char *v);
+static void t_buf(cc_buf_t *b, const char *v);
 
 static void test_role(void);
 static void test_text(void);
@@ -223,6 +224,16 @@ t_str(cc_str_t *s, const char *v)
 {
     s->data = (u_char *) v;
     s->len = v ? strlen(v) : 0;
+}
+
+
+/* a literal in a buffer: not the buffer's own (cap 0) */
+static void
+t_buf(cc_buf_t *b, const char *v)
+{
+    b->data = (u_char *) v;
+    b->len = strlen(v);
+    b->cap = 0;
 }
 
 
@@ -586,13 +597,13 @@ test_server_tool(void)
     CHECK(cc_tool_input(t.a, r.server[0], err, sizeof(err)) == in);
 
     /* a model's broken or non-object input: {} and a reason */
-    t_str(&r.server[1]->input, "{\"type\":");
+    t_buf(&r.server[1]->input, "{\"type\":");
     in = cc_tool_input(t.a, r.server[1], err, sizeof(err));
     CHECK(in != NULL && in->type == CC_JSON_OBJECT && in->n == 0);
     CHECK(err[0] != '\0');
 
     r.client[0]->input_json = NULL;
-    t_str(&r.client[0]->input, "[1]");
+    t_buf(&r.client[0]->input, "[1]");
     in = cc_tool_input(t.a, r.client[0], err, sizeof(err));
     CHECK(in != NULL && in->type == CC_JSON_OBJECT && in->n == 0);
     CHECK(strcmp(err, "not a JSON object") == 0);
