@@ -251,32 +251,3 @@ failed:
 
     return CC_ERROR;
 }
-
-
-int
-cc_completion(cc_alloc_t *a, const cc_stream_t *meta,
-    const u_char *converse_json, size_t len, cc_str_t *out,
-    cc_http_error_t *err)
-{
-    cc_stream_t  s;
-
-    cc_stream_init(&s);
-
-    s.id = meta->id;
-    s.created = meta->created;
-    s.model = meta->model;
-    s.separator = meta->separator;
-    s.is_server_tool = meta->is_server_tool;
-    s.is_server_tool_data = meta->is_server_tool_data;
-
-    if (cc_converse_round(a, &s, converse_json, len, err) != CC_OK) {
-        return CC_ERROR;
-    }
-
-    if (cc_completion_build(a, &s, out) != CC_OK) {
-        cc_converse_error(err, 500, "internal error");
-        return CC_ERROR;
-    }
-
-    return CC_OK;
-}

@@ -15,8 +15,7 @@
  *
  * Per round: cc_converse_round(), then cc_stream_round_tool_uses() /
  * cc_stream_next_round() as for a stream; at the end
- * cc_completion_build().  cc_completion() does a single round in one
- * call.
+ * cc_completion_build().
  */
 
 
@@ -40,14 +39,6 @@ int cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
  * usage the sums, finish_reason from the last stopReason.
  */
 int cc_completion_build(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out);
-
-/*
- * One Converse response to a chat.completion, using meta's id, created,
- * model, separator and is_server_tool.
- */
-int cc_completion(cc_alloc_t *a, const cc_stream_t *meta,
-    const u_char *converse_json, size_t len, cc_str_t *out,
-    cc_http_error_t *err);
 
 
 #endif /* _NGX_HTTP_CHATCOMPLETIONS_CONVERSE_H_INCLUDED_ */

@@ -244,58 +244,6 @@ static const char  *cc_phone_units[] = {
 
 
 int
-cc_phone_normalize(cc_alloc_t *a, const u_char *p, size_t len,
-    const cc_str_t *default_cc, cc_str_t *out)
-{
-    size_t         n;
-    u_char         buf[CC_PHONE_E164_BUF];
-    cc_phone_cc_t  cc;
-
-    out->len = 0;
-    out->data = NULL;
-
-    if (p == NULL) {
-        return CC_ERROR;
-    }
-
-    cc_phone_cc_init(&cc, default_cc);
-
-    n = cc_phone_parse(&cc, p, len, buf);
-    if (n == 0) {
-        return CC_ERROR;
-    }
-
-    return cc_phone_copy(a, buf, n, out);
-}
-
-
-int
-cc_phone_from_text(cc_alloc_t *a, const u_char *p, size_t len,
-    const cc_str_t *default_cc, cc_str_t *out)
-{
-    size_t         n;
-    u_char         buf[CC_PHONE_E164_BUF];
-    cc_phone_cc_t  cc;
-
-    out->len = 0;
-    out->data = NULL;
-
-    if (p == NULL) {
-        return CC_DONE;
-    }
-
-    cc_phone_cc_init(&cc, default_cc);
-
-    n = cc_phone_text(&cc, p, len, buf);
-    if (n == 0) {
-        return CC_DONE;
-    }
-
-    return cc_phone_copy(a, buf, n, out);
-}
-
-
-int
 cc_phone_find(cc_alloc_t *a, const cc_json_t *root,
     const cc_str_t *metadata_names, size_t nnames,
     const cc_str_t *header_value, const cc_str_t *default_cc, cc_str_t *out,

@@ -105,7 +105,6 @@ typedef struct {
     cc_alloc_t               *scratch;
 
     /* response state */
-    cc_alloc_t               *alloc;        /* the first call's arena */
     yajl_gen                  gen;          /* streaming: reused for every
                                                event */
     cc_gen_out_t              out;          /* ... what it prints into */

@@ -51,7 +51,6 @@ static int
 cc_sse_begin(cc_alloc_t *a, cc_stream_t *s)
 {
     if (s->gen == NULL) {
-        s->alloc = a;
         cc_gen_out_init(&s->out, a);
 
         s->gen = cc_gen_create(a, &s->out);

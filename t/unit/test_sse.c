@@ -103,6 +103,8 @@ static int t_ev(t_ctx_t *t, const char *type, const char *payload);
 static int t_finish(t_ctx_t *t);
 static void t_str(cc_str_t *s, const char *v);
 static void t_buf(cc_buf_t *b, const char *v);
+static int t_completion(cc_alloc_t *a, const cc_stream_t *meta,
+    const u_char *json, size_t len, cc_str_t *out, cc_http_error_t *err);
 
 static void test_role(void);
 static void test_text(void);
@@ -1308,6 +1310,29 @@ test_bedrock_error(void)
 }
 
 
+/* one Converse response to a chat.completion, with meta's settings */
+static int
+t_completion(cc_alloc_t *a, const cc_stream_t *meta, const u_char *json,
+    size_t len, cc_str_t *out, cc_http_error_t *err)
+{
+    cc_stream_t  s;
+
+    cc_stream_init(&s);
+
+    s.id = meta->id;
+    s.created = meta->created;
+    s.model = meta->model;
+    s.is_server_tool = meta->is_server_tool;
+    s.is_server_tool_data = meta->is_server_tool_data;
+
+    if (cc_converse_round(a, &s, json, len, err) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    return cc_completion_build(a, &s, out);
+}
+
+
 static void
 test_completion(void)
 {
@@ -1333,7 +1358,7 @@ test_completion(void)
 #define C_JSON(s)  (const u_char *) s, sizeof(s) - 1
 
     /* text, with reasoning dropped and text blocks concatenated */
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
         "{\"reasoningContent\":{\"reasoningText\":{\"text\":\"hmm\"}}},"
         "{\"text\":\"It is 3C \"},{\"text\":\"and raining in Oslo.\"}]}},"
@@ -1353,7 +1378,7 @@ test_completion(void)
                "\"prompt_tokens_details\":{\"cached_tokens\":0}}}");
 
     /* tool calls: content null; input compact; empty input "{}" */
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
         "{\"toolUse\":{\"toolUseId\":\"tooluse_abc\",\"name\":"
         "\"get_weather\",\"input\":{ \"city\" : \"Oslo\", \"days\": [1, 2] }}},"
@@ -1380,7 +1405,7 @@ test_completion(void)
                "\"prompt_tokens_details\":{\"cached_tokens\":0}}}");
 
     /* text and a tool call together; a server tool is not shown */
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
         "{\"text\":\"Checking.\"},"
         "{\"toolUse\":{\"toolUseId\":\"t1\",\"name\":\"get_loan_options\","
@@ -1399,7 +1424,7 @@ test_completion(void)
                "\"prompt_tokens_details\":{\"cached_tokens\":0}}}");
 
     /* nothing said: "" rather than null */
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[]}},"
         "\"stopReason\":\"content_filtered\"}"),
         &out, &err), CC_OK);
@@ -1413,7 +1438,7 @@ test_completion(void)
 
     /* missing output, missing message, not JSON, content not an array */
     memset(&err, 0, sizeof(cc_http_error_t));
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"stopReason\":\"end_turn\",\"usage\":{}}"), &out, &err),
         CC_ERROR);
     EXPECT_INT(err.status, 502);
@@ -1422,18 +1447,18 @@ test_completion(void)
     EXPECT_STR(err.message, "upstream sent an invalid Converse response");
 
     memset(&err, 0, sizeof(cc_http_error_t));
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{},\"stopReason\":\"end_turn\"}"), &out, &err),
         CC_ERROR);
     EXPECT_INT(err.status, 502);
 
     memset(&err, 0, sizeof(cc_http_error_t));
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON("<html>"), &out,
-                             &err), CC_ERROR);
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON("<html>"), &out,
+                            &err), CC_ERROR);
     EXPECT_INT(err.status, 502);
 
     memset(&err, 0, sizeof(cc_http_error_t));
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"content\":{}}}}"), &out, &err),
         CC_ERROR);
     EXPECT_INT(err.status, 502);
