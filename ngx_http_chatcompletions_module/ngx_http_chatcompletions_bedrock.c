@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ngx_http_chatcompletions_bedrock.h"
+#include "ngx_http_chatcompletions_sigv4.h"
 
 
 static int cc_has_tool_blocks(const cc_chat_t *chat);
@@ -556,14 +557,15 @@ int
 cc_model_path(cc_alloc_t *a, const cc_str_t *model_id, int stream,
     cc_str_t *out)
 {
-    u_char         *p, c;
-    size_t          i, len;
-    static u_char   hex[] = "0123456789ABCDEF";
+    u_char  *p;
+    size_t   len;
 
-    len = sizeof("/model/") - 1 + model_id->len * 3
-          + sizeof("/converse-stream") - 1;
+    /* a path label: one segment, so "/" is escaped too */
 
-    p = cc_alloc(a, len + 1);
+    len = cc_uri_escape(NULL, model_id->data, model_id->len, 0);
+
+    p = cc_alloc(a, sizeof("/model/") - 1 + len
+                    + sizeof("/converse-stream") - 1 + 1);
     if (p == NULL) {
         return CC_ERROR;
     }
@@ -571,24 +573,7 @@ cc_model_path(cc_alloc_t *a, const cc_str_t *model_id, int stream,
     out->data = p;
 
     p = (u_char *) memcpy(p, "/model/", 7) + 7;
-
-    /* a path label: one segment, so "/" is escaped too */
-
-    for (i = 0; i < model_id->len; i++) {
-        c = model_id->data[i];
-
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-            || (c >= '0' && c <= '9')
-            || c == '-' || c == '_' || c == '.' || c == '~')
-        {
-            *p++ = c;
-
-        } else {
-            *p++ = '%';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 0x0f];
-        }
-    }
+    p += cc_uri_escape(p, model_id->data, model_id->len, 0);
 
     if (stream) {
         p = (u_char *) memcpy(p, "/converse-stream", 16) + 16;

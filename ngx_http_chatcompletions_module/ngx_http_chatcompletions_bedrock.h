@@ -173,8 +173,9 @@ int cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
 
 /*
  * "/model/{id}/converse-stream" (stream) or "/model/{id}/converse", the
- * id percent-encoded as one path segment: every byte outside
- * A-Za-z0-9-_.~ becomes %XX (":" -> %3A, "/" -> %2F).
+ * id percent-encoded as one path segment by cc_uri_escape() (sigv4.h):
+ * every byte outside A-Za-z0-9-_.~ becomes %XX (":" -> %3A, "/" -> %2F).
+ * NUL-terminated.
  */
 int cc_model_path(cc_alloc_t *a, const cc_str_t *model_id, int stream,
     cc_str_t *out);

@@ -20,6 +20,7 @@
  *
  *   CanonicalRequest = METHOD \n CanonicalURI \n CanonicalQuery \n
  *                      (name:value \n)* \n SignedHeaders \n HexSHA256(body)
+ *   CanonicalQuery   = "" (Bedrock's requests have no query)
  *   StringToSign     = AWS4-HMAC-SHA256 \n X-Amz-Date \n Scope \n
  *                      HexSHA256(CanonicalRequest)
  *   Scope            = YYYYMMDD/region/service/aws4_request
@@ -57,7 +58,6 @@ static int cc_sigv4_check_token(const cc_str_t *s);
 static int cc_sigv4_check_scope_part(const cc_str_t *s);
 static int cc_sigv4_check_value(const u_char *p, size_t len);
 static int cc_sigv4_check_path(const cc_str_t *s);
-static int cc_sigv4_check_query(const cc_str_t *s);
 static int cc_sigv4_name_is(const u_char *name, size_t len,
     const char *lower, size_t lower_len);
 static int cc_sigv4_name_cmp(const cc_sigv4_hdr_t *a,
@@ -66,8 +66,6 @@ static void cc_sigv4_sort(cc_sigv4_hdr_t *h, size_t n);
 static size_t cc_sigv4_trim(u_char *dst, const u_char *p, size_t len);
 static size_t cc_sigv4_normalize(u_char *dst, const u_char *path,
     size_t len);
-static size_t cc_uri_escape(u_char *dst, const u_char *src, size_t len,
-    int keep_slash);
 static int cc_sigv4_add(size_t *total, size_t n);
 static int cc_sigv4_hmac(const u_char *key, size_t key_len,
     const u_char *data, size_t len, u_char out[32]);
@@ -106,11 +104,6 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
 
     if (cc_sigv4_check_path(&req->path) != CC_OK) {
         res->err = "sigv4: path must be a non-empty encoded absolute path";
-        return CC_ERROR;
-    }
-
-    if (cc_sigv4_check_query(&req->query) != CC_OK) {
-        res->err = "sigv4: invalid character in query";
         return CC_ERROR;
     }
 
@@ -221,14 +214,8 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     /* sizes, overflow-checked; the canonical URI is bounded by the
      * encoding of the whole path (normalization only drops bytes) */
 
-    if (req->double_encode) {
-        norm_len = req->path.len;
-        curi_max = cc_uri_escape_path(NULL, req->path.data, req->path.len);
-
-    } else {
-        norm_len = 0;
-        curi_max = req->path.len;
-    }
+    norm_len = req->path.len;
+    curi_max = cc_uri_escape(NULL, req->path.data, req->path.len, 1);
 
     if (nh > SIZE_MAX / sizeof(cc_sigv4_hdr_t)) {
         res->err = "sigv4: request too large";
@@ -241,7 +228,7 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     creq_max = 0;
     rc |= cc_sigv4_add(&creq_max, req->method.len + 1);
     rc |= cc_sigv4_add(&creq_max, curi_max + 1);
-    rc |= cc_sigv4_add(&creq_max, req->query.len + 1);
+    rc |= cc_sigv4_add(&creq_max, 1);
 
     if (rc != CC_OK) {
         res->err = "sigv4: request too large";
@@ -274,8 +261,7 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
                            cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER) + 1);
     }
 
-    /* sh_len now has one ";" too many; repeated names (which merge into
-     * one line) only make both bounds larger than needed */
+    /* sh_len now has one ";" too many */
     sh_len--;
 
     rc |= cc_sigv4_add(&creq_max, n);
@@ -344,15 +330,18 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
 
     cc_sigv4_sort(h, nh);
 
-    /* SignedHeaders: each distinct lowercase name once, ";"-joined */
+    for (i = 1; i < nh; i++) {
+        if (cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
+            res->err = "sigv4: repeated header name";
+            return CC_ERROR;
+        }
+    }
+
+    /* SignedHeaders: the lowercase names, ";"-joined */
 
     p = sh;
 
     for (i = 0; i < nh; i++) {
-        if (i && cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
-            continue;
-        }
-
         if (i) {
             *p++ = ';';
         }
@@ -370,30 +359,19 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     p = cc_sigv4_cpyn(creq, req->method.data, req->method.len);
     *p++ = '\n';
 
-    if (req->double_encode) {
-        n = cc_sigv4_normalize(norm, req->path.data, req->path.len);
-        p += cc_uri_escape_path(p, norm, n);
+    n = cc_sigv4_normalize(norm, req->path.data, req->path.len);
+    p += cc_uri_escape(p, norm, n, 1);
 
-    } else {
-        p = cc_sigv4_cpyn(p, req->path.data, req->path.len);
-    }
-
+    /* the path, the empty query */
     *p++ = '\n';
-    p = cc_sigv4_cpyn(p, req->query.data, req->query.len);
     *p++ = '\n';
 
     for (i = 0; i < nh; i++) {
-        if (i && cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
-            /* a repeated name: "name:v1,v2" */
-            p[-1] = ',';
-
-        } else {
-            for (j = 0; j < h[i].name_len; j++) {
-                *p++ = cc_sigv4_lower(h[i].name[j]);
-            }
-
-            *p++ = ':';
+        for (j = 0; j < h[i].name_len; j++) {
+            *p++ = cc_sigv4_lower(h[i].name[j]);
         }
+
+        *p++ = ':';
 
         p += cc_sigv4_trim(p, h[i].value, h[i].value_len);
         *p++ = '\n';
@@ -580,20 +558,6 @@ cc_sigv4_amz_date(time_t now, u_char amz_date[17])
 }
 
 
-size_t
-cc_uri_escape_segment(u_char *dst, const u_char *src, size_t len)
-{
-    return cc_uri_escape(dst, src, len, 0);
-}
-
-
-size_t
-cc_uri_escape_path(u_char *dst, const u_char *src, size_t len)
-{
-    return cc_uri_escape(dst, src, len, 1);
-}
-
-
 void
 cc_hex(u_char *dst, const u_char *src, size_t len)
 {
@@ -735,25 +699,6 @@ cc_sigv4_check_path(const cc_str_t *s)
 
 
 static int
-cc_sigv4_check_query(const cc_str_t *s)
-{
-    size_t  i;
-
-    if (s->len && s->data == NULL) {
-        return CC_ERROR;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        if (s->data[i] <= 0x20 || s->data[i] >= 0x7f || s->data[i] == '#') {
-            return CC_ERROR;
-        }
-    }
-
-    return CC_OK;
-}
-
-
-static int
 cc_sigv4_name_is(const u_char *name, size_t len, const char *lower,
     size_t lower_len)
 {
@@ -804,8 +749,7 @@ cc_sigv4_sort(cc_sigv4_hdr_t *h, size_t n)
     size_t          i, j;
     cc_sigv4_hdr_t  t;
 
-    /* stable insertion sort: a handful of headers; repeated names keep
-     * the caller's order, which is the order their values are joined */
+    /* insertion sort: a handful of headers */
 
     for (i = 1; i < n; i++) {
         t = h[i];
@@ -927,7 +871,7 @@ cc_sigv4_normalize(u_char *dst, const u_char *path, size_t len)
 }
 
 
-static size_t
+size_t
 cc_uri_escape(u_char *dst, const u_char *src, size_t len, int keep_slash)
 {
     u_char               c;

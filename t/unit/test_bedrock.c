@@ -1355,6 +1355,7 @@ test_model_path(void)
 
     CHECK(cc_model_path(&ar.alloc, &nova, 1, &path) == CC_OK);
     EXPECT_STR(path, "/model/amazon.nova-lite-v1%3A0/converse-stream");
+    CHECK(path.data[path.len] == '\0');
 
     CHECK(cc_model_path(&ar.alloc, &nova, 0, &path) == CC_OK);
     EXPECT_STR(path, "/model/amazon.nova-lite-v1%3A0/converse");
