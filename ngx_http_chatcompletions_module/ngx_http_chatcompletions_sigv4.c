@@ -53,6 +53,40 @@ typedef struct {
 } cc_sigv4_hdr_t;
 
 
+/* one signing: the strings are sized first, then written in one block */
+typedef struct {
+    const cc_sigv4_request_t *req;
+    cc_sigv4_result_t        *res;
+
+    cc_sigv4_hdr_t           *h;            /* the headers to sign */
+    size_t                    nh;
+
+    /* upper bounds (the signed headers: exact), without the NULs */
+    size_t                    creq_max;
+    size_t                    sh_len;
+    size_t                    sts_len;
+    size_t                    auth_len;
+    size_t                    scope_len;
+
+    /* where they go in the block */
+    u_char                   *norm;         /* the path, normalized */
+    u_char                   *creq;
+    u_char                   *sh;
+    u_char                   *sts;
+    u_char                   *auth;
+} cc_sigv4_ctx_t;
+
+
+static int cc_sigv4_check(const cc_sigv4_request_t *req,
+    cc_sigv4_result_t *res);
+static int cc_sigv4_check_headers(const cc_sigv4_request_t *req,
+    cc_sigv4_result_t *res);
+static int cc_sigv4_size(cc_sigv4_ctx_t *c, size_t *total);
+static int cc_sigv4_signed_headers(cc_sigv4_ctx_t *c);
+static int cc_sigv4_canonical_request(cc_sigv4_ctx_t *c);
+static int cc_sigv4_string_to_sign(cc_sigv4_ctx_t *c);
+static int cc_sigv4_signature(cc_sigv4_ctx_t *c);
+static void cc_sigv4_authorization(cc_sigv4_ctx_t *c);
 static int cc_sigv4_is_tchar(u_char c);
 static int cc_sigv4_check_token(const cc_str_t *s);
 static int cc_sigv4_check_scope_part(const cc_str_t *s);
@@ -76,13 +110,10 @@ int
 cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     cc_sigv4_result_t *res)
 {
-    int                  rc;
-    u_char              *block, *norm, *creq, *sh, *sts, *auth, *p;
-    u_char               creq_hash[65], key[32], sig[32];
-    size_t               i, j, n, nh, norm_len, curi_max, creq_max;
-    size_t               sh_len, sts_len, auth_len, scope_len, total;
-    cc_sigv4_hdr_t      *h;
-    static const u_char  empty[1] = { '\0' };
+    u_char               *block;
+    size_t                total;
+    cc_sigv4_ctx_t        c;
+    static const u_char   empty[1] = { '\0' };
 
     res->err = NULL;
     res->amz_date[0] = '\0';
@@ -94,9 +125,70 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     res->string_to_sign = res->authorization;
     res->signed_headers = res->authorization;
 
-    /* validate everything that ends up in the canonical request or in
-     * the Authorization value; the reasons never quote the input */
+    if (cc_sigv4_check(req, res) != CC_OK) {
+        return CC_ERROR;
+    }
 
+    if (cc_sigv4_amz_date(req->now, res->amz_date) != CC_OK) {
+        res->err = "sigv4: clock out of range";
+        return CC_ERROR;
+    }
+
+    if (cc_sha256_hex(req->payload ? req->payload : empty, req->payload_len,
+                      res->payload_hash)
+        != CC_OK)
+    {
+        res->err = "sigv4: SHA-256 failed";
+        return CC_ERROR;
+    }
+
+    if (cc_sigv4_check_headers(req, res) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    memset(&c, 0, sizeof(cc_sigv4_ctx_t));
+    c.req = req;
+    c.res = res;
+
+    if (cc_sigv4_size(&c, &total) != CC_OK) {
+        res->err = "sigv4: request too large";
+        return CC_ERROR;
+    }
+
+    block = a->alloc(a->data, total);
+    if (block == NULL) {
+        res->err = "sigv4: out of memory";
+        return CC_ERROR;
+    }
+
+    c.h = (cc_sigv4_hdr_t *) block;
+    c.norm = block + c.nh * sizeof(cc_sigv4_hdr_t);
+    c.creq = c.norm + req->path.len;
+    c.sh = c.creq + c.creq_max + 1;
+    c.sts = c.sh + c.sh_len + 1;
+    c.auth = c.sts + c.sts_len + 1;
+
+    if (cc_sigv4_canonical_request(&c) != CC_OK
+        || cc_sigv4_string_to_sign(&c) != CC_OK
+        || cc_sigv4_signature(&c) != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    cc_sigv4_authorization(&c);
+
+    return CC_OK;
+}
+
+
+/*
+ * Everything that ends up in the canonical request or in the
+ * Authorization value but the headers; the reasons never quote the input.
+ */
+
+static int
+cc_sigv4_check(const cc_sigv4_request_t *req, cc_sigv4_result_t *res)
+{
     if (cc_sigv4_check_token(&req->method) != CC_OK) {
         res->err = "sigv4: invalid method";
         return CC_ERROR;
@@ -146,49 +238,45 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         return CC_ERROR;
     }
 
-    if (cc_sigv4_amz_date(req->now, res->amz_date) != CC_OK) {
-        res->err = "sigv4: clock out of range";
-        return CC_ERROR;
-    }
+    return CC_OK;
+}
 
-    if (cc_sha256_hex(req->payload ? req->payload : empty, req->payload_len,
-                      res->payload_hash)
-        != CC_OK)
-    {
-        res->err = "sigv4: SHA-256 failed";
-        return CC_ERROR;
-    }
 
-    /* the headers: the caller's, x-amz-date, x-amz-security-token */
+/* the caller's headers: x-amz-date and x-amz-security-token are ours */
 
-    j = 0;
+static int
+cc_sigv4_check_headers(const cc_sigv4_request_t *req, cc_sigv4_result_t *res)
+{
+    int                       host;
+    size_t                    i;
+    const cc_sigv4_header_t  *hd;
+
+    host = 0;
 
     for (i = 0; i < req->nheaders; i++) {
-        if (req->headers[i].name.len == 0) {
+        hd = &req->headers[i];
+
+        if (hd->name.len == 0) {
             res->err = "sigv4: empty header name";
             return CC_ERROR;
         }
 
-        if (cc_sigv4_check_token(&req->headers[i].name) != CC_OK) {
+        if (cc_sigv4_check_token(&hd->name) != CC_OK) {
             res->err = "sigv4: invalid header name";
             return CC_ERROR;
         }
 
-        if (req->headers[i].value.len
-            && cc_sigv4_check_value(req->headers[i].value.data,
-                                    req->headers[i].value.len)
-               != CC_OK)
+        if (hd->value.len
+            && cc_sigv4_check_value(hd->value.data, hd->value.len) != CC_OK)
         {
             res->err = "sigv4: invalid character in header value";
             return CC_ERROR;
         }
 
-        if (cc_sigv4_name_is(req->headers[i].name.data,
-                             req->headers[i].name.len,
+        if (cc_sigv4_name_is(hd->name.data, hd->name.len,
                              CC_SIGV4_DATE_HEADER,
                              cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER))
-            || cc_sigv4_name_is(req->headers[i].name.data,
-                                req->headers[i].name.len,
+            || cc_sigv4_name_is(hd->name.data, hd->name.len,
                                 CC_SIGV4_TOKEN_HEADER,
                                 cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER)))
         {
@@ -197,41 +285,53 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
             return CC_ERROR;
         }
 
-        if (cc_sigv4_name_is(req->headers[i].name.data,
-                             req->headers[i].name.len, "host", 4))
-        {
-            j = 1;
+        if (cc_sigv4_name_is(hd->name.data, hd->name.len, "host", 4)) {
+            host = 1;
         }
     }
 
-    if (!j) {
+    if (!host) {
         res->err = "sigv4: the host header must be signed";
         return CC_ERROR;
     }
 
-    nh = req->nheaders + 1 + (req->session_token.len ? 1 : 0);
+    return CC_OK;
+}
 
-    /* sizes, overflow-checked; the canonical URI is bounded by the
-     * encoding of the whole path (normalization only drops bytes) */
 
-    norm_len = req->path.len;
-    curi_max = cc_uri_escape(NULL, req->path.data, req->path.len, 1);
+/*
+ * The bounds of the strings and the size of the one block they are
+ * written into, overflow-checked; the canonical URI is bounded by the
+ * encoding of the whole path (normalization only drops bytes).
+ */
 
-    if (nh > SIZE_MAX / sizeof(cc_sigv4_hdr_t)) {
-        res->err = "sigv4: request too large";
+static int
+cc_sigv4_size(cc_sigv4_ctx_t *c, size_t *total)
+{
+    int                        rc;
+    size_t                     i, n, sh_len, auth_len;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+
+    c->nh = req->nheaders + 1 + (req->session_token.len ? 1 : 0);
+
+    if (c->nh > SIZE_MAX / sizeof(cc_sigv4_hdr_t)) {
         return CC_ERROR;
     }
 
-    total = nh * sizeof(cc_sigv4_hdr_t);
-    rc = cc_sigv4_add(&total, norm_len);
+    *total = c->nh * sizeof(cc_sigv4_hdr_t);
+    rc = cc_sigv4_add(total, req->path.len);
 
-    creq_max = 0;
-    rc |= cc_sigv4_add(&creq_max, req->method.len + 1);
-    rc |= cc_sigv4_add(&creq_max, curi_max + 1);
-    rc |= cc_sigv4_add(&creq_max, 1);
+    /* METHOD \n CanonicalURI \n \n */
+    c->creq_max = 0;
+    rc |= cc_sigv4_add(&c->creq_max, req->method.len + 1);
+    rc |= cc_sigv4_add(&c->creq_max,
+                       cc_uri_escape(NULL, req->path.data, req->path.len, 1)
+                       + 1);
+    rc |= cc_sigv4_add(&c->creq_max, 1);
 
     if (rc != CC_OK) {
-        res->err = "sigv4: request too large";
         return CC_ERROR;
     }
 
@@ -262,47 +362,51 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     }
 
     /* sh_len now has one ";" too many */
-    sh_len--;
+    c->sh_len = sh_len - 1;
 
-    rc |= cc_sigv4_add(&creq_max, n);
-    rc |= cc_sigv4_add(&creq_max, 1 + sh_len + 1 + 64);
+    rc |= cc_sigv4_add(&c->creq_max, n);
+    rc |= cc_sigv4_add(&c->creq_max, 1 + c->sh_len + 1 + 64);
 
-    scope_len = 8 + 1 + req->region.len + 1 + req->service.len + 1
-                + cc_sigv4_lit_len(CC_SIGV4_TERMINATOR);
+    c->scope_len = 8 + 1 + req->region.len + 1 + req->service.len + 1
+                   + cc_sigv4_lit_len(CC_SIGV4_TERMINATOR);
 
-    sts_len = cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n") + 16 + 1
-              + scope_len + 1 + 64;
+    c->sts_len = cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n") + 16 + 1
+                 + c->scope_len + 1 + 64;
 
     auth_len = 0;
     rc |= cc_sigv4_add(&auth_len,
                        cc_sigv4_lit_len(CC_SIGV4_ALGORITHM " Credential=")
-                       + req->access_key.len + 1 + scope_len);
+                       + req->access_key.len + 1 + c->scope_len);
     rc |= cc_sigv4_add(&auth_len, cc_sigv4_lit_len(", SignedHeaders=")
-                                  + sh_len);
+                                  + c->sh_len);
     rc |= cc_sigv4_add(&auth_len, cc_sigv4_lit_len(", Signature=") + 64);
+    c->auth_len = auth_len;
 
-    rc |= cc_sigv4_add(&total, creq_max + 1);
-    rc |= cc_sigv4_add(&total, sh_len + 1);
-    rc |= cc_sigv4_add(&total, sts_len + 1);
-    rc |= cc_sigv4_add(&total, auth_len + 1);
+    rc |= cc_sigv4_add(total, c->creq_max + 1);
+    rc |= cc_sigv4_add(total, c->sh_len + 1);
+    rc |= cc_sigv4_add(total, c->sts_len + 1);
+    rc |= cc_sigv4_add(total, c->auth_len + 1);
 
-    if (rc != CC_OK) {
-        res->err = "sigv4: request too large";
-        return CC_ERROR;
-    }
+    return rc;
+}
 
-    block = a->alloc(a->data, total);
-    if (block == NULL) {
-        res->err = "sigv4: out of memory";
-        return CC_ERROR;
-    }
 
-    h = (cc_sigv4_hdr_t *) block;
-    norm = block + nh * sizeof(cc_sigv4_hdr_t);
-    creq = norm + norm_len;
-    sh = creq + creq_max + 1;
-    sts = sh + sh_len + 1;
-    auth = sts + sts_len + 1;
+/*
+ * The headers to sign, sorted by lowercase name (the caller's,
+ * x-amz-date, x-amz-security-token), and SignedHeaders: the names,
+ * ";"-joined
+ */
+
+static int
+cc_sigv4_signed_headers(cc_sigv4_ctx_t *c)
+{
+    u_char                    *p;
+    size_t                     i, j;
+    cc_sigv4_hdr_t            *h;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    h = c->h;
 
     for (i = 0; i < req->nheaders; i++) {
         h[i].name = req->headers[i].name.data;
@@ -313,7 +417,7 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
 
     h[i].name = (const u_char *) CC_SIGV4_DATE_HEADER;
     h[i].name_len = cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER);
-    h[i].value = res->amz_date;
+    h[i].value = c->res->amz_date;
     h[i].value_len = 16;
     i++;
 
@@ -324,24 +428,22 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         h[i].value_len = req->session_token.len;
     }
 
-    for (i = 0; i < nh; i++) {
+    for (i = 0; i < c->nh; i++) {
         h[i].trimmed_len = cc_sigv4_trim(NULL, h[i].value, h[i].value_len);
     }
 
-    cc_sigv4_sort(h, nh);
+    cc_sigv4_sort(h, c->nh);
 
-    for (i = 1; i < nh; i++) {
+    for (i = 1; i < c->nh; i++) {
         if (cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
-            res->err = "sigv4: repeated header name";
+            c->res->err = "sigv4: repeated header name";
             return CC_ERROR;
         }
     }
 
-    /* SignedHeaders: the lowercase names, ";"-joined */
+    p = c->sh;
 
-    p = sh;
-
-    for (i = 0; i < nh; i++) {
+    for (i = 0; i < c->nh; i++) {
         if (i) {
             *p++ = ';';
         }
@@ -351,22 +453,48 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         }
     }
 
-    sh_len = p - sh;
     *p = '\0';
 
-    /* the canonical request */
+    c->res->signed_headers.data = c->sh;
+    c->res->signed_headers.len = p - c->sh;
 
-    p = cc_sigv4_cpyn(creq, req->method.data, req->method.len);
+    return CC_OK;
+}
+
+
+/*
+ * METHOD \n CanonicalURI \n \n (name:value \n)* \n SignedHeaders \n
+ * HexSHA256(body)
+ */
+
+static int
+cc_sigv4_canonical_request(cc_sigv4_ctx_t *c)
+{
+    u_char                    *p;
+    size_t                     i, j, n;
+    cc_sigv4_hdr_t            *h;
+    cc_sigv4_result_t         *res;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    res = c->res;
+    h = c->h;
+
+    if (cc_sigv4_signed_headers(c) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    p = cc_sigv4_cpyn(c->creq, req->method.data, req->method.len);
     *p++ = '\n';
 
-    n = cc_sigv4_normalize(norm, req->path.data, req->path.len);
-    p += cc_uri_escape(p, norm, n, 1);
+    n = cc_sigv4_normalize(c->norm, req->path.data, req->path.len);
+    p += cc_uri_escape(p, c->norm, n, 1);
 
     /* the path, the empty query */
     *p++ = '\n';
     *p++ = '\n';
 
-    for (i = 0; i < nh; i++) {
+    for (i = 0; i < c->nh; i++) {
         for (j = 0; j < h[i].name_len; j++) {
             *p++ = cc_sigv4_lower(h[i].name[j]);
         }
@@ -378,26 +506,42 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     }
 
     *p++ = '\n';
-    p = cc_sigv4_cpyn(p, sh, sh_len);
+    p = cc_sigv4_cpyn(p, res->signed_headers.data, res->signed_headers.len);
     *p++ = '\n';
     p = cc_sigv4_cpyn(p, res->payload_hash, 64);
     *p = '\0';
 
-    res->canonical_request.data = creq;
-    res->canonical_request.len = p - creq;
+    res->canonical_request.data = c->creq;
+    res->canonical_request.len = p - c->creq;
 
-    res->signed_headers.data = sh;
-    res->signed_headers.len = sh_len;
+    return CC_OK;
+}
 
-    if (cc_sha256_hex(creq, res->canonical_request.len, creq_hash) != CC_OK)
+
+/*
+ * AWS4-HMAC-SHA256 \n X-Amz-Date \n Scope \n HexSHA256(CanonicalRequest);
+ * its scope part is reused in Authorization
+ */
+
+static int
+cc_sigv4_string_to_sign(cc_sigv4_ctx_t *c)
+{
+    u_char                    *p, creq_hash[65];
+    cc_sigv4_result_t         *res;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    res = c->res;
+
+    if (cc_sha256_hex(res->canonical_request.data,
+                      res->canonical_request.len, creq_hash)
+        != CC_OK)
     {
         res->err = "sigv4: SHA-256 failed";
         return CC_ERROR;
     }
 
-    /* the string to sign; its scope part is reused in Authorization */
-
-    p = cc_sigv4_cpy(sts, CC_SIGV4_ALGORITHM "\n");
+    p = cc_sigv4_cpy(c->sts, CC_SIGV4_ALGORITHM "\n");
     p = cc_sigv4_cpyn(p, res->amz_date, 16);
     *p++ = '\n';
     p = cc_sigv4_cpyn(p, res->amz_date, 8);
@@ -411,10 +555,25 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     p = cc_sigv4_cpyn(p, creq_hash, 64);
     *p = '\0';
 
-    res->string_to_sign.data = sts;
-    res->string_to_sign.len = p - sts;
+    res->string_to_sign.data = c->sts;
+    res->string_to_sign.len = p - c->sts;
 
-    /* the signature */
+    return CC_OK;
+}
+
+
+/* HexHMAC(kSigning, StringToSign); the key never outlives the call */
+
+static int
+cc_sigv4_signature(cc_sigv4_ctx_t *c)
+{
+    int                        rc;
+    u_char                     key[32], sig[32];
+    cc_sigv4_result_t         *res;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    res = c->res;
 
     if (req->signing_key) {
         memcpy(key, req->signing_key, 32);
@@ -427,7 +586,8 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         return CC_ERROR;
     }
 
-    rc = cc_sigv4_hmac(key, 32, sts, res->string_to_sign.len, sig);
+    rc = cc_sigv4_hmac(key, 32, res->string_to_sign.data,
+                       res->string_to_sign.len, sig);
 
     OPENSSL_cleanse(key, sizeof(key));
 
@@ -439,23 +599,35 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     cc_hex(res->signature, sig, 32);
     res->signature[64] = '\0';
 
-    /* Authorization */
+    return CC_OK;
+}
 
-    p = cc_sigv4_cpy(auth, CC_SIGV4_ALGORITHM " Credential=");
+
+/* AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... */
+
+static void
+cc_sigv4_authorization(cc_sigv4_ctx_t *c)
+{
+    u_char                    *p;
+    cc_sigv4_result_t         *res;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    res = c->res;
+
+    p = cc_sigv4_cpy(c->auth, CC_SIGV4_ALGORITHM " Credential=");
     p = cc_sigv4_cpyn(p, req->access_key.data, req->access_key.len);
     *p++ = '/';
-    p = cc_sigv4_cpyn(p, sts + cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n")
-                         + 17, scope_len);
+    p = cc_sigv4_cpyn(p, c->sts + cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n")
+                         + 17, c->scope_len);
     p = cc_sigv4_cpy(p, ", SignedHeaders=");
-    p = cc_sigv4_cpyn(p, sh, sh_len);
+    p = cc_sigv4_cpyn(p, res->signed_headers.data, res->signed_headers.len);
     p = cc_sigv4_cpy(p, ", Signature=");
     p = cc_sigv4_cpyn(p, res->signature, 64);
     *p = '\0';
 
-    res->authorization.data = auth;
-    res->authorization.len = p - auth;
-
-    return CC_OK;
+    res->authorization.data = c->auth;
+    res->authorization.len = p - c->auth;
 }
 
 
