@@ -9,7 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatcompletions_module.h"
-#include "ngx_http_chatcompletions_sigv4.h"
+#include "cc_sigv4.h"
 
 
 typedef struct {

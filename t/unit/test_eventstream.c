@@ -20,7 +20,7 @@
 
 #include "test_util.h"
 
-#include "ngx_http_chatcompletions_eventstream.h"
+#include "cc_eventstream.h"
 
 
 typedef struct {

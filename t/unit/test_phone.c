@@ -10,18 +10,13 @@
  * message), and the lookup over a request body with its order of
  * sources.  Every case asserts the exact E.164 result or its absence.
  *
- * gcc -std=c99 -Wall -Wextra -Werror -g -fsanitize=address,undefined \
- *     -D_DEFAULT_SOURCE -I ngx_http_chatcompletions_module \
- *     t/unit/test_phone.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_phone.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_json.c \
- *     -lyajl -o /tmp/test_phone && /tmp/test_phone
+ *     make -C t/unit build/test_phone && t/unit/build/test_phone
  */
 
 
 #include "test_util.h"
 
-#include "ngx_http_chatcompletions_phone.h"
+#include "cc_phone.h"
 
 
 typedef struct {

@@ -9,11 +9,7 @@
  * cases and a Bedrock-shaped vector (PROTOCOLS.md 5.3).  All credentials
  * here are AWS's published example values.
  *
- * gcc -std=c99 -Wall -Wextra -Werror -g -fsanitize=address,undefined \
- *     -D_DEFAULT_SOURCE -I ngx_http_chatcompletions_module \
- *     t/unit/test_sigv4.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_sigv4.c \
- *     -lcrypto -o /tmp/test_sigv4 && /tmp/test_sigv4
+ *     make -C t/unit build/test_sigv4 && t/unit/build/test_sigv4
  */
 
 
@@ -24,7 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_chatcompletions_sigv4.h"
+#include "cc_sigv4.h"
 
 
 /* a malloc arena and CHECK macros (t/unit/test_util.h did not exist yet) */

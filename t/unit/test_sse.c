@@ -9,19 +9,14 @@
  * for byte; the finish and usage chunks; multi-round responses; stream
  * faults; Bedrock HTTP error mapping; non-streaming completions.
  *
- * gcc -std=c99 -Wall -Wextra -Werror -g -fsanitize=address,undefined \
- *     -D_DEFAULT_SOURCE -I ngx_http_chatcompletions_module \
- *     t/unit/test_sse.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_sse.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_json.c \
- *     -lyajl -o /tmp/test_sse && /tmp/test_sse
+ *     make -C t/unit build/test_sse && t/unit/build/test_sse
  */
 
 
 #include "test_util.h"
 
-#include "ngx_http_chatcompletions_sse.h"
-#include "ngx_http_chatcompletions_converse.h"
+#include "cc_sse.h"
+#include "cc_converse.h"
 
 
 #define T_ID       "chatcmpl-abc"

@@ -4,14 +4,14 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_SSE_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_SSE_H_INCLUDED_
+#ifndef _CC_SSE_H_INCLUDED_
+#define _CC_SSE_H_INCLUDED_
 
 
 /*
  * The streaming path of the response side: Bedrock ConverseStream events
  * become OpenAI chat.completion.chunk SSE events.  The response's state
- * is a cc_stream_t (round.h); Bedrock's errors are mapped by errors.h.
+ * is a cc_stream_t (cc_round.h); Bedrock's errors are mapped by cc_errors.h.
  *
  * Per decoded eventstream message:
  *
@@ -37,9 +37,9 @@
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
-#include "ngx_http_chatcompletions_errors.h"
-#include "ngx_http_chatcompletions_round.h"
+#include "cc_json.h"
+#include "cc_errors.h"
+#include "cc_round.h"
 
 
 /*
@@ -77,4 +77,4 @@ int cc_stream_error(cc_alloc_t *a, cc_stream_t *s, const char *type,
     const char *code, const cc_str_t *message, cc_str_t *out);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_SSE_H_INCLUDED_ */
+#endif /* _CC_SSE_H_INCLUDED_ */

@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_chatcompletions_sigv4.h"
+#include "cc_sigv4.h"
 
 
 /*

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_round.h"
+#include "cc_round.h"
 
 
 /* the room a buffer gets at first: a token's worth is then a plain copy */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_bedrock.h"
-#include "ngx_http_chatcompletions_sigv4.h"
+#include "cc_bedrock.h"
+#include "cc_sigv4.h"
 
 
 static int cc_has_tool_blocks(const cc_chat_t *chat);

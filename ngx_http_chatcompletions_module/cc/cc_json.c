@@ -10,7 +10,7 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 #define CC_GEN_OUT_MIN   1024

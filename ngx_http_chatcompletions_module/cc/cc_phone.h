@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_
+#ifndef _CC_PHONE_H_INCLUDED_
+#define _CC_PHONE_H_INCLUDED_
 
 
 /*
@@ -36,7 +36,7 @@
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 /* the digits of an E.164 number, without the '+' */
@@ -95,4 +95,4 @@ int cc_phone_find(cc_alloc_t *a, const cc_json_t *root,
 const char *cc_phone_source_name(cc_phone_source_e s);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_ */
+#endif /* _CC_PHONE_H_INCLUDED_ */

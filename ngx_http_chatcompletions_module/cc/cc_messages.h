@@ -4,19 +4,19 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_MESSAGES_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_MESSAGES_H_INCLUDED_
+#ifndef _CC_MESSAGES_H_INCLUDED_
+#define _CC_MESSAGES_H_INCLUDED_
 
 
 /*
- * The "messages" array of an OpenAI request as raw blocks, for chat.c:
+ * The "messages" array of an OpenAI request as raw blocks, for cc_chat.c:
  * roles checked, content parts and refusals read as text, tool calls and
  * tool results as blocks, system and developer texts hoisted to
- * p->chat->system.  cc_normalize() (turns.h) then arranges the blocks.
+ * p->chat->system.  cc_normalize() (cc_turns.h) then arranges the blocks.
  */
 
 
-#include "ngx_http_chatcompletions_check.h"
+#include "cc_check.h"
 
 
 /* CC_OK, or CC_ERROR with p->err filled */
@@ -24,4 +24,4 @@ int cc_parse_messages(cc_parse_t *p, const cc_json_t *root,
     cc_message_t **raw, size_t *nraw);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_MESSAGES_H_INCLUDED_ */
+#endif /* _CC_MESSAGES_H_INCLUDED_ */

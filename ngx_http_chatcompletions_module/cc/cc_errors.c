@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_errors.h"
+#include "cc_errors.h"
 
 
 /*

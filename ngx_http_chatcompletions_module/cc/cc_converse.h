@@ -4,14 +4,14 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_CONVERSE_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_CONVERSE_H_INCLUDED_
+#ifndef _CC_CONVERSE_H_INCLUDED_
+#define _CC_CONVERSE_H_INCLUDED_
 
 
 /*
  * The non-streaming path of the response side: Converse responses,
  * round by round, become one OpenAI chat.completion object.  The
- * response's state is a cc_stream_t (round.h).
+ * response's state is a cc_stream_t (cc_round.h).
  *
  * Per round: cc_converse_round(), then cc_stream_round_tool_uses() /
  * cc_stream_next_round() as for a stream; at the end
@@ -19,9 +19,9 @@
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
-#include "ngx_http_chatcompletions_errors.h"
-#include "ngx_http_chatcompletions_round.h"
+#include "cc_json.h"
+#include "cc_errors.h"
+#include "cc_round.h"
 
 
 /*
@@ -41,4 +41,4 @@ int cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
 int cc_completion_build(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_CONVERSE_H_INCLUDED_ */
+#endif /* _CC_CONVERSE_H_INCLUDED_ */

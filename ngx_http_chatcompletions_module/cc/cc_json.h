@@ -4,14 +4,16 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_
+#ifndef _CC_JSON_H_INCLUDED_
+#define _CC_JSON_H_INCLUDED_
 
 
 /*
- * The pure units (json, bedrock, sse, eventstream, sigv4) compile without
- * nginx, as njs keeps its engine apart from its nginx glue.  They use the
- * short "cc_" prefix; the glue is prefixed ngx_http_chatcompletions_.
+ * The pure units, the cc_*.[ch] of this folder, compile without nginx, as
+ * njs keeps its engine apart from its nginx glue.  They use the short
+ * "cc_" prefix; the glue is prefixed ngx_http_chatcompletions_.  This one
+ * is the base of all: the arena, strings, growable buffers and the JSON
+ * DOM.
  *
  * Memory comes from an arena the caller owns: an nginx pool in the module,
  * a malloc arena in the unit tests.  Nothing is freed piecemeal; yajl is
@@ -197,4 +199,4 @@ cc_json_t *cc_json_object(cc_alloc_t *a, size_t n);
 cc_json_t *cc_json_string(cc_alloc_t *a, const char *s);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_ */
+#endif /* _CC_JSON_H_INCLUDED_ */

@@ -4,14 +4,14 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_BEDROCK_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_BEDROCK_H_INCLUDED_
+#ifndef _CC_BEDROCK_H_INCLUDED_
+#define _CC_BEDROCK_H_INCLUDED_
 
 
 /*
  * Amazon Bedrock's Converse request, pure: no nginx, only the JSON unit
- * and yajl.  The request side flows one way: chat.h parses the OpenAI
- * request, messages.h and turns.h normalize it to Bedrock's turns, and
+ * and yajl.  The request side flows one way: cc_chat.h parses the OpenAI
+ * request, cc_messages.h and cc_turns.h normalize it to Bedrock's turns, and
  * all three build the cc_chat_t defined here, under the rules Bedrock
  * sets (blank text, tool names and ids, schemas), which are here too.
  * cc_bedrock_body() serializes the result, cc_model_path() gives its URI
@@ -19,7 +19,7 @@
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 /* OpenAI limits that Bedrock shares or that the module enforces */
@@ -173,7 +173,7 @@ int cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
 
 /*
  * "/model/{id}/converse-stream" (stream) or "/model/{id}/converse", the
- * id percent-encoded as one path segment by cc_uri_escape() (sigv4.h):
+ * id percent-encoded as one path segment by cc_uri_escape() (cc_sigv4.h):
  * every byte outside A-Za-z0-9-_.~ becomes %XX (":" -> %3A, "/" -> %2F).
  * NUL-terminated.
  */
@@ -199,4 +199,4 @@ int cc_name_ref_cmp(const void *one, const void *two);
 extern cc_str_t  cc_empty_result_text;
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_BEDROCK_H_INCLUDED_ */
+#endif /* _CC_BEDROCK_H_INCLUDED_ */

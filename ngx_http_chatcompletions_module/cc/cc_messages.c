@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_messages.h"
+#include "cc_messages.h"
 
 
 #define CC_EXPECT_CONTENT    "a string or an array of content parts"

@@ -4,19 +4,19 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_CHECK_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_CHECK_H_INCLUDED_
+#ifndef _CC_CHECK_H_INCLUDED_
+#define _CC_CHECK_H_INCLUDED_
 
 
 /*
  * The checks of an OpenAI request, in OpenAI's words: what the client
- * gets for a bad request (cc_error_t), and the helpers chat.c and
- * messages.c fill it with: type checks, missing parameters, function
+ * gets for a bad request (cc_error_t), and the helpers cc_chat.c and
+ * cc_messages.c fill it with: type checks, missing parameters, function
  * objects and names, the JSON path of a value, a value quoted safely.
  */
 
 
-#include "ngx_http_chatcompletions_bedrock.h"
+#include "cc_bedrock.h"
 
 
 /* a JSON path such as messages[12].tool_calls[3].function.arguments */
@@ -81,4 +81,4 @@ void cc_show(char *buf, size_t size, const u_char *s, size_t len);
 const char *cc_json_kind(const cc_json_t *v);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_CHECK_H_INCLUDED_ */
+#endif /* _CC_CHECK_H_INCLUDED_ */

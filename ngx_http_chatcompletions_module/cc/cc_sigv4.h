@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_SIGV4_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_SIGV4_H_INCLUDED_
+#ifndef _CC_SIGV4_H_INCLUDED_
+#define _CC_SIGV4_H_INCLUDED_
 
 
 /*
@@ -24,7 +24,7 @@
 
 #include <time.h>
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 typedef struct {
@@ -139,4 +139,4 @@ void cc_hex(u_char *dst, const u_char *src, size_t len);
 int cc_sha256_hex(const u_char *p, size_t n, u_char out[65]);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_SIGV4_H_INCLUDED_ */
+#endif /* _CC_SIGV4_H_INCLUDED_ */

@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_EVENTSTREAM_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_EVENTSTREAM_H_INCLUDED_
+#ifndef _CC_EVENTSTREAM_H_INCLUDED_
+#define _CC_EVENTSTREAM_H_INCLUDED_
 
 
 /*
@@ -26,7 +26,7 @@
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 /* the service-side maximum message size, as in aws-c-event-stream */
@@ -132,4 +132,4 @@ int cc_es_pending(const cc_es_decoder_t *d);
 uint32_t cc_crc32(uint32_t crc, const u_char *p, size_t n);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_EVENTSTREAM_H_INCLUDED_ */
+#endif /* _CC_EVENTSTREAM_H_INCLUDED_ */

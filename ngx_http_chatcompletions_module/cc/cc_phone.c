@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "ngx_http_chatcompletions_phone.h"
+#include "cc_phone.h"
 
 
 /*

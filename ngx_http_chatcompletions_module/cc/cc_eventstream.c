@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "ngx_http_chatcompletions_eventstream.h"
+#include "cc_eventstream.h"
 
 
 /*

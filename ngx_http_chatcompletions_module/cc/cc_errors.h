@@ -4,19 +4,19 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_ERRORS_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_ERRORS_H_INCLUDED_
+#ifndef _CC_ERRORS_H_INCLUDED_
+#define _CC_ERRORS_H_INCLUDED_
 
 
 /*
  * OpenAI error bodies, and Bedrock's errors in OpenAI's terms (the
  * client's status, type and code, and a message safe to show): the HTTP
  * errors before a response starts, and the exceptions and errors inside
- * a stream, which cc_stream_event() (sse.h) hands out as a fault.
+ * a stream, which cc_stream_event() (cc_sse.h) hands out as a fault.
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 /* a pre-stream failure: what the client gets */
@@ -71,4 +71,4 @@ void cc_stream_fault(cc_stream_fault_t *fault, const char *type,
     const char *code, const char *message, const cc_str_t *name);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_ERRORS_H_INCLUDED_ */
+#endif /* _CC_ERRORS_H_INCLUDED_ */

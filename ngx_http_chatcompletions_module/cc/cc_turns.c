@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_turns.h"
+#include "cc_turns.h"
 
 
 /* a toolUse id of the previous turn, sorted for the pairing check */

@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_ROUND_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_ROUND_H_INCLUDED_
+#ifndef _CC_ROUND_H_INCLUDED_
+#define _CC_ROUND_H_INCLUDED_
 
 
 /*
@@ -13,8 +13,8 @@
  * when server-side tools run inside nginx: the role chunk, the client
  * tool-call index counter and the usage sums belong to the response;
  * text, tool uses and the stop reason belong to the round.  Both paths
- * keep it here: the streaming one (sse.h) and the non-streaming one
- * (converse.h).
+ * keep it here: the streaming one (cc_sse.h) and the non-streaming one
+ * (cc_converse.h).
  *
  * After a round (CC_DONE from cc_stream_event(), or cc_converse_round()):
  * cc_stream_round_tool_uses() tells whether server tools must run; if so
@@ -22,7 +22,7 @@
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 typedef struct {
@@ -162,7 +162,7 @@ cc_json_t *cc_tool_input(cc_alloc_t *a, cc_tool_use_t *t, char *err,
     size_t errlen);
 
 
-/* for the two paths, sse.c and converse.c */
+/* for the two paths, cc_sse.c and cc_converse.c */
 
 /*
  * A tool use of the round (id and name copied to a), server or client as
@@ -197,4 +197,4 @@ const char *cc_round_finish_reason(cc_stream_t *s);
 int cc_usage_gen(yajl_gen g, const cc_usage_t *u);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_ROUND_H_INCLUDED_ */
+#endif /* _CC_ROUND_H_INCLUDED_ */

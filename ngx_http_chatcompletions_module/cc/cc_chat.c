@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_chat.h"
-#include "ngx_http_chatcompletions_messages.h"
-#include "ngx_http_chatcompletions_turns.h"
+#include "cc_chat.h"
+#include "cc_messages.h"
+#include "cc_turns.h"
 
 
 static int cc_parse_sampling(cc_parse_t *p, const cc_json_t *root,

@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_TURNS_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_TURNS_H_INCLUDED_
+#ifndef _CC_TURNS_H_INCLUDED_
+#define _CC_TURNS_H_INCLUDED_
 
 
 /*
@@ -16,11 +16,11 @@
  */
 
 
-#include "ngx_http_chatcompletions_bedrock.h"
+#include "cc_bedrock.h"
 
 
 /*
- * The raw messages (cc_parse_messages(), messages.h) as Bedrock's turns,
+ * The raw messages (cc_parse_messages(), cc_messages.h) as Bedrock's turns,
  * in chat->messages.  CC_OK; CC_DONE: no message with content is left;
  * CC_ERROR: no memory.
  */
@@ -38,4 +38,4 @@ int cc_chat_append_message(cc_alloc_t *a, cc_chat_t *chat, cc_role_e role,
     const cc_block_t *blocks, size_t n);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_TURNS_H_INCLUDED_ */
+#endif /* _CC_TURNS_H_INCLUDED_ */

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_check.h"
+#include "cc_check.h"
 
 
 #define CC_MSG_LEN           768
