@@ -16,7 +16,7 @@ MODULE_SO   := $(BUILD)/debian/ngx_http_chatcompletions_module.so
 PORT        ?= 8000
 DOUBLE_PORT ?= 19090
 SRC_DIR     := ngx_http_chatcompletions_module
-SOURCES     := $(wildcard $(SRC_DIR)/*.c $(SRC_DIR)/*.h) config
+SOURCES     := $(wildcard $(SRC_DIR)/*.[ch] $(SRC_DIR)/cc/*.[ch]) config
 
 # Debian packages the build and the tests need (Debian 12)
 DEB_PKGS    := gcc make nginx nginx-dev libyajl-dev libssl-dev \

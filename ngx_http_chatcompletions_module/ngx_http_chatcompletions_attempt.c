@@ -9,7 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatcompletions_module.h"
-#include "ngx_http_chatcompletions_sigv4.h"
+#include "cc_sigv4.h"
 
 
 /*
@@ -383,7 +383,6 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     req.service.data = (u_char *) "bedrock";
     req.service.len = sizeof("bedrock") - 1;
     req.now = ngx_time();
-    req.double_encode = 1;
 
     if (cc_sigv4_sign(&ctx->alloc, &req, &res) != CC_OK) {
         /* the reason never holds key material */

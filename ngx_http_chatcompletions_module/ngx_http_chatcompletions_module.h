@@ -12,10 +12,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_chatcompletions_json.h"
-#include "ngx_http_chatcompletions_eventstream.h"
-#include "ngx_http_chatcompletions_bedrock.h"
-#include "ngx_http_chatcompletions_sse.h"
+#include "cc_json.h"
+#include "cc_eventstream.h"
+#include "cc_chat.h"
+#include "cc_turns.h"
+#include "cc_bedrock.h"
+#include "cc_sse.h"
+#include "cc_converse.h"
 
 
 #define NGX_HTTP_CHATCOMPLETIONS_DEFAULT_MODEL  "amazon.nova-lite-v1:0"

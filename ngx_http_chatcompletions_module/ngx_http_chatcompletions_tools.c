@@ -9,7 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatcompletions_module.h"
-#include "ngx_http_chatcompletions_phone.h"
+#include "cc_phone.h"
 
 
 /*

@@ -8,18 +8,15 @@
  * OpenAI request -> Bedrock Converse translation: every case parses a
  * request, then asserts the exact body bytes or the exact OpenAI error.
  *
- * gcc -std=c99 -Wall -Wextra -Werror -g -fsanitize=address,undefined \
- *     -D_DEFAULT_SOURCE -I ngx_http_chatcompletions_module \
- *     t/unit/test_bedrock.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_bedrock.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_json.c \
- *     -lyajl -o /tmp/test_bedrock && /tmp/test_bedrock
+ *     make -C t/unit build/test_bedrock && t/unit/build/test_bedrock
  */
 
 
 #include "test_util.h"
 
-#include "ngx_http_chatcompletions_bedrock.h"
+#include "cc_chat.h"
+#include "cc_turns.h"
+#include "cc_bedrock.h"
 
 
 /* options a case can turn on */
@@ -1353,6 +1350,7 @@ test_model_path(void)
 
     CHECK(cc_model_path(&ar.alloc, &nova, 1, &path) == CC_OK);
     EXPECT_STR(path, "/model/amazon.nova-lite-v1%3A0/converse-stream");
+    CHECK(path.data[path.len] == '\0');
 
     CHECK(cc_model_path(&ar.alloc, &nova, 0, &path) == CC_OK);
     EXPECT_STR(path, "/model/amazon.nova-lite-v1%3A0/converse");

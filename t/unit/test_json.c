@@ -7,7 +7,8 @@
 /*
  * The arena-backed yajl DOM: parsing whole and split at every offset,
  * exact re-serialization, member lookup, numbers, error reasons, the
- * nesting bound, and that every byte comes from the arena.
+ * nesting bound, that every byte comes from the arena; the growable
+ * buffer.
  */
 
 
@@ -22,6 +23,7 @@ static void test_errors(void);
 static void test_depth(void);
 static void test_arena_only(void);
 static void test_utf8(void);
+static void test_buf(void);
 
 
 static const char  *roundtrip[] = {
@@ -50,6 +52,7 @@ main(void)
     test_depth();
     test_arena_only();
     test_utf8();
+    test_buf();
 
     return cc_test_done("test_json");
 }
@@ -335,6 +338,110 @@ test_utf8(void)
     CHECK(cc_utf8_sanitize(&a.alloc, (const u_char *) cases[1].in,
                            strlen(cases[1].in), &out) == CC_OK);
     CHECK(out.data == (u_char *) cases[1].in);
+
+    cc_test_arena_destroy(&a);
+}
+
+
+/* cc_buf_t: growth, its minimum, borrowed data, arrays, no memory */
+static void
+test_buf(void)
+{
+    u_char           *data;
+    size_t            i, *n;
+    cc_buf_t          b;
+    cc_test_arena_t   a;
+
+    cc_test_arena_init(&a);
+
+    /* a zeroed buffer grows to what is needed, then twice its room */
+
+    memset(&b, 0, sizeof(cc_buf_t));
+
+    EXPECT_INT(cc_buf_append(&a.alloc, &b, (u_char *) "abc", 3), CC_OK);
+    EXPECT_MEM(b.data, b.len, "abc", 3);
+    EXPECT_INT(b.cap, 3);
+
+    EXPECT_INT(cc_buf_append(&a.alloc, &b, (u_char *) "d", 1), CC_OK);
+    EXPECT_MEM(b.data, b.len, "abcd", 4);
+    EXPECT_INT(b.cap, 6);
+
+    data = b.data;
+
+    EXPECT_INT(cc_buf_append(&a.alloc, &b, (u_char *) "ef", 2), CC_OK);
+    EXPECT_MEM(b.data, b.len, "abcdef", 6);
+    CHECK(b.data == data);
+
+    EXPECT_INT(cc_buf_append(&a.alloc, &b, (u_char *) "0123456789", 10),
+               CC_OK);
+    EXPECT_MEM(b.data, b.len, "abcdef0123456789", 16);
+    EXPECT_INT(b.cap, 16);
+
+    /* nothing to append: no allocation, p may be NULL */
+
+    i = a.nallocs;
+    EXPECT_INT(cc_buf_append(&a.alloc, &b, NULL, 0), CC_OK);
+    EXPECT_INT(a.nallocs, i);
+
+    /* the minimum, and room reserved ahead */
+
+    memset(&b, 0, sizeof(cc_buf_t));
+    b.min = 64;
+
+    EXPECT_INT(cc_buf_append(&a.alloc, &b, (u_char *) "x", 1), CC_OK);
+    EXPECT_INT(b.cap, 64);
+
+    EXPECT_INT(cc_buf_reserve(&a.alloc, &b, 63), CC_OK);
+    EXPECT_INT(b.cap, 64);
+    EXPECT_INT(cc_buf_reserve(&a.alloc, &b, 64), CC_OK);
+    EXPECT_INT(b.cap, 128);
+    EXPECT_INT(b.len, 1);
+    EXPECT_MEM(b.data, b.len, "x", 1);
+
+    /* data that is not the buffer's own (cap < len) is copied, not used */
+
+    b.data = (u_char *) "lit";
+    b.len = 3;
+    b.cap = 0;
+    b.min = 0;
+
+    EXPECT_INT(cc_buf_append(&a.alloc, &b, (u_char *) "!", 1), CC_OK);
+    EXPECT_MEM(b.data, b.len, "lit!", 4);
+    CHECK(b.data != (u_char *) "lit");
+    EXPECT_INT(b.cap, 4);
+
+    /* an array */
+
+    memset(&b, 0, sizeof(cc_buf_t));
+    b.min = 4 * sizeof(size_t);
+
+    for (i = 0; i < 100; i++) {
+        if (cc_buf_append(&a.alloc, &b, (u_char *) &i, sizeof(size_t))
+            != CC_OK)
+        {
+            break;
+        }
+    }
+
+    EXPECT_INT(b.len, 100 * sizeof(size_t));
+    EXPECT_INT(b.cap, 128 * sizeof(size_t));
+
+    n = (size_t *) b.data;
+    CHECK(n[0] == 0 && n[57] == 57 && n[99] == 99);
+
+    /* out of memory: the buffer is as it was */
+
+    a.fail_after = 0;
+    data = b.data;
+
+    EXPECT_INT(cc_buf_append(&a.alloc, &b, (u_char *) "y", 1), CC_OK);
+    EXPECT_INT(cc_buf_reserve(&a.alloc, &b, b.cap), CC_ERROR);
+    CHECK(b.data == data);
+    EXPECT_INT(b.len, 100 * sizeof(size_t) + 1);
+    EXPECT_INT(b.cap, 128 * sizeof(size_t));
+
+    EXPECT_INT(cc_buf_reserve(&a.alloc, &b, SIZE_MAX), CC_ERROR);
+    CHECK(b.data == data);
 
     cc_test_arena_destroy(&a);
 }

@@ -5,22 +5,18 @@
 
 
 /*
- * The caller's phone number: normalization of single candidates, the
- * free-text scanner, and the lookup over a request body with its order
- * of sources.  Every case asserts the exact E.164 result or its absence.
+ * The caller's phone number, all through cc_phone_find(): normalization
+ * of single candidates (as the header), the free-text scanner (as a user
+ * message), and the lookup over a request body with its order of
+ * sources.  Every case asserts the exact E.164 result or its absence.
  *
- * gcc -std=c99 -Wall -Wextra -Werror -g -fsanitize=address,undefined \
- *     -D_DEFAULT_SOURCE -I ngx_http_chatcompletions_module \
- *     t/unit/test_phone.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_phone.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_json.c \
- *     -lyajl -o /tmp/test_phone && /tmp/test_phone
+ *     make -C t/unit build/test_phone && t/unit/build/test_phone
  */
 
 
 #include "test_util.h"
 
-#include "ngx_http_chatcompletions_phone.h"
+#include "cc_phone.h"
 
 
 typedef struct {
@@ -234,6 +230,10 @@ static const test_case_t  text_cases[] = {
 
 static char *test_unquote(const char *s);
 static cc_json_t *test_parse(cc_test_arena_t *ar, const char *body);
+static cc_json_t *test_said(cc_test_arena_t *ar, const char *text,
+    size_t len);
+static cc_json_t *test_value(cc_test_arena_t *ar, cc_json_type_e type,
+    size_t n);
 static void test_normalize(void);
 static void test_text(void);
 static void test_find(void);
@@ -299,12 +299,70 @@ test_parse(cc_test_arena_t *ar, const char *body)
 }
 
 
+/*
+ * {"messages":[{"role":"user","content":text}]}, built by hand: the text
+ * may hold bytes that are not UTF-8, which the parser would refuse
+ */
+static cc_json_t *
+test_said(cc_test_arena_t *ar, const char *text, size_t len)
+{
+    cc_json_t  *root, *msgs, *m, *content;
+
+    root = test_value(ar, CC_JSON_OBJECT, 1);
+    msgs = test_value(ar, CC_JSON_ARRAY, 1);
+    m = test_value(ar, CC_JSON_OBJECT, 2);
+    content = test_value(ar, CC_JSON_STRING, 0);
+
+    content->str.data = (u_char *) text;
+    content->str.len = len;
+
+    root->keys[0] = (cc_str_t) cc_string("messages");
+    root->values[0] = msgs;
+    msgs->values[0] = m;
+    m->keys[0] = (cc_str_t) cc_string("role");
+    m->values[0] = test_value(ar, CC_JSON_STRING, 0);
+    m->values[0]->str = (cc_str_t) cc_string("user");
+    m->keys[1] = (cc_str_t) cc_string("content");
+    m->values[1] = content;
+
+    return root;
+}
+
+
+static cc_json_t *
+test_value(cc_test_arena_t *ar, cc_json_type_e type, size_t n)
+{
+    cc_json_t  *v;
+
+    v = cc_test_arena_alloc(ar, sizeof(cc_json_t));
+    if (v == NULL) {
+        abort();
+    }
+
+    memset(v, 0, sizeof(cc_json_t));
+    v->type = type;
+    v->n = n;
+
+    if (n) {
+        v->keys = cc_test_arena_alloc(ar, n * sizeof(cc_str_t));
+        v->values = cc_test_arena_alloc(ar, n * sizeof(cc_json_t *));
+        if (v->keys == NULL || v->values == NULL) {
+            abort();
+        }
+    }
+
+    return v;
+}
+
+
+/* one candidate: the header, with no body */
 static void
 test_normalize(void)
 {
     int                 rc;
-    cc_str_t            out, cc, *ccp;
+    cc_str_t            out, cc, *ccp, hdr;
     cc_test_arena_t     ar;
+    cc_phone_source_e   source;
     const test_case_t  *t;
 
     for (t = normalize_cases; t->in; t++) {
@@ -318,11 +376,15 @@ test_normalize(void)
             ccp = &cc;
         }
 
-        rc = cc_phone_normalize(&ar.alloc, (const u_char *) t->in,
-                                strlen(t->in), ccp, &out);
+        hdr.len = strlen(t->in);
+        hdr.data = (u_char *) t->in;
 
-        if (!EXPECT_INT(rc, t->out ? CC_OK : CC_ERROR)
-            || !EXPECT_STR(out, t->out))
+        rc = cc_phone_find(&ar.alloc, NULL, NULL, 0, &hdr, ccp, &out,
+                           &source);
+
+        if (!EXPECT_INT(rc, t->out ? CC_OK : CC_DONE)
+            || !EXPECT_STR(out, t->out)
+            || !EXPECT_INT(source, t->out ? CC_PHONE_HEADER : CC_PHONE_NONE))
         {
             cc_test_print_mem("normalize", t->in, strlen(t->in));
         }
@@ -334,22 +396,17 @@ test_normalize(void)
 
         cc_test_arena_destroy(&ar);
     }
-
-    cc_test_arena_init(&ar);
-    cc.len = 1;
-    cc.data = (u_char *) "1";
-    EXPECT_INT(cc_phone_normalize(&ar.alloc, NULL, 0, &cc, &out), CC_ERROR);
-    EXPECT_STR(out, NULL);
-    cc_test_arena_destroy(&ar);
 }
 
 
+/* free text: a user message */
 static void
 test_text(void)
 {
     int                 rc;
     cc_str_t            out, cc, *ccp;
     cc_test_arena_t     ar;
+    cc_phone_source_e   source;
     const test_case_t  *t;
 
     for (t = text_cases; t->in; t++) {
@@ -363,11 +420,12 @@ test_text(void)
             ccp = &cc;
         }
 
-        rc = cc_phone_from_text(&ar.alloc, (const u_char *) t->in,
-                                strlen(t->in), ccp, &out);
+        rc = cc_phone_find(&ar.alloc, test_said(&ar, t->in, strlen(t->in)),
+                           NULL, 0, NULL, ccp, &out, &source);
 
         if (!EXPECT_INT(rc, t->out ? CC_OK : CC_DONE)
-            || !EXPECT_STR(out, t->out))
+            || !EXPECT_STR(out, t->out)
+            || !EXPECT_INT(source, t->out ? CC_PHONE_TEXT : CC_PHONE_NONE))
         {
             cc_test_print_mem("text", t->in, strlen(t->in));
         }
@@ -375,16 +433,12 @@ test_text(void)
         cc_test_arena_destroy(&ar);
     }
 
-    /* no text at all */
+    /* the length is respected: the number is cut after 9 digits */
     cc_test_arena_init(&ar);
     cc.len = 1;
     cc.data = (u_char *) "1";
-    EXPECT_INT(cc_phone_from_text(&ar.alloc, NULL, 0, &cc, &out), CC_DONE);
-    EXPECT_STR(out, NULL);
-
-    /* the length is respected: the number is cut after 9 digits */
-    EXPECT_INT(cc_phone_from_text(&ar.alloc, (const u_char *) "555 010 0199",
-                                  11, &cc, &out), CC_DONE);
+    EXPECT_INT(cc_phone_find(&ar.alloc, test_said(&ar, "555 010 0199", 11),
+                             NULL, 0, NULL, &cc, &out, &source), CC_DONE);
     cc_test_arena_destroy(&ar);
 }
 
@@ -550,7 +604,7 @@ test_find(void)
 static void
 test_no_memory(void)
 {
-    cc_str_t            out, cc;
+    cc_str_t            out, cc, hdr;
     cc_json_t          *root;
     cc_test_arena_t     ar, dom;
     cc_phone_source_e   source;
@@ -565,17 +619,18 @@ test_no_memory(void)
     cc_test_arena_init(&ar);
     ar.fail_after = 0;
 
-    EXPECT_INT(cc_phone_normalize(&ar.alloc, (const u_char *) "5550100199",
-                                  10, &cc, &out), CC_ERROR);
-    EXPECT_INT(cc_phone_from_text(&ar.alloc, (const u_char *) "5550100199",
-                                  10, &cc, &out), CC_ERROR);
+    hdr.len = 10;
+    hdr.data = (u_char *) "5550100199";
+
+    EXPECT_INT(cc_phone_find(&ar.alloc, NULL, NULL, 0, &hdr, &cc, &out,
+                             &source), CC_ERROR);
     EXPECT_INT(cc_phone_find(&ar.alloc, root, NULL, 0, NULL, &cc, &out,
                              &source), CC_ERROR);
     EXPECT_INT(source, CC_PHONE_NONE);
 
     /* nothing is allocated when there is no number */
-    EXPECT_INT(cc_phone_from_text(&ar.alloc, (const u_char *) "none",
-                                  4, &cc, &out), CC_DONE);
+    EXPECT_INT(cc_phone_find(&ar.alloc, test_said(&dom, "none", 4), NULL, 0,
+                             NULL, &cc, &out, &source), CC_DONE);
 
     /* a found number costs one allocation */
     ar.fail_after = 1;

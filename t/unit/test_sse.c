@@ -9,18 +9,14 @@
  * for byte; the finish and usage chunks; multi-round responses; stream
  * faults; Bedrock HTTP error mapping; non-streaming completions.
  *
- * gcc -std=c99 -Wall -Wextra -Werror -g -fsanitize=address,undefined \
- *     -D_DEFAULT_SOURCE -I ngx_http_chatcompletions_module \
- *     t/unit/test_sse.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_sse.c \
- *     ngx_http_chatcompletions_module/ngx_http_chatcompletions_json.c \
- *     -lyajl -o /tmp/test_sse && /tmp/test_sse
+ *     make -C t/unit build/test_sse && t/unit/build/test_sse
  */
 
 
 #include "test_util.h"
 
-#include "ngx_http_chatcompletions_sse.h"
+#include "cc_sse.h"
+#include "cc_converse.h"
 
 
 #define T_ID       "chatcmpl-abc"
@@ -101,6 +97,9 @@ static int t_msg(t_ctx_t *t, const char *mt, const char *type,
 static int t_ev(t_ctx_t *t, const char *type, const char *payload);
 static int t_finish(t_ctx_t *t);
 static void t_str(cc_str_t *s, const char *v);
+static void t_buf(cc_buf_t *b, const char *v);
+static int t_completion(cc_alloc_t *a, const cc_stream_t *meta,
+    const u_char *json, size_t len, cc_str_t *out, cc_http_error_t *err);
 
 static void test_role(void);
 static void test_text(void);
@@ -222,6 +221,16 @@ t_str(cc_str_t *s, const char *v)
 {
     s->data = (u_char *) v;
     s->len = v ? strlen(v) : 0;
+}
+
+
+/* a literal in a buffer: not the buffer's own (cap 0) */
+static void
+t_buf(cc_buf_t *b, const char *v)
+{
+    b->data = (u_char *) v;
+    b->len = strlen(v);
+    b->cap = 0;
 }
 
 
@@ -585,13 +594,13 @@ test_server_tool(void)
     CHECK(cc_tool_input(t.a, r.server[0], err, sizeof(err)) == in);
 
     /* a model's broken or non-object input: {} and a reason */
-    t_str(&r.server[1]->input, "{\"type\":");
+    t_buf(&r.server[1]->input, "{\"type\":");
     in = cc_tool_input(t.a, r.server[1], err, sizeof(err));
     CHECK(in != NULL && in->type == CC_JSON_OBJECT && in->n == 0);
     CHECK(err[0] != '\0');
 
     r.client[0]->input_json = NULL;
-    t_str(&r.client[0]->input, "[1]");
+    t_buf(&r.client[0]->input, "[1]");
     in = cc_tool_input(t.a, r.client[0], err, sizeof(err));
     CHECK(in != NULL && in->type == CC_JSON_OBJECT && in->n == 0);
     CHECK(strcmp(err, "not a JSON object") == 0);
@@ -1296,6 +1305,29 @@ test_bedrock_error(void)
 }
 
 
+/* one Converse response to a chat.completion, with meta's settings */
+static int
+t_completion(cc_alloc_t *a, const cc_stream_t *meta, const u_char *json,
+    size_t len, cc_str_t *out, cc_http_error_t *err)
+{
+    cc_stream_t  s;
+
+    cc_stream_init(&s);
+
+    s.id = meta->id;
+    s.created = meta->created;
+    s.model = meta->model;
+    s.is_server_tool = meta->is_server_tool;
+    s.is_server_tool_data = meta->is_server_tool_data;
+
+    if (cc_converse_round(a, &s, json, len, err) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    return cc_completion_build(a, &s, out);
+}
+
+
 static void
 test_completion(void)
 {
@@ -1321,7 +1353,7 @@ test_completion(void)
 #define C_JSON(s)  (const u_char *) s, sizeof(s) - 1
 
     /* text, with reasoning dropped and text blocks concatenated */
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
         "{\"reasoningContent\":{\"reasoningText\":{\"text\":\"hmm\"}}},"
         "{\"text\":\"It is 3C \"},{\"text\":\"and raining in Oslo.\"}]}},"
@@ -1341,7 +1373,7 @@ test_completion(void)
                "\"prompt_tokens_details\":{\"cached_tokens\":0}}}");
 
     /* tool calls: content null; input compact; empty input "{}" */
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
         "{\"toolUse\":{\"toolUseId\":\"tooluse_abc\",\"name\":"
         "\"get_weather\",\"input\":{ \"city\" : \"Oslo\", \"days\": [1, 2] }}},"
@@ -1368,7 +1400,7 @@ test_completion(void)
                "\"prompt_tokens_details\":{\"cached_tokens\":0}}}");
 
     /* text and a tool call together; a server tool is not shown */
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":["
         "{\"text\":\"Checking.\"},"
         "{\"toolUse\":{\"toolUseId\":\"t1\",\"name\":\"get_loan_options\","
@@ -1387,7 +1419,7 @@ test_completion(void)
                "\"prompt_tokens_details\":{\"cached_tokens\":0}}}");
 
     /* nothing said: "" rather than null */
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[]}},"
         "\"stopReason\":\"content_filtered\"}"),
         &out, &err), CC_OK);
@@ -1401,7 +1433,7 @@ test_completion(void)
 
     /* missing output, missing message, not JSON, content not an array */
     memset(&err, 0, sizeof(cc_http_error_t));
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"stopReason\":\"end_turn\",\"usage\":{}}"), &out, &err),
         CC_ERROR);
     EXPECT_INT(err.status, 502);
@@ -1410,18 +1442,18 @@ test_completion(void)
     EXPECT_STR(err.message, "upstream sent an invalid Converse response");
 
     memset(&err, 0, sizeof(cc_http_error_t));
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{},\"stopReason\":\"end_turn\"}"), &out, &err),
         CC_ERROR);
     EXPECT_INT(err.status, 502);
 
     memset(&err, 0, sizeof(cc_http_error_t));
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON("<html>"), &out,
-                             &err), CC_ERROR);
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON("<html>"), &out,
+                            &err), CC_ERROR);
     EXPECT_INT(err.status, 502);
 
     memset(&err, 0, sizeof(cc_http_error_t));
-    EXPECT_INT(cc_completion(&arena.alloc, &meta, C_JSON(
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
         "{\"output\":{\"message\":{\"content\":{}}}}"), &out, &err),
         CC_ERROR);
     EXPECT_INT(err.status, 502);

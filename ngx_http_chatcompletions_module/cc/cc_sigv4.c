@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_chatcompletions_sigv4.h"
+#include "cc_sigv4.h"
 
 
 /*
@@ -20,6 +20,7 @@
  *
  *   CanonicalRequest = METHOD \n CanonicalURI \n CanonicalQuery \n
  *                      (name:value \n)* \n SignedHeaders \n HexSHA256(body)
+ *   CanonicalQuery   = "" (Bedrock's requests have no query)
  *   StringToSign     = AWS4-HMAC-SHA256 \n X-Amz-Date \n Scope \n
  *                      HexSHA256(CanonicalRequest)
  *   Scope            = YYYYMMDD/region/service/aws4_request
@@ -52,12 +53,45 @@ typedef struct {
 } cc_sigv4_hdr_t;
 
 
+/* one signing: the strings are sized first, then written in one block */
+typedef struct {
+    const cc_sigv4_request_t *req;
+    cc_sigv4_result_t        *res;
+
+    cc_sigv4_hdr_t           *h;            /* the headers to sign */
+    size_t                    nh;
+
+    /* upper bounds (the signed headers: exact), without the NULs */
+    size_t                    creq_max;
+    size_t                    sh_len;
+    size_t                    sts_len;
+    size_t                    auth_len;
+    size_t                    scope_len;
+
+    /* where they go in the block */
+    u_char                   *norm;         /* the path, normalized */
+    u_char                   *creq;
+    u_char                   *sh;
+    u_char                   *sts;
+    u_char                   *auth;
+} cc_sigv4_ctx_t;
+
+
+static int cc_sigv4_check(const cc_sigv4_request_t *req,
+    cc_sigv4_result_t *res);
+static int cc_sigv4_check_headers(const cc_sigv4_request_t *req,
+    cc_sigv4_result_t *res);
+static int cc_sigv4_size(cc_sigv4_ctx_t *c, size_t *total);
+static int cc_sigv4_signed_headers(cc_sigv4_ctx_t *c);
+static int cc_sigv4_canonical_request(cc_sigv4_ctx_t *c);
+static int cc_sigv4_string_to_sign(cc_sigv4_ctx_t *c);
+static int cc_sigv4_signature(cc_sigv4_ctx_t *c);
+static void cc_sigv4_authorization(cc_sigv4_ctx_t *c);
 static int cc_sigv4_is_tchar(u_char c);
 static int cc_sigv4_check_token(const cc_str_t *s);
 static int cc_sigv4_check_scope_part(const cc_str_t *s);
 static int cc_sigv4_check_value(const u_char *p, size_t len);
 static int cc_sigv4_check_path(const cc_str_t *s);
-static int cc_sigv4_check_query(const cc_str_t *s);
 static int cc_sigv4_name_is(const u_char *name, size_t len,
     const char *lower, size_t lower_len);
 static int cc_sigv4_name_cmp(const cc_sigv4_hdr_t *a,
@@ -66,8 +100,6 @@ static void cc_sigv4_sort(cc_sigv4_hdr_t *h, size_t n);
 static size_t cc_sigv4_trim(u_char *dst, const u_char *p, size_t len);
 static size_t cc_sigv4_normalize(u_char *dst, const u_char *path,
     size_t len);
-static size_t cc_uri_escape(u_char *dst, const u_char *src, size_t len,
-    int keep_slash);
 static int cc_sigv4_add(size_t *total, size_t n);
 static int cc_sigv4_hmac(const u_char *key, size_t key_len,
     const u_char *data, size_t len, u_char out[32]);
@@ -78,13 +110,10 @@ int
 cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     cc_sigv4_result_t *res)
 {
-    int                  rc;
-    u_char              *block, *norm, *creq, *sh, *sts, *auth, *p;
-    u_char               creq_hash[65], key[32], sig[32];
-    size_t               i, j, n, nh, norm_len, curi_max, creq_max;
-    size_t               sh_len, sts_len, auth_len, scope_len, total;
-    cc_sigv4_hdr_t      *h;
-    static const u_char  empty[1] = { '\0' };
+    u_char               *block;
+    size_t                total;
+    cc_sigv4_ctx_t        c;
+    static const u_char   empty[1] = { '\0' };
 
     res->err = NULL;
     res->amz_date[0] = '\0';
@@ -96,9 +125,70 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     res->string_to_sign = res->authorization;
     res->signed_headers = res->authorization;
 
-    /* validate everything that ends up in the canonical request or in
-     * the Authorization value; the reasons never quote the input */
+    if (cc_sigv4_check(req, res) != CC_OK) {
+        return CC_ERROR;
+    }
 
+    if (cc_sigv4_amz_date(req->now, res->amz_date) != CC_OK) {
+        res->err = "sigv4: clock out of range";
+        return CC_ERROR;
+    }
+
+    if (cc_sha256_hex(req->payload ? req->payload : empty, req->payload_len,
+                      res->payload_hash)
+        != CC_OK)
+    {
+        res->err = "sigv4: SHA-256 failed";
+        return CC_ERROR;
+    }
+
+    if (cc_sigv4_check_headers(req, res) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    memset(&c, 0, sizeof(cc_sigv4_ctx_t));
+    c.req = req;
+    c.res = res;
+
+    if (cc_sigv4_size(&c, &total) != CC_OK) {
+        res->err = "sigv4: request too large";
+        return CC_ERROR;
+    }
+
+    block = a->alloc(a->data, total);
+    if (block == NULL) {
+        res->err = "sigv4: out of memory";
+        return CC_ERROR;
+    }
+
+    c.h = (cc_sigv4_hdr_t *) block;
+    c.norm = block + c.nh * sizeof(cc_sigv4_hdr_t);
+    c.creq = c.norm + req->path.len;
+    c.sh = c.creq + c.creq_max + 1;
+    c.sts = c.sh + c.sh_len + 1;
+    c.auth = c.sts + c.sts_len + 1;
+
+    if (cc_sigv4_canonical_request(&c) != CC_OK
+        || cc_sigv4_string_to_sign(&c) != CC_OK
+        || cc_sigv4_signature(&c) != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    cc_sigv4_authorization(&c);
+
+    return CC_OK;
+}
+
+
+/*
+ * Everything that ends up in the canonical request or in the
+ * Authorization value but the headers; the reasons never quote the input.
+ */
+
+static int
+cc_sigv4_check(const cc_sigv4_request_t *req, cc_sigv4_result_t *res)
+{
     if (cc_sigv4_check_token(&req->method) != CC_OK) {
         res->err = "sigv4: invalid method";
         return CC_ERROR;
@@ -106,11 +196,6 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
 
     if (cc_sigv4_check_path(&req->path) != CC_OK) {
         res->err = "sigv4: path must be a non-empty encoded absolute path";
-        return CC_ERROR;
-    }
-
-    if (cc_sigv4_check_query(&req->query) != CC_OK) {
-        res->err = "sigv4: invalid character in query";
         return CC_ERROR;
     }
 
@@ -153,49 +238,45 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         return CC_ERROR;
     }
 
-    if (cc_sigv4_amz_date(req->now, res->amz_date) != CC_OK) {
-        res->err = "sigv4: clock out of range";
-        return CC_ERROR;
-    }
+    return CC_OK;
+}
 
-    if (cc_sha256_hex(req->payload ? req->payload : empty, req->payload_len,
-                      res->payload_hash)
-        != CC_OK)
-    {
-        res->err = "sigv4: SHA-256 failed";
-        return CC_ERROR;
-    }
 
-    /* the headers: the caller's, x-amz-date, x-amz-security-token */
+/* the caller's headers: x-amz-date and x-amz-security-token are ours */
 
-    j = 0;
+static int
+cc_sigv4_check_headers(const cc_sigv4_request_t *req, cc_sigv4_result_t *res)
+{
+    int                       host;
+    size_t                    i;
+    const cc_sigv4_header_t  *hd;
+
+    host = 0;
 
     for (i = 0; i < req->nheaders; i++) {
-        if (req->headers[i].name.len == 0) {
+        hd = &req->headers[i];
+
+        if (hd->name.len == 0) {
             res->err = "sigv4: empty header name";
             return CC_ERROR;
         }
 
-        if (cc_sigv4_check_token(&req->headers[i].name) != CC_OK) {
+        if (cc_sigv4_check_token(&hd->name) != CC_OK) {
             res->err = "sigv4: invalid header name";
             return CC_ERROR;
         }
 
-        if (req->headers[i].value.len
-            && cc_sigv4_check_value(req->headers[i].value.data,
-                                    req->headers[i].value.len)
-               != CC_OK)
+        if (hd->value.len
+            && cc_sigv4_check_value(hd->value.data, hd->value.len) != CC_OK)
         {
             res->err = "sigv4: invalid character in header value";
             return CC_ERROR;
         }
 
-        if (cc_sigv4_name_is(req->headers[i].name.data,
-                             req->headers[i].name.len,
+        if (cc_sigv4_name_is(hd->name.data, hd->name.len,
                              CC_SIGV4_DATE_HEADER,
                              cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER))
-            || cc_sigv4_name_is(req->headers[i].name.data,
-                                req->headers[i].name.len,
+            || cc_sigv4_name_is(hd->name.data, hd->name.len,
                                 CC_SIGV4_TOKEN_HEADER,
                                 cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER)))
         {
@@ -204,47 +285,53 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
             return CC_ERROR;
         }
 
-        if (cc_sigv4_name_is(req->headers[i].name.data,
-                             req->headers[i].name.len, "host", 4))
-        {
-            j = 1;
+        if (cc_sigv4_name_is(hd->name.data, hd->name.len, "host", 4)) {
+            host = 1;
         }
     }
 
-    if (!j) {
+    if (!host) {
         res->err = "sigv4: the host header must be signed";
         return CC_ERROR;
     }
 
-    nh = req->nheaders + 1 + (req->session_token.len ? 1 : 0);
+    return CC_OK;
+}
 
-    /* sizes, overflow-checked; the canonical URI is bounded by the
-     * encoding of the whole path (normalization only drops bytes) */
 
-    if (req->double_encode) {
-        norm_len = req->path.len;
-        curi_max = cc_uri_escape_path(NULL, req->path.data, req->path.len);
+/*
+ * The bounds of the strings and the size of the one block they are
+ * written into, overflow-checked; the canonical URI is bounded by the
+ * encoding of the whole path (normalization only drops bytes).
+ */
 
-    } else {
-        norm_len = 0;
-        curi_max = req->path.len;
-    }
+static int
+cc_sigv4_size(cc_sigv4_ctx_t *c, size_t *total)
+{
+    int                        rc;
+    size_t                     i, n, sh_len, auth_len;
+    const cc_sigv4_request_t  *req;
 
-    if (nh > SIZE_MAX / sizeof(cc_sigv4_hdr_t)) {
-        res->err = "sigv4: request too large";
+    req = c->req;
+
+    c->nh = req->nheaders + 1 + (req->session_token.len ? 1 : 0);
+
+    if (c->nh > SIZE_MAX / sizeof(cc_sigv4_hdr_t)) {
         return CC_ERROR;
     }
 
-    total = nh * sizeof(cc_sigv4_hdr_t);
-    rc = cc_sigv4_add(&total, norm_len);
+    *total = c->nh * sizeof(cc_sigv4_hdr_t);
+    rc = cc_sigv4_add(total, req->path.len);
 
-    creq_max = 0;
-    rc |= cc_sigv4_add(&creq_max, req->method.len + 1);
-    rc |= cc_sigv4_add(&creq_max, curi_max + 1);
-    rc |= cc_sigv4_add(&creq_max, req->query.len + 1);
+    /* METHOD \n CanonicalURI \n \n */
+    c->creq_max = 0;
+    rc |= cc_sigv4_add(&c->creq_max, req->method.len + 1);
+    rc |= cc_sigv4_add(&c->creq_max,
+                       cc_uri_escape(NULL, req->path.data, req->path.len, 1)
+                       + 1);
+    rc |= cc_sigv4_add(&c->creq_max, 1);
 
     if (rc != CC_OK) {
-        res->err = "sigv4: request too large";
         return CC_ERROR;
     }
 
@@ -274,49 +361,52 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
                            cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER) + 1);
     }
 
-    /* sh_len now has one ";" too many; repeated names (which merge into
-     * one line) only make both bounds larger than needed */
-    sh_len--;
+    /* sh_len now has one ";" too many */
+    c->sh_len = sh_len - 1;
 
-    rc |= cc_sigv4_add(&creq_max, n);
-    rc |= cc_sigv4_add(&creq_max, 1 + sh_len + 1 + 64);
+    rc |= cc_sigv4_add(&c->creq_max, n);
+    rc |= cc_sigv4_add(&c->creq_max, 1 + c->sh_len + 1 + 64);
 
-    scope_len = 8 + 1 + req->region.len + 1 + req->service.len + 1
-                + cc_sigv4_lit_len(CC_SIGV4_TERMINATOR);
+    c->scope_len = 8 + 1 + req->region.len + 1 + req->service.len + 1
+                   + cc_sigv4_lit_len(CC_SIGV4_TERMINATOR);
 
-    sts_len = cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n") + 16 + 1
-              + scope_len + 1 + 64;
+    c->sts_len = cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n") + 16 + 1
+                 + c->scope_len + 1 + 64;
 
     auth_len = 0;
     rc |= cc_sigv4_add(&auth_len,
                        cc_sigv4_lit_len(CC_SIGV4_ALGORITHM " Credential=")
-                       + req->access_key.len + 1 + scope_len);
+                       + req->access_key.len + 1 + c->scope_len);
     rc |= cc_sigv4_add(&auth_len, cc_sigv4_lit_len(", SignedHeaders=")
-                                  + sh_len);
+                                  + c->sh_len);
     rc |= cc_sigv4_add(&auth_len, cc_sigv4_lit_len(", Signature=") + 64);
+    c->auth_len = auth_len;
 
-    rc |= cc_sigv4_add(&total, creq_max + 1);
-    rc |= cc_sigv4_add(&total, sh_len + 1);
-    rc |= cc_sigv4_add(&total, sts_len + 1);
-    rc |= cc_sigv4_add(&total, auth_len + 1);
+    rc |= cc_sigv4_add(total, c->creq_max + 1);
+    rc |= cc_sigv4_add(total, c->sh_len + 1);
+    rc |= cc_sigv4_add(total, c->sts_len + 1);
+    rc |= cc_sigv4_add(total, c->auth_len + 1);
 
-    if (rc != CC_OK) {
-        res->err = "sigv4: request too large";
-        return CC_ERROR;
-    }
+    return rc;
+}
 
-    block = a->alloc(a->data, total);
-    if (block == NULL) {
-        res->err = "sigv4: out of memory";
-        return CC_ERROR;
-    }
 
-    h = (cc_sigv4_hdr_t *) block;
-    norm = block + nh * sizeof(cc_sigv4_hdr_t);
-    creq = norm + norm_len;
-    sh = creq + creq_max + 1;
-    sts = sh + sh_len + 1;
-    auth = sts + sts_len + 1;
+/*
+ * The headers to sign, sorted by lowercase name (the caller's,
+ * x-amz-date, x-amz-security-token), and SignedHeaders: the names,
+ * ";"-joined
+ */
+
+static int
+cc_sigv4_signed_headers(cc_sigv4_ctx_t *c)
+{
+    u_char                    *p;
+    size_t                     i, j;
+    cc_sigv4_hdr_t            *h;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    h = c->h;
 
     for (i = 0; i < req->nheaders; i++) {
         h[i].name = req->headers[i].name.data;
@@ -327,7 +417,7 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
 
     h[i].name = (const u_char *) CC_SIGV4_DATE_HEADER;
     h[i].name_len = cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER);
-    h[i].value = res->amz_date;
+    h[i].value = c->res->amz_date;
     h[i].value_len = 16;
     i++;
 
@@ -338,21 +428,22 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         h[i].value_len = req->session_token.len;
     }
 
-    for (i = 0; i < nh; i++) {
+    for (i = 0; i < c->nh; i++) {
         h[i].trimmed_len = cc_sigv4_trim(NULL, h[i].value, h[i].value_len);
     }
 
-    cc_sigv4_sort(h, nh);
+    cc_sigv4_sort(h, c->nh);
 
-    /* SignedHeaders: each distinct lowercase name once, ";"-joined */
-
-    p = sh;
-
-    for (i = 0; i < nh; i++) {
-        if (i && cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
-            continue;
+    for (i = 1; i < c->nh; i++) {
+        if (cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
+            c->res->err = "sigv4: repeated header name";
+            return CC_ERROR;
         }
+    }
 
+    p = c->sh;
+
+    for (i = 0; i < c->nh; i++) {
         if (i) {
             *p++ = ';';
         }
@@ -362,64 +453,95 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         }
     }
 
-    sh_len = p - sh;
     *p = '\0';
 
-    /* the canonical request */
+    c->res->signed_headers.data = c->sh;
+    c->res->signed_headers.len = p - c->sh;
 
-    p = cc_sigv4_cpyn(creq, req->method.data, req->method.len);
-    *p++ = '\n';
+    return CC_OK;
+}
 
-    if (req->double_encode) {
-        n = cc_sigv4_normalize(norm, req->path.data, req->path.len);
-        p += cc_uri_escape_path(p, norm, n);
 
-    } else {
-        p = cc_sigv4_cpyn(p, req->path.data, req->path.len);
+/*
+ * METHOD \n CanonicalURI \n \n (name:value \n)* \n SignedHeaders \n
+ * HexSHA256(body)
+ */
+
+static int
+cc_sigv4_canonical_request(cc_sigv4_ctx_t *c)
+{
+    u_char                    *p;
+    size_t                     i, j, n;
+    cc_sigv4_hdr_t            *h;
+    cc_sigv4_result_t         *res;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    res = c->res;
+    h = c->h;
+
+    if (cc_sigv4_signed_headers(c) != CC_OK) {
+        return CC_ERROR;
     }
 
+    p = cc_sigv4_cpyn(c->creq, req->method.data, req->method.len);
     *p++ = '\n';
-    p = cc_sigv4_cpyn(p, req->query.data, req->query.len);
+
+    n = cc_sigv4_normalize(c->norm, req->path.data, req->path.len);
+    p += cc_uri_escape(p, c->norm, n, 1);
+
+    /* the path, the empty query */
+    *p++ = '\n';
     *p++ = '\n';
 
-    for (i = 0; i < nh; i++) {
-        if (i && cc_sigv4_name_cmp(&h[i - 1], &h[i]) == 0) {
-            /* a repeated name: "name:v1,v2" */
-            p[-1] = ',';
-
-        } else {
-            for (j = 0; j < h[i].name_len; j++) {
-                *p++ = cc_sigv4_lower(h[i].name[j]);
-            }
-
-            *p++ = ':';
+    for (i = 0; i < c->nh; i++) {
+        for (j = 0; j < h[i].name_len; j++) {
+            *p++ = cc_sigv4_lower(h[i].name[j]);
         }
+
+        *p++ = ':';
 
         p += cc_sigv4_trim(p, h[i].value, h[i].value_len);
         *p++ = '\n';
     }
 
     *p++ = '\n';
-    p = cc_sigv4_cpyn(p, sh, sh_len);
+    p = cc_sigv4_cpyn(p, res->signed_headers.data, res->signed_headers.len);
     *p++ = '\n';
     p = cc_sigv4_cpyn(p, res->payload_hash, 64);
     *p = '\0';
 
-    res->canonical_request.data = creq;
-    res->canonical_request.len = p - creq;
+    res->canonical_request.data = c->creq;
+    res->canonical_request.len = p - c->creq;
 
-    res->signed_headers.data = sh;
-    res->signed_headers.len = sh_len;
+    return CC_OK;
+}
 
-    if (cc_sha256_hex(creq, res->canonical_request.len, creq_hash) != CC_OK)
+
+/*
+ * AWS4-HMAC-SHA256 \n X-Amz-Date \n Scope \n HexSHA256(CanonicalRequest);
+ * its scope part is reused in Authorization
+ */
+
+static int
+cc_sigv4_string_to_sign(cc_sigv4_ctx_t *c)
+{
+    u_char                    *p, creq_hash[65];
+    cc_sigv4_result_t         *res;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    res = c->res;
+
+    if (cc_sha256_hex(res->canonical_request.data,
+                      res->canonical_request.len, creq_hash)
+        != CC_OK)
     {
         res->err = "sigv4: SHA-256 failed";
         return CC_ERROR;
     }
 
-    /* the string to sign; its scope part is reused in Authorization */
-
-    p = cc_sigv4_cpy(sts, CC_SIGV4_ALGORITHM "\n");
+    p = cc_sigv4_cpy(c->sts, CC_SIGV4_ALGORITHM "\n");
     p = cc_sigv4_cpyn(p, res->amz_date, 16);
     *p++ = '\n';
     p = cc_sigv4_cpyn(p, res->amz_date, 8);
@@ -433,10 +555,25 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     p = cc_sigv4_cpyn(p, creq_hash, 64);
     *p = '\0';
 
-    res->string_to_sign.data = sts;
-    res->string_to_sign.len = p - sts;
+    res->string_to_sign.data = c->sts;
+    res->string_to_sign.len = p - c->sts;
 
-    /* the signature */
+    return CC_OK;
+}
+
+
+/* HexHMAC(kSigning, StringToSign); the key never outlives the call */
+
+static int
+cc_sigv4_signature(cc_sigv4_ctx_t *c)
+{
+    int                        rc;
+    u_char                     key[32], sig[32];
+    cc_sigv4_result_t         *res;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    res = c->res;
 
     if (req->signing_key) {
         memcpy(key, req->signing_key, 32);
@@ -449,7 +586,8 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         return CC_ERROR;
     }
 
-    rc = cc_sigv4_hmac(key, 32, sts, res->string_to_sign.len, sig);
+    rc = cc_sigv4_hmac(key, 32, res->string_to_sign.data,
+                       res->string_to_sign.len, sig);
 
     OPENSSL_cleanse(key, sizeof(key));
 
@@ -461,23 +599,35 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     cc_hex(res->signature, sig, 32);
     res->signature[64] = '\0';
 
-    /* Authorization */
+    return CC_OK;
+}
 
-    p = cc_sigv4_cpy(auth, CC_SIGV4_ALGORITHM " Credential=");
+
+/* AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... */
+
+static void
+cc_sigv4_authorization(cc_sigv4_ctx_t *c)
+{
+    u_char                    *p;
+    cc_sigv4_result_t         *res;
+    const cc_sigv4_request_t  *req;
+
+    req = c->req;
+    res = c->res;
+
+    p = cc_sigv4_cpy(c->auth, CC_SIGV4_ALGORITHM " Credential=");
     p = cc_sigv4_cpyn(p, req->access_key.data, req->access_key.len);
     *p++ = '/';
-    p = cc_sigv4_cpyn(p, sts + cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n")
-                         + 17, scope_len);
+    p = cc_sigv4_cpyn(p, c->sts + cc_sigv4_lit_len(CC_SIGV4_ALGORITHM "\n")
+                         + 17, c->scope_len);
     p = cc_sigv4_cpy(p, ", SignedHeaders=");
-    p = cc_sigv4_cpyn(p, sh, sh_len);
+    p = cc_sigv4_cpyn(p, res->signed_headers.data, res->signed_headers.len);
     p = cc_sigv4_cpy(p, ", Signature=");
     p = cc_sigv4_cpyn(p, res->signature, 64);
     *p = '\0';
 
-    res->authorization.data = auth;
-    res->authorization.len = p - auth;
-
-    return CC_OK;
+    res->authorization.data = c->auth;
+    res->authorization.len = p - c->auth;
 }
 
 
@@ -577,20 +727,6 @@ cc_sigv4_amz_date(time_t now, u_char amz_date[17])
     *p = '\0';
 
     return CC_OK;
-}
-
-
-size_t
-cc_uri_escape_segment(u_char *dst, const u_char *src, size_t len)
-{
-    return cc_uri_escape(dst, src, len, 0);
-}
-
-
-size_t
-cc_uri_escape_path(u_char *dst, const u_char *src, size_t len)
-{
-    return cc_uri_escape(dst, src, len, 1);
 }
 
 
@@ -735,25 +871,6 @@ cc_sigv4_check_path(const cc_str_t *s)
 
 
 static int
-cc_sigv4_check_query(const cc_str_t *s)
-{
-    size_t  i;
-
-    if (s->len && s->data == NULL) {
-        return CC_ERROR;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        if (s->data[i] <= 0x20 || s->data[i] >= 0x7f || s->data[i] == '#') {
-            return CC_ERROR;
-        }
-    }
-
-    return CC_OK;
-}
-
-
-static int
 cc_sigv4_name_is(const u_char *name, size_t len, const char *lower,
     size_t lower_len)
 {
@@ -804,8 +921,7 @@ cc_sigv4_sort(cc_sigv4_hdr_t *h, size_t n)
     size_t          i, j;
     cc_sigv4_hdr_t  t;
 
-    /* stable insertion sort: a handful of headers; repeated names keep
-     * the caller's order, which is the order their values are joined */
+    /* insertion sort: a handful of headers */
 
     for (i = 1; i < n; i++) {
         t = h[i];
@@ -927,7 +1043,7 @@ cc_sigv4_normalize(u_char *dst, const u_char *path, size_t len)
 }
 
 
-static size_t
+size_t
 cc_uri_escape(u_char *dst, const u_char *src, size_t len, int keep_slash)
 {
     u_char               c;

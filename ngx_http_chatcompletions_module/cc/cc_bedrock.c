@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_bedrock.h"
-#include "ngx_http_chatcompletions_chat_int.h"
+#include "cc_bedrock.h"
+#include "cc_sigv4.h"
 
 
 static int cc_has_tool_blocks(const cc_chat_t *chat);
@@ -41,16 +41,13 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
 {
     int                       rc;
     yajl_gen                  g;
-    yajl_alloc_funcs          funcs;
     static cc_chat_options_t  no_opts;
 
     if (opts == NULL) {
         opts = &no_opts;
     }
 
-    cc_yajl_alloc_funcs(a, &funcs);
-
-    g = yajl_gen_alloc(&funcs);
+    g = cc_gen_alloc(a);
     if (g == NULL) {
         return CC_ERROR;
     }
@@ -560,14 +557,15 @@ int
 cc_model_path(cc_alloc_t *a, const cc_str_t *model_id, int stream,
     cc_str_t *out)
 {
-    u_char         *p, c;
-    size_t          i, len;
-    static u_char   hex[] = "0123456789ABCDEF";
+    u_char  *p;
+    size_t   len;
 
-    len = sizeof("/model/") - 1 + model_id->len * 3
-          + sizeof("/converse-stream") - 1;
+    /* a path label: one segment, so "/" is escaped too */
 
-    p = cc_alloc(a, len + 1);
+    len = cc_uri_escape(NULL, model_id->data, model_id->len, 0);
+
+    p = cc_alloc(a, sizeof("/model/") - 1 + len
+                    + sizeof("/converse-stream") - 1 + 1);
     if (p == NULL) {
         return CC_ERROR;
     }
@@ -575,24 +573,7 @@ cc_model_path(cc_alloc_t *a, const cc_str_t *model_id, int stream,
     out->data = p;
 
     p = (u_char *) memcpy(p, "/model/", 7) + 7;
-
-    /* a path label: one segment, so "/" is escaped too */
-
-    for (i = 0; i < model_id->len; i++) {
-        c = model_id->data[i];
-
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-            || (c >= '0' && c <= '9')
-            || c == '-' || c == '_' || c == '.' || c == '~')
-        {
-            *p++ = c;
-
-        } else {
-            *p++ = '%';
-            *p++ = hex[c >> 4];
-            *p++ = hex[c & 0x0f];
-        }
-    }
+    p += cc_uri_escape(p, model_id->data, model_id->len, 0);
 
     if (stream) {
         p = (u_char *) memcpy(p, "/converse-stream", 16) + 16;
@@ -717,48 +698,6 @@ cc_has_tool_blocks(const cc_chat_t *chat)
 }
 
 
-cc_json_t *
-cc_json_object(cc_alloc_t *a, size_t n)
-{
-    cc_json_t  *v;
-
-    v = cc_calloc(a, sizeof(cc_json_t));
-    if (v == NULL) {
-        return NULL;
-    }
-
-    v->type = CC_JSON_OBJECT;
-
-    if (n) {
-        v->keys = cc_alloc(a, n * sizeof(cc_str_t));
-        v->values = cc_alloc(a, n * sizeof(cc_json_t *));
-        if (v->keys == NULL || v->values == NULL) {
-            return NULL;
-        }
-    }
-
-    return v;
-}
-
-
-cc_json_t *
-cc_json_string(cc_alloc_t *a, const char *s)
-{
-    cc_json_t  *v;
-
-    v = cc_calloc(a, sizeof(cc_json_t));
-    if (v == NULL) {
-        return NULL;
-    }
-
-    v->type = CC_JSON_STRING;
-    v->str.len = strlen(s);
-    v->str.data = (u_char *) s;
-
-    return v;
-}
-
-
 /* {"type":"object","properties":{}} */
 
 cc_json_t *
@@ -849,4 +788,22 @@ cc_gen_double(yajl_gen g, double d, const cc_str_t *text)
 
     return yajl_gen_number(g, buf, n) == yajl_gen_status_ok
            ? CC_OK : CC_ERROR;
+}
+
+
+int
+cc_name_ref_cmp(const void *one, const void *two)
+{
+    int                   rc;
+    const cc_name_ref_t  *n1, *n2;
+
+    n1 = one;
+    n2 = two;
+
+    rc = cc_str_cmp(&n1->name, &n2->name);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (n1->index > n2->index) - (n1->index < n2->index);
 }

@@ -10,28 +10,34 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
+
+
+#define CC_GEN_OUT_MIN   1024
 
 
 /*
- * A value under construction: members are collected in a growable array
- * and moved into the value when its container closes, so the DOM ends up
- * with exactly-sized arrays.
+ * A value under construction: members are collected in growable arrays
+ * (keys for objects only) that the value takes when its container
+ * closes.
  */
 typedef struct {
     cc_json_t                *value;
-    cc_str_t                 *keys;
-    cc_json_t               **values;
-    size_t                    n;
-    size_t                    nalloc;
+    cc_buf_t                  keys;         /* cc_str_t */
+    cc_buf_t                  values;       /* cc_json_t * */
 } cc_json_frame_t;
+
+
+/* members a container, and containers the stack, have room for at first */
+#define CC_JSON_MEMBERS  8
+#define CC_JSON_FRAMES   4
 
 
 struct cc_json_parser_s {
     cc_alloc_t               *alloc;
     yajl_handle               yajl;
     cc_json_t                *root;
-    cc_json_frame_t           stack[CC_JSON_MAX_DEPTH];
+    cc_buf_t                  stack;        /* depth cc_json_frame_t */
     int                       depth;
     cc_str_t                  key;
     size_t                    offset;
@@ -51,6 +57,7 @@ typedef union {
 static void *cc_yajl_malloc(void *ctx, size_t size);
 static void *cc_yajl_realloc(void *ctx, void *ptr, size_t size);
 static void cc_yajl_free(void *ctx, void *ptr);
+static void cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs);
 static cc_json_t *cc_json_new(cc_json_parser_t *p, cc_json_type_e type);
 static int cc_json_add(cc_json_parser_t *p, cc_json_t *v);
 static int cc_json_open(cc_json_parser_t *p, cc_json_type_e type);
@@ -68,6 +75,7 @@ static void cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
     char *err, size_t errlen);
 static int cc_json_gen_depth(yajl_gen g, const cc_json_t *v, int depth);
 static size_t cc_utf8_valid(const u_char *p, const u_char *last);
+static void cc_gen_print(void *ctx, const char *str, size_t len);
 
 
 static yajl_callbacks  cc_json_callbacks = {
@@ -126,6 +134,64 @@ cc_strdup(cc_alloc_t *a, const u_char *s, size_t len)
 }
 
 
+int
+cc_buf_reserve(cc_alloc_t *a, cc_buf_t *b, size_t n)
+{
+    u_char  *p;
+    size_t   size;
+
+    if (b->cap >= b->len && n <= b->cap - b->len) {
+        return CC_OK;
+    }
+
+    if (n > SIZE_MAX - b->len) {
+        return CC_ERROR;
+    }
+
+    size = b->len + n;
+
+    if (b->cap <= SIZE_MAX / 2 && size < 2 * b->cap) {
+        size = 2 * b->cap;
+    }
+
+    if (size < b->min) {
+        size = b->min;
+    }
+
+    p = cc_alloc(a, size);
+    if (p == NULL) {
+        return CC_ERROR;
+    }
+
+    if (b->len) {
+        memcpy(p, b->data, b->len);
+    }
+
+    b->data = p;
+    b->cap = size;
+
+    return CC_OK;
+}
+
+
+int
+cc_buf_append(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
+{
+    if (n == 0) {
+        return CC_OK;
+    }
+
+    if (cc_buf_reserve(a, b, n) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+
+    return CC_OK;
+}
+
+
 static void *
 cc_yajl_malloc(void *ctx, size_t size)
 {
@@ -178,7 +244,9 @@ cc_yajl_free(void *ctx, void *ptr)
 }
 
 
-void
+/* yajl allocator hooks that draw from the arena (free is a no-op) */
+
+static void
 cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs)
 {
     funcs->malloc = cc_yajl_malloc;
@@ -208,9 +276,6 @@ cc_json_new(cc_json_parser_t *p, cc_json_type_e type)
 static int
 cc_json_add(cc_json_parser_t *p, cc_json_t *v)
 {
-    size_t            nalloc;
-    cc_str_t         *keys;
-    cc_json_t       **values;
     cc_json_frame_t  *f;
 
     if (p->depth == 0) {
@@ -218,46 +283,27 @@ cc_json_add(cc_json_parser_t *p, cc_json_t *v)
         return 1;
     }
 
-    f = &p->stack[p->depth - 1];
+    f = (cc_json_frame_t *) p->stack.data + p->depth - 1;
 
-    if (f->n == f->nalloc) {
-        nalloc = f->nalloc ? f->nalloc * 2 : 8;
-
-        values = cc_alloc(p->alloc, nalloc * sizeof(cc_json_t *));
-        if (values == NULL) {
+    if (f->value->type == CC_JSON_OBJECT) {
+        if (cc_buf_append(p->alloc, &f->keys, (u_char *) &p->key,
+                          sizeof(cc_str_t))
+            != CC_OK)
+        {
             p->no_memory = 1;
             return 0;
         }
 
-        if (f->n) {
-            memcpy(values, f->values, f->n * sizeof(cc_json_t *));
-        }
-
-        f->values = values;
-
-        if (f->value->type == CC_JSON_OBJECT) {
-            keys = cc_alloc(p->alloc, nalloc * sizeof(cc_str_t));
-            if (keys == NULL) {
-                p->no_memory = 1;
-                return 0;
-            }
-
-            if (f->n) {
-                memcpy(keys, f->keys, f->n * sizeof(cc_str_t));
-            }
-
-            f->keys = keys;
-        }
-
-        f->nalloc = nalloc;
-    }
-
-    if (f->value->type == CC_JSON_OBJECT) {
-        f->keys[f->n] = p->key;
         p->have_key = 0;
     }
 
-    f->values[f->n++] = v;
+    if (cc_buf_append(p->alloc, &f->values, (u_char *) &v,
+                      sizeof(cc_json_t *))
+        != CC_OK)
+    {
+        p->no_memory = 1;
+        return 0;
+    }
 
     return 1;
 }
@@ -283,12 +329,21 @@ cc_json_open(cc_json_parser_t *p, cc_json_type_e type)
         return 0;
     }
 
-    f = &p->stack[p->depth++];
+    if (cc_buf_reserve(p->alloc, &p->stack, sizeof(cc_json_frame_t))
+        != CC_OK)
+    {
+        p->no_memory = 1;
+        return 0;
+    }
+
+    f = (cc_json_frame_t *) p->stack.data + p->depth++;
+    p->stack.len += sizeof(cc_json_frame_t);
+
+    memset(f, 0, sizeof(cc_json_frame_t));
+
     f->value = v;
-    f->keys = NULL;
-    f->values = NULL;
-    f->n = 0;
-    f->nalloc = 0;
+    f->keys.min = CC_JSON_MEMBERS * sizeof(cc_str_t);
+    f->values.min = CC_JSON_MEMBERS * sizeof(cc_json_t *);
 
     return 1;
 }
@@ -299,11 +354,12 @@ cc_json_close(cc_json_parser_t *p)
 {
     cc_json_frame_t  *f;
 
-    f = &p->stack[--p->depth];
+    f = (cc_json_frame_t *) p->stack.data + --p->depth;
+    p->stack.len -= sizeof(cc_json_frame_t);
 
-    f->value->n = f->n;
-    f->value->keys = f->keys;
-    f->value->values = f->values;
+    f->value->n = f->values.len / sizeof(cc_json_t *);
+    f->value->keys = (cc_str_t *) f->keys.data;
+    f->value->values = (cc_json_t **) f->values.data;
 
     return 1;
 }
@@ -439,6 +495,7 @@ cc_json_parser_create(cc_alloc_t *a)
     }
 
     p->alloc = a;
+    p->stack.min = CC_JSON_FRAMES * sizeof(cc_json_frame_t);
 
     cc_yajl_alloc_funcs(a, &funcs);
 
@@ -724,13 +781,10 @@ cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out)
 int
 cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out)
 {
-    int               rc;
-    yajl_gen          g;
-    yajl_alloc_funcs  funcs;
+    int       rc;
+    yajl_gen  g;
 
-    cc_yajl_alloc_funcs(a, &funcs);
-
-    g = yajl_gen_alloc(&funcs);
+    g = cc_gen_alloc(a);
     if (g == NULL) {
         return CC_ERROR;
     }
@@ -843,4 +897,199 @@ cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len, cc_str_t *out)
     out->len = d - out->data;
 
     return CC_OK;
+}
+
+
+/* generators that print into an arena buffer */
+
+static void
+cc_gen_print(void *ctx, const char *str, size_t len)
+{
+    cc_gen_add(ctx, str, len);
+}
+
+
+yajl_gen
+cc_gen_alloc(cc_alloc_t *a)
+{
+    yajl_alloc_funcs  funcs;
+
+    cc_yajl_alloc_funcs(a, &funcs);
+
+    return yajl_gen_alloc(&funcs);
+}
+
+
+yajl_gen
+cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o)
+{
+    yajl_gen  g;
+
+    g = cc_gen_alloc(a);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    if (!yajl_gen_config(g, yajl_gen_print_callback, cc_gen_print, o)) {
+        yajl_gen_free(g);
+        return NULL;
+    }
+
+    return g;
+}
+
+
+void
+cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a)
+{
+    memset(o, 0, sizeof(cc_gen_out_t));
+
+    o->alloc = a;
+    o->buf.min = CC_GEN_OUT_MIN;
+}
+
+
+void
+cc_gen_add(cc_gen_out_t *o, const char *p, size_t len)
+{
+    /* yajl prints empty strings with whatever pointer it was given */
+    if (o->nomem || len == 0) {
+        return;
+    }
+
+    if (cc_buf_append(o->alloc, &o->buf, (const u_char *) p, len) != CC_OK) {
+        o->nomem = 1;
+    }
+}
+
+
+int
+cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
+{
+    cc_buf_t  b;
+
+    if (o->nomem) {
+        return CC_ERROR;
+    }
+
+    /* *out is not a buffer of its own: it is copied once, exactly */
+
+    b.data = out->data;
+    b.len = out->len;
+    b.cap = 0;
+    b.min = 0;
+
+    if (cc_buf_append(a, &b, o->buf.data, o->buf.len) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    out->data = b.data;
+    out->len = b.len;
+
+    return CC_OK;
+}
+
+
+/* strings */
+
+int
+cc_str_eq(const cc_str_t *s, const char *lit)
+{
+    size_t  n;
+
+    n = strlen(lit);
+
+    return s != NULL && s->len == n && memcmp(s->data, lit, n) == 0;
+}
+
+
+int
+cc_str_dup(cc_alloc_t *a, const cc_str_t *src, cc_str_t *dst)
+{
+    dst->data = cc_strdup(a, src->data, src->len);
+    if (dst->data == NULL) {
+        return CC_ERROR;
+    }
+
+    dst->len = src->len;
+
+    return CC_OK;
+}
+
+
+int
+cc_is_space(u_char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+
+int
+cc_str_cmp(const cc_str_t *s1, const cc_str_t *s2)
+{
+    int  rc;
+
+    rc = memcmp(s1->data, s2->data, s1->len < s2->len ? s1->len : s2->len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (s1->len > s2->len) - (s1->len < s2->len);
+}
+
+
+int
+cc_json_is(const cc_json_t *v, const char *s)
+{
+    size_t  len;
+
+    if (v == NULL || v->type != CC_JSON_STRING) {
+        return 0;
+    }
+
+    len = strlen(s);
+
+    return v->str.len == len && memcmp(v->str.data, s, len) == 0;
+}
+
+
+cc_json_t *
+cc_json_object(cc_alloc_t *a, size_t n)
+{
+    cc_json_t  *v;
+
+    v = cc_calloc(a, sizeof(cc_json_t));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->type = CC_JSON_OBJECT;
+
+    if (n) {
+        v->keys = cc_alloc(a, n * sizeof(cc_str_t));
+        v->values = cc_alloc(a, n * sizeof(cc_json_t *));
+        if (v->keys == NULL || v->values == NULL) {
+            return NULL;
+        }
+    }
+
+    return v;
+}
+
+
+cc_json_t *
+cc_json_string(cc_alloc_t *a, const char *s)
+{
+    cc_json_t  *v;
+
+    v = cc_calloc(a, sizeof(cc_json_t));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->type = CC_JSON_STRING;
+    v->str.len = strlen(s);
+    v->str.data = (u_char *) s;
+
+    return v;
 }

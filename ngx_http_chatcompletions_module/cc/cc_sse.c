@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_sse.h"
-#include "ngx_http_chatcompletions_sse_int.h"
+#include "cc_sse.h"
 
 
 /*
@@ -17,12 +16,7 @@
  */
 
 
-#define CC_SSE_BUF_MIN   1024
-
-
-static void cc_sse_print(void *ctx, const char *str, size_t len);
 static int cc_sse_begin(cc_alloc_t *a, cc_stream_t *s);
-static cc_tool_use_t *cc_sse_tool_find(cc_stream_t *s, int64_t block);
 static int cc_sse_head(cc_stream_t *s);
 static int cc_sse_choice_open(cc_stream_t *s);
 static int cc_sse_choice_close(cc_stream_t *s, const char *finish);
@@ -43,85 +37,9 @@ static int cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s,
 static int cc_sse_on_block_stop(cc_stream_t *s, const cc_json_t *ev);
 static int cc_sse_on_message_stop(cc_alloc_t *a, cc_stream_t *s,
     const cc_json_t *ev);
-static void cc_sse_on_metadata(cc_stream_t *s, const cc_json_t *ev);
 
 
-cc_str_t  cc_sse_empty = cc_string("");
-
-
-void
-cc_stream_init(cc_stream_t *s)
-{
-    memset(s, 0, sizeof(cc_stream_t));
-}
-
-
-/* output buffers */
-
-static void
-cc_sse_print(void *ctx, const char *str, size_t len)
-{
-    cc_sse_add(ctx, str, len);
-}
-
-
-void
-cc_sse_add(cc_sse_buf_t *b, const char *p, size_t len)
-{
-    size_t   cap;
-    u_char  *data;
-
-    /* yajl prints empty strings with whatever pointer it was given */
-    if (b->nomem || len == 0) {
-        return;
-    }
-
-    if (b->cap - b->len < len) {
-        cap = b->cap ? b->cap : CC_SSE_BUF_MIN;
-
-        while (cap - b->len < len) {
-            cap *= 2;
-        }
-
-        data = cc_alloc(b->alloc, cap);
-        if (data == NULL) {
-            b->nomem = 1;
-            return;
-        }
-
-        if (b->len) {
-            memcpy(data, b->data, b->len);
-        }
-
-        b->data = data;
-        b->cap = cap;
-    }
-
-    memcpy(b->data + b->len, p, len);
-    b->len += len;
-}
-
-
-yajl_gen
-cc_sse_gen_create(cc_alloc_t *a, cc_sse_buf_t *b)
-{
-    yajl_gen          g;
-    yajl_alloc_funcs  funcs;
-
-    cc_yajl_alloc_funcs(a, &funcs);
-
-    g = yajl_gen_alloc(&funcs);
-    if (g == NULL) {
-        return NULL;
-    }
-
-    if (!yajl_gen_config(g, yajl_gen_print_callback, cc_sse_print, b)) {
-        yajl_gen_free(g);
-        return NULL;
-    }
-
-    return g;
-}
+static cc_str_t  cc_sse_no_type = cc_string("");
 
 
 /*
@@ -133,140 +51,18 @@ static int
 cc_sse_begin(cc_alloc_t *a, cc_stream_t *s)
 {
     if (s->gen == NULL) {
-        s->alloc = a;
-        s->buf.alloc = a;
+        cc_gen_out_init(&s->out, a);
 
-        s->gen = cc_sse_gen_create(a, &s->buf);
+        s->gen = cc_gen_create(a, &s->out);
         if (s->gen == NULL) {
             return CC_ERROR;
         }
     }
 
-    s->buf.len = 0;
-    s->buf.nomem = 0;
+    s->out.buf.len = 0;
+    s->out.nomem = 0;
 
     return CC_OK;
-}
-
-
-/* appends what the buffer holds to *out, in the arena */
-int
-cc_sse_output(cc_alloc_t *a, cc_sse_buf_t *b, cc_str_t *out)
-{
-    u_char  *p;
-
-    if (b->nomem) {
-        return CC_ERROR;
-    }
-
-    if (b->len == 0) {
-        return CC_OK;
-    }
-
-    p = cc_alloc(a, out->len + b->len);
-    if (p == NULL) {
-        return CC_ERROR;
-    }
-
-    if (out->len) {
-        memcpy(p, out->data, out->len);
-    }
-
-    memcpy(p + out->len, b->data, b->len);
-
-    out->data = p;
-    out->len += b->len;
-
-    return CC_OK;
-}
-
-
-/* small helpers */
-
-int
-cc_sse_eq(const cc_str_t *s, const char *lit)
-{
-    size_t  n;
-
-    n = strlen(lit);
-
-    return s != NULL && s->len == n && memcmp(s->data, lit, n) == 0;
-}
-
-
-int
-cc_sse_space(u_char c)
-{
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
-
-
-int
-cc_sse_dup(cc_alloc_t *a, const cc_str_t *src, cc_str_t *dst)
-{
-    dst->data = cc_strdup(a, src->data, src->len);
-    if (dst->data == NULL) {
-        return CC_ERROR;
-    }
-
-    dst->len = src->len;
-
-    return CC_OK;
-}
-
-
-/* grows by doubling: a token's worth of bytes is usually a plain copy */
-int
-cc_sse_append(cc_alloc_t *a, cc_str_t *s, size_t *cap, const u_char *p,
-    size_t len)
-{
-    size_t   n;
-    u_char  *data;
-
-    if (len == 0) {
-        return CC_OK;
-    }
-
-    if (*cap - s->len < len) {
-        n = *cap ? *cap * 2 : 256;
-
-        while (n - s->len < len) {
-            n *= 2;
-        }
-
-        data = cc_alloc(a, n);
-        if (data == NULL) {
-            return CC_ERROR;
-        }
-
-        if (s->len) {
-            memcpy(data, s->data, s->len);
-        }
-
-        s->data = data;
-        *cap = n;
-    }
-
-    memcpy(s->data + s->len, p, len);
-    s->len += len;
-
-    return CC_OK;
-}
-
-
-static cc_tool_use_t *
-cc_sse_tool_find(cc_stream_t *s, int64_t block)
-{
-    size_t  i;
-
-    /* a handful of blocks per round: a scan beats any map */
-    for (i = 0; i < s->round.ntools; i++) {
-        if (s->round.tools[i]->block == block) {
-            return s->round.tools[i];
-        }
-    }
-
-    return NULL;
 }
 
 
@@ -281,7 +77,7 @@ cc_sse_head(cc_stream_t *s)
     g = s->gen;
 
     yajl_gen_reset(g, NULL);
-    cc_sse_add(&s->buf, "data: ", sizeof("data: ") - 1);
+    cc_gen_add(&s->out, "data: ", sizeof("data: ") - 1);
 
     if (yajl_gen_map_open(g)
         || cc_gen_lit(g, "id") || cc_gen_str(g, &s->id)
@@ -345,7 +141,7 @@ cc_sse_choice_close(cc_stream_t *s, const char *finish)
         return CC_ERROR;
     }
 
-    cc_sse_add(&s->buf, "\n\n", 2);
+    cc_gen_add(&s->out, "\n\n", 2);
 
     return CC_OK;
 }
@@ -472,21 +268,21 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
     cc_json_t  *ev;
 
     if (type == NULL) {
-        type = &cc_sse_empty;
+        type = &cc_sse_no_type;
     }
 
     if (cc_sse_begin(a, s) != CC_OK) {
         goto nomem;
     }
 
-    if (!cc_sse_eq(message_type, "event")) {
-        return cc_sse_on_exception(a, s, message_type, type, payload, len,
-                                   fault);
+    if (!cc_str_eq(message_type, "event")) {
+        return cc_stream_exception(a, s->scratch ? s->scratch : a,
+                                   message_type, type, payload, len, fault);
     }
 
     /* in order of frequency: one delta per token */
 
-    if (cc_sse_eq(type, "contentBlockDelta")) {
+    if (cc_str_eq(type, "contentBlockDelta")) {
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;
@@ -494,11 +290,11 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
 
         rc = cc_sse_on_delta(a, s, ev);
 
-    } else if (cc_sse_eq(type, "messageStart")) {
+    } else if (cc_str_eq(type, "messageStart")) {
         /* the payload is {"role":"assistant"}: nothing to learn from it */
         rc = s->role_sent ? CC_OK : cc_sse_role(s);
 
-    } else if (cc_sse_eq(type, "contentBlockStart")) {
+    } else if (cc_str_eq(type, "contentBlockStart")) {
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;
@@ -506,7 +302,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
 
         rc = cc_sse_on_block_start(a, s, ev);
 
-    } else if (cc_sse_eq(type, "contentBlockStop")) {
+    } else if (cc_str_eq(type, "contentBlockStop")) {
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;
@@ -514,7 +310,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
 
         rc = cc_sse_on_block_stop(s, ev);
 
-    } else if (cc_sse_eq(type, "messageStop")) {
+    } else if (cc_str_eq(type, "messageStop")) {
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;
@@ -522,13 +318,13 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
 
         rc = cc_sse_on_message_stop(a, s, ev);
 
-    } else if (cc_sse_eq(type, "metadata")) {
+    } else if (cc_str_eq(type, "metadata")) {
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;
         }
 
-        cc_sse_on_metadata(s, ev);
+        cc_round_end(s, cc_json_get(ev, "usage"));
         rc = CC_DONE;
 
     } else {
@@ -536,7 +332,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
         rc = CC_OK;
     }
 
-    if (rc == CC_ERROR || cc_sse_output(a, &s->buf, out) != CC_OK) {
+    if (rc == CC_ERROR || cc_gen_output(a, &s->out, out) != CC_OK) {
         goto nomem;
     }
 
@@ -544,7 +340,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
 
 nomem:
 
-    cc_sse_fault(fault, "server_error", NULL, "internal error", type);
+    cc_stream_fault(fault, "server_error", NULL, "internal error", type);
     snprintf(fault->detail, sizeof(fault->detail),
              "out of memory handling a Bedrock event");
 
@@ -568,7 +364,7 @@ cc_sse_parse(cc_stream_t *s, cc_alloc_t *a, const cc_str_t *type,
         return ev;
     }
 
-    cc_sse_fault(fault, "server_error", NULL,
+    cc_stream_fault(fault, "server_error", NULL,
                  "Amazon Bedrock sent an invalid event", type);
 
     snprintf(fault->detail, sizeof(fault->detail),
@@ -616,13 +412,12 @@ cc_sse_on_delta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
         return CC_OK;
     }
 
-    t = cc_sse_tool_find(s, block);
+    t = cc_round_tool_find(s, block);
     if (t == NULL || t->stopped || input->str.len == 0) {
         return CC_OK;
     }
 
-    if (cc_sse_append(a, &t->input, &t->cap, input->str.data,
-                      input->str.len)
+    if (cc_buf_append(a, &t->input, input->str.data, input->str.len)
         != CC_OK)
     {
         return CC_ERROR;
@@ -649,12 +444,7 @@ cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
     cc_str_t         joined;
     const cc_str_t  *sep;
 
-    sep = cc_sse_seam(s, text);
-
-    if (cc_sse_append(a, &s->round.text, &s->text_cap, text->data,
-                      text->len)
-        != CC_OK)
-    {
+    if (cc_round_text(a, s, text, &sep) != CC_OK) {
         return CC_ERROR;
     }
 
@@ -678,9 +468,6 @@ cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
 
         rc = cc_sse_content(s, &joined);
     }
-
-    s->text_shown = 1;
-    s->text_ws = cc_sse_space(text->data[text->len - 1]);
 
     return rc;
 }
@@ -706,12 +493,12 @@ cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
         || name == NULL || name->type != CC_JSON_STRING
         || cc_json_int(cc_json_get(ev, "contentBlockIndex"), &block)
            != CC_OK
-        || cc_sse_tool_find(s, block) != NULL)
+        || cc_round_tool_find(s, block) != NULL)
     {
         return CC_OK;
     }
 
-    t = cc_sse_tool_add(a, s, &id->str, &name->str, block);
+    t = cc_round_tool_add(a, s, &id->str, &name->str, block);
     if (t == NULL) {
         return CC_ERROR;
     }
@@ -738,7 +525,7 @@ cc_sse_on_block_stop(cc_stream_t *s, const cc_json_t *ev)
         return CC_OK;
     }
 
-    t = cc_sse_tool_find(s, block);
+    t = cc_round_tool_find(s, block);
     if (t == NULL || t->stopped) {
         return CC_OK;
     }
@@ -764,6 +551,7 @@ cc_sse_on_block_stop(cc_stream_t *s, const cc_json_t *ev)
 static int
 cc_sse_on_message_stop(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 {
+    cc_str_t    reason;
     cc_json_t  *v;
 
     v = cc_json_get(ev, "stopReason");
@@ -771,27 +559,13 @@ cc_sse_on_message_stop(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
         return CC_OK;
     }
 
-    if (cc_sse_dup(a, &v->str, &s->round.stop_reason) != CC_OK) {
+    if (cc_str_dup(a, &v->str, &reason) != CC_OK) {
         return CC_ERROR;
     }
 
-    s->stop_reason = s->round.stop_reason;
+    cc_round_stop(s, &reason);
 
     return CC_OK;
-}
-
-
-static void
-cc_sse_on_metadata(cc_stream_t *s, const cc_json_t *ev)
-{
-    cc_usage_t  u;
-
-    cc_sse_usage_read(cc_json_get(ev, "usage"), &u);
-
-    cc_sse_usage_add(&s->round.usage, &u);
-    cc_sse_usage_add(&s->usage, &u);
-
-    s->round_done = 1;
 }
 
 
@@ -833,7 +607,7 @@ cc_stream_finish(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
         t->stopped = 1;
     }
 
-    finish = cc_sse_finish(s);
+    finish = cc_round_finish_reason(s);
 
     if (cc_sse_head(s) != CC_OK
         || cc_sse_choice_open(s) != CC_OK
@@ -848,21 +622,21 @@ cc_stream_finish(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
             || cc_gen_lit(g, "choices")
             || yajl_gen_array_open(g) || yajl_gen_array_close(g)
             || cc_gen_lit(g, "usage")
-            || cc_sse_gen_usage(g, &s->usage) != CC_OK
+            || cc_usage_gen(g, &s->usage) != CC_OK
             || yajl_gen_map_close(g))
         {
             return CC_ERROR;
         }
 
-        cc_sse_add(&s->buf, "\n\n", 2);
+        cc_gen_add(&s->out, "\n\n", 2);
     }
 
-    cc_sse_add(&s->buf, "data: [DONE]\n\n", sizeof("data: [DONE]\n\n") - 1);
+    cc_gen_add(&s->out, "data: [DONE]\n\n", sizeof("data: [DONE]\n\n") - 1);
 
     out->len = 0;
     out->data = NULL;
 
-    if (cc_sse_output(a, &s->buf, out) != CC_OK) {
+    if (cc_gen_output(a, &s->out, out) != CC_OK) {
         return CC_ERROR;
     }
 
@@ -879,25 +653,24 @@ cc_stream_error(cc_alloc_t *a, cc_stream_t *s, const char *type,
 {
     int           rc;
     cc_str_t      body;
-    cc_sse_buf_t  b;
+    cc_gen_out_t  b;
 
     rc = cc_error_body(a, type, code, NULL, message, &body);
     if (rc != CC_OK) {
         return rc;
     }
 
-    memset(&b, 0, sizeof(cc_sse_buf_t));
-    b.alloc = a;
+    cc_gen_out_init(&b, a);
 
-    cc_sse_add(&b, "data: ", sizeof("data: ") - 1);
-    cc_sse_add(&b, (char *) body.data, body.len);
-    cc_sse_add(&b, "\n\ndata: [DONE]\n\n",
+    cc_gen_add(&b, "data: ", sizeof("data: ") - 1);
+    cc_gen_add(&b, (char *) body.data, body.len);
+    cc_gen_add(&b, "\n\ndata: [DONE]\n\n",
                sizeof("\n\ndata: [DONE]\n\n") - 1);
 
     out->len = 0;
     out->data = NULL;
 
-    if (cc_sse_output(a, &b, out) != CC_OK) {
+    if (cc_gen_output(a, &b, out) != CC_OK) {
         return CC_ERROR;
     }
 

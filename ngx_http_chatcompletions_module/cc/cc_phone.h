@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_
+#ifndef _CC_PHONE_H_INCLUDED_
+#define _CC_PHONE_H_INCLUDED_
 
 
 /*
@@ -36,7 +36,7 @@
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 /* the digits of an E.164 number, without the '+' */
@@ -54,35 +54,6 @@ typedef enum {
 
 
 /*
- * Normalizes one candidate: digits with the separators space, tab,
- * - . ( ) / (and Unicode spaces and dashes), optionally "tel:", a
- * leading '+' or "plus".  CC_OK: out is the E.164 number, NUL-terminated
- * in the arena.  CC_ERROR: not a phone number, or out of memory (the
- * lookups below tell the two apart).  default_cc may be NULL or empty:
- * then only international numbers are accepted.
- */
-int cc_phone_normalize(cc_alloc_t *a, const u_char *p, size_t len,
-    const cc_str_t *default_cc, cc_str_t *out);
-
-/*
- * Finds the last phone number a caller said in free text, as written by
- * people or by speech-to-text engines: digit groups ("555 010 0199",
- * "+1 (555) 010-0199", "555.010.0199"), digit words ("five five five
- * zero one zero...", "oh" for zero, "double five", "triple oh"), and
- * mixes of both.  Amounts ("$1,200", "12.50", "20%", "300 dollars"),
- * dates, ordinals, numbers under 7 digits and numbers that follow words
- * such as "account", "card" or "pin" are not phone numbers.  Commas,
- * full stops and fillers ("uh", "um") may split the groups of one
- * number; when such a run is no number as a whole, its last valid piece
- * is taken ("call 555 010 0199, 555 010 0198").
- *
- * CC_OK with out set; CC_DONE when there is none; CC_ERROR only when out
- * of memory.
- */
-int cc_phone_from_text(cc_alloc_t *a, const u_char *p, size_t len,
-    const cc_str_t *default_cc, cc_str_t *out);
-
-/*
  * The whole lookup over a parsed request body:
  *
  *   1. call.customer.number, then customer.number (Vapi);
@@ -92,8 +63,25 @@ int cc_phone_from_text(cc_alloc_t *a, const u_char *p, size_t len,
  *      literal;
  *   3. header_value (NULL or empty: none);
  *   4. the user messages from the latest backwards, their content string
- *      or their text parts from the last backwards (cc_phone_from_text).
+ *      or their text parts from the last backwards.
  *
+ * A candidate of 1 to 3 is one number: digits with the separators space,
+ * tab, - . ( ) / (and Unicode spaces and dashes), optionally "tel:", a
+ * leading '+' or "plus".  default_cc may be NULL or empty: then only
+ * international numbers are accepted.
+ *
+ * In 4 the last phone number a caller said counts, as written by people
+ * or by speech-to-text engines: digit groups ("555 010 0199",
+ * "+1 (555) 010-0199", "555.010.0199"), digit words ("five five five
+ * zero one zero...", "oh" for zero, "double five", "triple oh"), and
+ * mixes of both.  Amounts ("$1,200", "12.50", "20%", "300 dollars"),
+ * dates, ordinals, numbers under 7 digits and numbers that follow words
+ * such as "account", "card" or "pin" are not phone numbers.  Commas,
+ * full stops and fillers ("uh", "um") may split the groups of one
+ * number; when such a run is no number as a whole, its last valid piece
+ * is taken ("call 555 010 0199, 555 010 0198").
+ *
+ * out is the E.164 number, NUL-terminated in the arena.
  * phoneNumber.number is Vapi's own (the assistant's) number: never used.
  * CC_OK with out and source set; CC_DONE (source CC_PHONE_NONE) when no
  * source holds a phone number; CC_ERROR when out of memory.
@@ -107,4 +95,4 @@ int cc_phone_find(cc_alloc_t *a, const cc_json_t *root,
 const char *cc_phone_source_name(cc_phone_source_e s);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_PHONE_H_INCLUDED_ */
+#endif /* _CC_PHONE_H_INCLUDED_ */

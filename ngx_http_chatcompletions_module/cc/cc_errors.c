@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_errors.h"
-#include "ngx_http_chatcompletions_sse_int.h"
+#include "cc_errors.h"
 
 
 /*
@@ -45,6 +44,9 @@ static int cc_sse_error_message(cc_alloc_t *a,
     const cc_str_t *bedrock, int stream, cc_str_t *out);
 static const cc_json_t *cc_sse_message_member(const cc_json_t *obj);
 static int cc_sse_caseeq(const cc_str_t *s, const char *lit);
+
+
+static cc_str_t  cc_sse_empty = cc_string("");
 
 
 /*
@@ -111,12 +113,11 @@ cc_error_body(cc_alloc_t *a, const char *type, const char *code,
     const cc_str_t *param, const cc_str_t *message, cc_str_t *out)
 {
     yajl_gen      g;
-    cc_sse_buf_t  b;
+    cc_gen_out_t  b;
 
-    memset(&b, 0, sizeof(cc_sse_buf_t));
-    b.alloc = a;
+    cc_gen_out_init(&b, a);
 
-    g = cc_sse_gen_create(a, &b);
+    g = cc_gen_create(a, &b);
     if (g == NULL) {
         return CC_ERROR;
     }
@@ -143,7 +144,7 @@ cc_error_body(cc_alloc_t *a, const char *type, const char *code,
     out->len = 0;
     out->data = NULL;
 
-    return cc_sse_output(a, &b, out);
+    return cc_gen_output(a, &b, out);
 }
 
 
@@ -298,7 +299,7 @@ cc_sse_error_message(cc_alloc_t *a, const cc_sse_error_map_t *map,
             len = eol - bedrock->data;
         }
 
-        while (len && cc_sse_space(bedrock->data[len - 1])) {
+        while (len && cc_is_space(bedrock->data[len - 1])) {
             len--;
         }
     }
@@ -317,7 +318,7 @@ cc_sse_error_message(cc_alloc_t *a, const cc_sse_error_map_t *map,
 
     default:
         if (len) {
-            return cc_sse_dup(a, bedrock, out);
+            return cc_str_dup(a, bedrock, out);
         }
 
         /* no message: say what happened as precisely as is safe */
@@ -446,7 +447,7 @@ cc_bedrock_error(cc_alloc_t *a, int bedrock_status,
     out->code = map->code;
 
     if (cc_sse_name_ok(&name)) {
-        if (cc_sse_dup(a, &name, &out->name) != CC_OK) {
+        if (cc_str_dup(a, &name, &out->name) != CC_OK) {
             return CC_ERROR;
         }
 
@@ -462,7 +463,7 @@ cc_bedrock_error(cc_alloc_t *a, int bedrock_status,
 /* stream exceptions */
 
 int
-cc_sse_on_exception(cc_alloc_t *a, cc_stream_t *s,
+cc_stream_exception(cc_alloc_t *a, cc_alloc_t *dom,
     const cc_str_t *message_type, const cc_str_t *type,
     const u_char *payload, size_t len, cc_stream_fault_t *fault)
 {
@@ -472,25 +473,24 @@ cc_sse_on_exception(cc_alloc_t *a, cc_stream_t *s,
     const cc_json_t           *m;
     const cc_sse_error_map_t  *map;
 
-    if (cc_sse_eq(message_type, "exception")) {
+    if (cc_str_eq(message_type, "exception")) {
         bedrock.len = 0;
         bedrock.data = NULL;
 
-        root = cc_json_parse(s->scratch ? s->scratch : a, payload, len, err,
-                             sizeof(err));
+        root = cc_json_parse(dom, payload, len, err, sizeof(err));
 
         m = cc_sse_message_member(root);
         if (m != NULL) {
             bedrock = m->str;
         }
 
-    } else if (cc_sse_eq(message_type, "error")) {
+    } else if (cc_str_eq(message_type, "error")) {
         /* :error-message is a raw header: it may not be UTF-8 */
         bedrock.data = (u_char *) payload;
         bedrock.len = cc_sse_utf8_ok(payload, len) ? len : 0;
 
     } else {
-        cc_sse_fault(fault, "server_error", NULL,
+        cc_stream_fault(fault, "server_error", NULL,
                      "Amazon Bedrock sent an unexpected message", type);
 
         snprintf(fault->detail, sizeof(fault->detail),
@@ -505,11 +505,11 @@ cc_sse_on_exception(cc_alloc_t *a, cc_stream_t *s,
     map = cc_sse_error_lookup(type);
 
     if (cc_sse_error_message(a, map, type, 0, &bedrock, 1, &msg) != CC_OK
-        || cc_sse_dup(a, cc_sse_name_ok(type) ? type : &cc_sse_empty,
+        || cc_str_dup(a, cc_sse_name_ok(type) ? type : &cc_sse_empty,
                       &fault->name)
            != CC_OK)
     {
-        cc_sse_fault(fault, "server_error", NULL, "internal error", type);
+        cc_stream_fault(fault, "server_error", NULL, "internal error", type);
         snprintf(fault->detail, sizeof(fault->detail), "out of memory");
         return CC_ERROR;
     }
@@ -529,9 +529,8 @@ cc_sse_on_exception(cc_alloc_t *a, cc_stream_t *s,
 }
 
 
-/* fault with static strings: the out-of-memory safe form */
 void
-cc_sse_fault(cc_stream_fault_t *fault, const char *type, const char *code,
+cc_stream_fault(cc_stream_fault_t *fault, const char *type, const char *code,
     const char *message, const cc_str_t *name)
 {
     fault->type = type;

@@ -4,14 +4,16 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_
+#ifndef _CC_JSON_H_INCLUDED_
+#define _CC_JSON_H_INCLUDED_
 
 
 /*
- * The pure units (json, bedrock, sse, eventstream, sigv4) compile without
- * nginx, as njs keeps its engine apart from its nginx glue.  They use the
- * short "cc_" prefix; the glue is prefixed ngx_http_chatcompletions_.
+ * The pure units, the cc_*.[ch] of this folder, compile without nginx, as
+ * njs keeps its engine apart from its nginx glue.  They use the short
+ * "cc_" prefix; the glue is prefixed ngx_http_chatcompletions_.  This one
+ * is the base of all: the arena, strings, growable buffers and the JSON
+ * DOM.
  *
  * Memory comes from an arena the caller owns: an nginx pool in the module,
  * a malloc arena in the unit tests.  Nothing is freed piecemeal; yajl is
@@ -45,6 +47,22 @@ typedef struct {
 
 #define cc_string(s)         { sizeof(s) - 1, (u_char *) s }
 #define cc_null_string       { 0, NULL }
+
+
+/*
+ * A growable buffer in an arena, for bytes or for an array (len and cap
+ * count bytes then).  When an append does not fit, the buffer moves to a
+ * new allocation of the largest of twice cap, what is needed, and min,
+ * and the old one stays in the arena until the arena goes.  A zeroed
+ * cc_buf_t is empty.  cap less than len means data is not the buffer's
+ * own (a literal, say): the first append copies it.
+ */
+typedef struct {
+    u_char                   *data;
+    size_t                    len;
+    size_t                    cap;
+    size_t                    min;          /* the smallest allocation */
+} cc_buf_t;
 
 
 typedef enum {
@@ -85,8 +103,15 @@ void *cc_alloc(cc_alloc_t *a, size_t size);
 void *cc_calloc(cc_alloc_t *a, size_t size);
 u_char *cc_strdup(cc_alloc_t *a, const u_char *s, size_t len);
 
-/* yajl allocator hooks that draw from the arena (free is a no-op) */
-void cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs);
+/*
+ * Room for n more bytes, or n bytes appended: CC_OK, or CC_ERROR when out
+ * of memory (b is then unchanged).
+ */
+int cc_buf_reserve(cc_alloc_t *a, cc_buf_t *b, size_t n);
+int cc_buf_append(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n);
+
+/* a yajl generator whose memory comes from the arena */
+yajl_gen cc_gen_alloc(cc_alloc_t *a);
 
 /*
  * Incremental parser: feed the body buffer by buffer, then finish.
@@ -133,4 +158,45 @@ int cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len,
 int cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_JSON_H_INCLUDED_ */
+/* what a generator from cc_gen_create() prints into, grown in an arena */
+typedef struct {
+    cc_alloc_t               *alloc;
+    cc_buf_t                  buf;
+    unsigned                  nomem:1;      /* an append failed */
+} cc_gen_out_t;
+
+
+/*
+ * cc_gen_out_init() empties o for the arena a; cc_gen_create() makes a
+ * generator that prints into o; set o->buf.len to 0 to reuse o.
+ * cc_gen_add() adds bytes of its own between documents ("data: ",
+ * "\n\n"); cc_gen_output() appends what o holds to *out, in the arena
+ * a: CC_ERROR if an allocation failed on the way.
+ */
+void cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a);
+yajl_gen cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o);
+void cc_gen_add(cc_gen_out_t *o, const char *p, size_t len);
+int cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out);
+
+/* strings: s equals the literal; a copy into the arena (NUL-terminated) */
+int cc_str_eq(const cc_str_t *s, const char *lit);
+int cc_str_dup(cc_alloc_t *a, const cc_str_t *src, cc_str_t *dst);
+
+/* JSON's whitespace: space, tab, CR, LF */
+int cc_is_space(u_char c);
+
+/* memcmp() order, a prefix first */
+int cc_str_cmp(const cc_str_t *s1, const cc_str_t *s2);
+
+/* 1 if v is the JSON string s */
+int cc_json_is(const cc_json_t *v, const char *s);
+
+/*
+ * Values built in the arena: an object with room for n members (n is 0:
+ * set keys, values and n), a string pointing at s.  NULL: no memory.
+ */
+cc_json_t *cc_json_object(cc_alloc_t *a, size_t n);
+cc_json_t *cc_json_string(cc_alloc_t *a, const char *s);
+
+
+#endif /* _CC_JSON_H_INCLUDED_ */

@@ -4,25 +4,22 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_CHAT_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_CHAT_H_INCLUDED_
+#ifndef _CC_BEDROCK_H_INCLUDED_
+#define _CC_BEDROCK_H_INCLUDED_
 
 
 /*
- * The OpenAI Chat Completions request as a cc_chat_t, pure: no nginx,
- * only the JSON unit and yajl.
- *
- * cc_chat_parse() validates the request DOM and normalizes the
- * conversation to Bedrock's rules (first turn from the user, strict
- * alternation, no blank text, every toolUse answered by a toolResult in
- * the next turn); cc_chat_append_message() extends the history for the
- * server-side tool loop; cc_bedrock_body() (bedrock.h) serializes the
- * result.  Strings in the result point into the DOM and the arena;
- * nothing is copied that need not be.
+ * Amazon Bedrock's Converse request, pure: no nginx, only the JSON unit
+ * and yajl.  The request side flows one way: cc_chat.h parses the OpenAI
+ * request, cc_messages.h and cc_turns.h normalize it to Bedrock's turns, and
+ * all three build the cc_chat_t defined here, under the rules Bedrock
+ * sets (blank text, tool names and ids, schemas), which are here too.
+ * cc_bedrock_body() serializes the result, cc_model_path() gives its URI
+ * path.
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 /* OpenAI limits that Bedrock shares or that the module enforces */
@@ -30,20 +27,6 @@
 #define CC_CHAT_MAX_NAME_LEN     64
 #define CC_CHAT_MAX_ID_LEN       64
 #define CC_CHAT_MAX_TOKENS       2147483647
-
-
-/*
- * An OpenAI error: status 400 and type "invalid_request_error" for bad
- * input; status 500, type "server_error" when the arena is exhausted.
- * code is NULL for JSON null; an empty param is JSON null as well.
- */
-typedef struct {
-    int                       status;
-    const char               *type;
-    const char               *code;
-    cc_str_t                  param;
-    cc_str_t                  message;
-} cc_error_t;
 
 
 typedef enum {
@@ -174,22 +157,46 @@ typedef struct {
 } cc_chat_options_t;
 
 
+/* a name and where it was found, for sorting and finding duplicates */
+typedef struct {
+    cc_str_t                  name;
+    size_t                    index;
+} cc_name_ref_t;
+
+
 /*
- * CC_OK, or CC_ERROR with err filled in (400 for bad input, 500 when the
- * arena is exhausted).  Unknown fields are ignored at every level.
+ * The Converse / ConverseStream body as compact JSON: system, messages,
+ * inferenceConfig, toolConfig.  CC_OK or CC_ERROR (no memory).
  */
-int cc_chat_parse(cc_alloc_t *a, const cc_json_t *root,
-    const cc_chat_options_t *opts, cc_chat_t *chat, cc_error_t *err);
+int cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
+    const cc_chat_options_t *opts, cc_str_t *out);
 
 /*
- * The server-side tool loop: append the assistant's round (text and
- * toolUse blocks), then a user turn of toolResults.  A message of the same
- * role as the last one is merged into it (toolResults first in a user
- * message); blank text blocks are dropped.  The blocks are copied, the
- * strings and JSON they point to are not.  CC_OK or CC_ERROR (no memory).
+ * "/model/{id}/converse-stream" (stream) or "/model/{id}/converse", the
+ * id percent-encoded as one path segment by cc_uri_escape() (cc_sigv4.h):
+ * every byte outside A-Za-z0-9-_.~ becomes %XX (":" -> %3A, "/" -> %2F).
+ * NUL-terminated.
  */
-int cc_chat_append_message(cc_alloc_t *a, cc_chat_t *chat, cc_role_e role,
-    const cc_block_t *blocks, size_t n);
+int cc_model_path(cc_alloc_t *a, const cc_str_t *model_id, int stream,
+    cc_str_t *out);
+
+/* 1 if the id is a valid Bedrock toolUseId: [a-zA-Z0-9_.:-]{1,64} */
+int cc_tool_id_valid(const cc_str_t *id);
+
+/* 1 if the name is a valid Bedrock tool name: [a-zA-Z0-9_-]{1,64} */
+int cc_tool_name_valid(const cc_str_t *name);
+
+/* what Bedrock calls blank: whitespace only, Unicode spaces included */
+int cc_is_blank(const u_char *p, size_t len);
+
+/* {"type":"object","properties":{}} in the arena; NULL: no memory */
+cc_json_t *cc_default_schema(cc_alloc_t *a);
+
+/* qsort() order of cc_name_ref_t: by name, then by index */
+int cc_name_ref_cmp(const void *one, const void *two);
+
+/* what a blank toolResult is sent as: Bedrock rejects blank text */
+extern cc_str_t  cc_empty_result_text;
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_CHAT_H_INCLUDED_ */
+#endif /* _CC_BEDROCK_H_INCLUDED_ */

@@ -7,15 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_chat.h"
-#include "ngx_http_chatcompletions_chat_int.h"
-
-
-/*
- * The "messages" array: roles checked, content parts and refusals read as
- * text, tool calls and tool results as blocks, system and developer texts
- * hoisted to chat->system.  cc_normalize() then arranges the blocks.
- */
+#include "cc_messages.h"
 
 
 #define CC_EXPECT_CONTENT    "a string or an array of content parts"

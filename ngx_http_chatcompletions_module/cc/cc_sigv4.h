@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_SIGV4_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_SIGV4_H_INCLUDED_
+#ifndef _CC_SIGV4_H_INCLUDED_
+#define _CC_SIGV4_H_INCLUDED_
 
 
 /*
@@ -14,6 +14,8 @@
  * request exactly as it will go on the wire; the signer returns the
  * X-Amz-Date and Authorization values (plus the canonical request and the
  * string to sign, which contain no secret, for tests and debug logs).
+ * What Bedrock needs only: no query string, each header name once, and
+ * the canonical URI of every service but S3.
  *
  * Nothing here ever prints or logs a secret; the error strings never
  * contain request data.
@@ -22,7 +24,7 @@
 
 #include <time.h>
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 typedef struct {
@@ -38,18 +40,17 @@ typedef struct {
     /*
      * the path EXACTLY as it goes on the wire (already percent-encoded),
      * e.g. /model/amazon.nova-lite-v1%3A0/converse-stream; must start
-     * with "/"
+     * with "/"; no query.  The canonical URI is the path normalized
+     * (empty, "." and ".." segments removed) and URI-encoded once more:
+     * "%3A" is signed as "%253A".
      */
     cc_str_t                  path;
 
-    /* already-canonical query string, or empty */
-    cc_str_t                  query;
-
     /*
-     * headers to sign: names in any case, values raw (they are trimmed and
-     * whitespace runs collapsed for signing); must include host; must NOT
-     * include x-amz-date or x-amz-security-token, the signer adds those;
-     * repeated names are joined with "," in the order given
+     * headers to sign: names in any case, each once; values raw (they are
+     * trimmed and whitespace runs collapsed for signing); must include
+     * host; must NOT include x-amz-date or x-amz-security-token, the
+     * signer adds those
      */
     cc_sigv4_header_t        *headers;
     size_t                    nheaders;
@@ -66,14 +67,6 @@ typedef struct {
 
     /* injected clock */
     time_t                    now;
-
-    /*
-     * 1 for every non-S3 service, Bedrock included: the canonical URI is
-     * the wire path, normalized (empty, "." and ".." segments removed),
-     * URI-encoded once more ("%3A" is signed as "%253A");
-     * 0 (S3): the wire path is signed as is
-     */
-    int                       double_encode;
 
     /*
      * optional: a signing key cached from cc_sigv4_signing_key() for the
@@ -127,14 +120,14 @@ int cc_sigv4_signing_key(const cc_str_t *secret, const u_char date[8],
 int cc_sigv4_amz_date(time_t now, u_char amz_date[17]);
 
 /*
- * AWS path-label encoding: every byte outside A-Za-z0-9-_.~ (including
- * "/" and ":") becomes %XX with uppercase hex.  With dst NULL, returns the
- * length needed; otherwise writes it and returns the length written.
+ * AWS's URI encoding: every byte outside A-Za-z0-9-_.~ becomes %XX with
+ * uppercase hex, "/" too unless keep_slash: 0 for a path label (a model
+ * id in the Bedrock path), 1 for the SigV4 canonical URI.  With dst NULL,
+ * returns the length needed; otherwise writes it and returns the length
+ * written.
  */
-size_t cc_uri_escape_segment(u_char *dst, const u_char *src, size_t len);
-
-/* the same, but "/" is kept: the SigV4 canonical-URI encoding */
-size_t cc_uri_escape_path(u_char *dst, const u_char *src, size_t len);
+size_t cc_uri_escape(u_char *dst, const u_char *src, size_t len,
+    int keep_slash);
 
 /* lowercase hex of len bytes into dst (2 * len bytes, no NUL) */
 void cc_hex(u_char *dst, const u_char *src, size_t len);
@@ -146,4 +139,4 @@ void cc_hex(u_char *dst, const u_char *src, size_t len);
 int cc_sha256_hex(const u_char *p, size_t n, u_char out[65]);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_SIGV4_H_INCLUDED_ */
+#endif /* _CC_SIGV4_H_INCLUDED_ */

@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_HTTP_CHATCOMPLETIONS_EVENTSTREAM_H_INCLUDED_
-#define _NGX_HTTP_CHATCOMPLETIONS_EVENTSTREAM_H_INCLUDED_
+#ifndef _CC_EVENTSTREAM_H_INCLUDED_
+#define _CC_EVENTSTREAM_H_INCLUDED_
 
 
 /*
@@ -26,7 +26,7 @@
  */
 
 
-#include "ngx_http_chatcompletions_json.h"
+#include "cc_json.h"
 
 
 /* the service-side maximum message size, as in aws-c-event-stream */
@@ -51,21 +51,6 @@ typedef enum {
 } cc_es_header_type_e;
 
 
-typedef struct {
-    cc_str_t                  name;
-    cc_es_header_type_e       type;
-
-    /*
-     * BOOL_TRUE/BOOL_FALSE: 1/0; BYTE, SHORT, INTEGER, LONG: the value,
-     * sign-extended; TIMESTAMP: milliseconds since the epoch
-     */
-    int64_t                   integer;
-
-    /* BYTE_ARRAY, STRING: the value bytes; UUID: the 16 raw bytes */
-    cc_str_t                  bytes;
-} cc_es_header_t;
-
-
 /*
  * A decoded message.  All pointers point either into the caller's input
  * or into the decoder's buffer: they are read-only (cc_str_t is not const
@@ -85,7 +70,7 @@ typedef struct {
     const u_char             *payload;
     size_t                    payload_len;
 
-    /* the raw headers section, for cc_es_header_next() */
+    /* the raw headers section (every header in it is well-formed) */
     const u_char             *headers;
     size_t                    headers_len;
 
@@ -136,15 +121,6 @@ void cc_es_init(cc_es_decoder_t *d, cc_alloc_t *a, size_t max_message);
 int cc_es_decode(cc_es_decoder_t *d, const u_char **pos, const u_char *last,
     cc_es_message_t *msg, const char **err);
 
-/*
- * Iterates the headers of a decoded message: set *offset to 0 before the
- * first call.  CC_OK: *h is filled (pointers into the message); CC_DONE:
- * no more headers; CC_ERROR: malformed (cannot happen for a message that
- * cc_es_decode() returned, as it validates every header).
- */
-int cc_es_header_next(const cc_es_message_t *m, size_t *offset,
-    cc_es_header_t *h);
-
 /* non-zero if part of a message is buffered: EOF now means truncation */
 int cc_es_pending(const cc_es_decoder_t *d);
 
@@ -156,4 +132,4 @@ int cc_es_pending(const cc_es_decoder_t *d);
 uint32_t cc_crc32(uint32_t crc, const u_char *p, size_t n);
 
 
-#endif /* _NGX_HTTP_CHATCOMPLETIONS_EVENTSTREAM_H_INCLUDED_ */
+#endif /* _CC_EVENTSTREAM_H_INCLUDED_ */

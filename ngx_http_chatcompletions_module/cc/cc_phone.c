@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "ngx_http_chatcompletions_phone.h"
+#include "cc_phone.h"
 
 
 /*
@@ -126,6 +126,14 @@ static int cc_phone_is_unit(const u_char *p, const u_char *end);
 static const u_char *cc_phone_amount(const u_char *start, const u_char *p,
     const u_char *q, const u_char *end);
 static void cc_phone_scan(cc_phone_scan_t *s, const u_char *p, size_t len);
+static const u_char *cc_phone_scan_digits(cc_phone_scan_t *s,
+    const u_char *start, const u_char *p, const u_char *end, int currency);
+static const u_char *cc_phone_scan_word(cc_phone_scan_t *s, const u_char *p,
+    const u_char *end);
+static const u_char *cc_phone_scan_repeat(cc_phone_scan_t *s,
+    const cc_phone_word_t *w, const u_char *q, const u_char *end);
+static const u_char *cc_phone_scan_other(cc_phone_scan_t *s,
+    const u_char *p, const u_char *end, int currency);
 static void cc_phone_group(cc_phone_scan_t *s, const u_char *d, size_t n,
     int numeral, int amb);
 static void cc_phone_run_add(cc_phone_run_t *r, const u_char *d, size_t n,
@@ -134,6 +142,7 @@ static size_t cc_phone_run_e164(const cc_phone_scan_t *s,
     const cc_phone_run_t *r, u_char *buf);
 static void cc_phone_piece_end(cc_phone_scan_t *s);
 static void cc_phone_chain_end(cc_phone_scan_t *s);
+static void cc_phone_chain_break(cc_phone_scan_t *s);
 static int cc_phone_is_date(const cc_phone_scan_t *s);
 static size_t cc_phone_text(const cc_phone_cc_t *cc, const u_char *p,
     size_t len, u_char *buf);
@@ -241,58 +250,6 @@ static const char  *cc_phone_units[] = {
     "euro", "euros", "pound", "pounds", "pence", "usd", "eur", "gbp",
     NULL
 };
-
-
-int
-cc_phone_normalize(cc_alloc_t *a, const u_char *p, size_t len,
-    const cc_str_t *default_cc, cc_str_t *out)
-{
-    size_t         n;
-    u_char         buf[CC_PHONE_E164_BUF];
-    cc_phone_cc_t  cc;
-
-    out->len = 0;
-    out->data = NULL;
-
-    if (p == NULL) {
-        return CC_ERROR;
-    }
-
-    cc_phone_cc_init(&cc, default_cc);
-
-    n = cc_phone_parse(&cc, p, len, buf);
-    if (n == 0) {
-        return CC_ERROR;
-    }
-
-    return cc_phone_copy(a, buf, n, out);
-}
-
-
-int
-cc_phone_from_text(cc_alloc_t *a, const u_char *p, size_t len,
-    const cc_str_t *default_cc, cc_str_t *out)
-{
-    size_t         n;
-    u_char         buf[CC_PHONE_E164_BUF];
-    cc_phone_cc_t  cc;
-
-    out->len = 0;
-    out->data = NULL;
-
-    if (p == NULL) {
-        return CC_DONE;
-    }
-
-    cc_phone_cc_init(&cc, default_cc);
-
-    n = cc_phone_text(&cc, p, len, buf);
-    if (n == 0) {
-        return CC_DONE;
-    }
-
-    return cc_phone_copy(a, buf, n, out);
-}
 
 
 int
@@ -915,226 +872,257 @@ cc_phone_text(const cc_phone_cc_t *cc, const u_char *p, size_t len,
 static void
 cc_phone_scan(cc_phone_scan_t *s, const u_char *p, size_t len)
 {
-    int                     currency;
-    u_char                  kind, c, d[3];
-    size_t                  k, i;
-    const u_char           *start, *end, *q, *r;
-    const cc_phone_word_t  *w, *w2;
+    int            currency;
+    const u_char  *start, *end;
 
     start = p;
     end = p + len;
 
     while (p < end) {
 
-        c = *p;
-
         /* a currency sign reaches over spaces only */
         currency = s->currency;
         s->currency = 0;
 
-        if (cc_phone_digit(c)) {
+        if (cc_phone_digit(*p)) {
+            p = cc_phone_scan_digits(s, start, p, end, currency);
 
-            for (q = p; q < end && cc_phone_digit(*q); q++) {
-                /* void */
-            }
+        } else if (cc_phone_alpha(*p)) {
+            p = cc_phone_scan_word(s, p, end);
 
-            r = cc_phone_amount(start, p, q, end);
-
-            if (r == NULL && currency) {
-                r = q;
-            }
-
-            /* "1st", "A12", "20k": not digits of a phone number */
-            if (r == NULL && ((p > start && cc_phone_alpha(p[-1]))
-                              || (q < end && cc_phone_alpha(*q))))
-            {
-                r = q;
-            }
-
-            if (r) {
-                cc_phone_chain_end(s);
-                p = r;
-                continue;
-            }
-
-            cc_phone_group(s, p, q - p, 1, 0);
-            p = q;
-            continue;
+        } else {
+            p = cc_phone_scan_other(s, p, end, currency);
         }
-
-        if (cc_phone_alpha(c)) {
-
-            k = cc_phone_word_len(p, end);
-            w = cc_phone_word(p, k);
-            q = p + k;
-
-            if (w == NULL) {
-                cc_phone_chain_end(s);
-                s->deny = 0;
-                p = q;
-                continue;
-            }
-
-            switch (w->kind) {
-
-            case CC_PHONE_W_DIGIT:
-                cc_phone_group(s, &w->value, 1, 0, w->amb);
-                break;
-
-            case CC_PHONE_W_REPEAT:
-
-                /* "double five", "triple 0"; else an ordinary word */
-
-                for (r = q; r < end && *r == ' '; r++) {
-                    /* void */
-                }
-
-                w2 = NULL;
-                k = 0;
-
-                if (r < end && cc_phone_digit(*r)
-                    && (end - r == 1
-                        || (!cc_phone_digit(r[1]) && !cc_phone_alpha(r[1]))))
-                {
-                    c = *r;
-                    k = 1;
-
-                } else if (r < end && cc_phone_alpha(*r)) {
-                    k = cc_phone_word_len(r, end);
-                    w2 = cc_phone_word(r, k);
-
-                    if (w2 != NULL && w2->kind == CC_PHONE_W_DIGIT) {
-                        c = w2->value;
-
-                    } else {
-                        k = 0;
-                    }
-                }
-
-                if (k == 0) {
-                    cc_phone_chain_end(s);
-                    s->deny = 0;
-                    break;
-                }
-
-                for (i = 0; i < w->value; i++) {
-                    d[i] = c;
-                }
-
-                cc_phone_group(s, d, w->value, 0, 0);
-                q = r + k;
-                break;
-
-            case CC_PHONE_W_PLUS:
-                cc_phone_chain_end(s);
-                s->deny = 0;
-                s->plus = 1;
-                break;
-
-            case CC_PHONE_W_FILLER:
-                if (s->open) {
-                    s->soft = 1;
-                }
-
-                break;
-
-            case CC_PHONE_W_DENY:
-                cc_phone_chain_end(s);
-                s->deny = 1;
-                break;
-
-            case CC_PHONE_W_CONNECTOR:
-                cc_phone_chain_end(s);
-                break;
-
-            default:
-                cc_phone_chain_end(s);
-                s->deny = 0;
-                break;
-            }
-
-            p = q;
-            continue;
-        }
-
-        /* "+44 (0)20 7946 0958": the trunk prefix dialled at home */
-        if (c == '(' && s->open && s->whole.plus && end - p >= 3
-            && p[1] == '0' && p[2] == ')')
-        {
-            p += 3;
-            continue;
-        }
-
-        /* a dot followed by a digit separates groups; else it ends */
-        if (c != '.' || (end - p >= 2 && cc_phone_digit(p[1]))) {
-
-            k = cc_phone_separator(p, end, &kind);
-
-            if (k) {
-                if (kind == ' ') {
-                    s->currency = currency;
-                }
-
-                if (s->open) {
-                    s->nsep++;
-                    s->sep = kind;
-                }
-
-                p += k;
-                continue;
-            }
-        }
-
-        k = cc_phone_currency(p, end);
-
-        if (k) {
-            cc_phone_chain_end(s);
-            s->deny = 0;
-            s->currency = 1;
-            p += k;
-            continue;
-        }
-
-        switch (c) {
-
-        case '.':
-        case ',':
-            /*
-             * a comma, or a full stop as engines put between spoken
-             * groups ("five five five. zero one zero."), may split one
-             * number; a word after it ends the chain anyway
-             */
-            if (s->open) {
-                s->soft = 1;
-
-            } else {
-                s->deny = 0;
-            }
-
-            break;
-
-        case '+':
-            cc_phone_chain_end(s);
-            s->plus = 1;
-            break;
-
-        case ':':
-        case '#':
-            /* "account: 2345678901" still follows "account" */
-            cc_phone_chain_end(s);
-            break;
-
-        default:
-            /* "?", "!", other punctuation, other scripts */
-            cc_phone_chain_end(s);
-            s->deny = 0;
-            break;
-        }
-
-        p++;
     }
 
     cc_phone_chain_end(s);
+}
+
+
+/* a run of digits at p: a group of the chain, or an amount that ends it */
+static const u_char *
+cc_phone_scan_digits(cc_phone_scan_t *s, const u_char *start,
+    const u_char *p, const u_char *end, int currency)
+{
+    const u_char  *q, *r;
+
+    for (q = p; q < end && cc_phone_digit(*q); q++) {
+        /* void */
+    }
+
+    r = cc_phone_amount(start, p, q, end);
+
+    if (r == NULL && currency) {
+        r = q;
+    }
+
+    /* "1st", "A12", "20k": not digits of a phone number */
+    if (r == NULL && ((p > start && cc_phone_alpha(p[-1]))
+                      || (q < end && cc_phone_alpha(*q))))
+    {
+        r = q;
+    }
+
+    if (r) {
+        cc_phone_chain_end(s);
+        return r;
+    }
+
+    cc_phone_group(s, p, q - p, 1, 0);
+
+    return q;
+}
+
+
+/* a word at p: a digit, "double", "plus", a filler, "account", ... */
+static const u_char *
+cc_phone_scan_word(cc_phone_scan_t *s, const u_char *p, const u_char *end)
+{
+    size_t                  k;
+    const u_char           *q;
+    const cc_phone_word_t  *w;
+
+    k = cc_phone_word_len(p, end);
+    w = cc_phone_word(p, k);
+    q = p + k;
+
+    if (w == NULL) {
+        cc_phone_chain_break(s);
+        return q;
+    }
+
+    switch (w->kind) {
+
+    case CC_PHONE_W_DIGIT:
+        cc_phone_group(s, &w->value, 1, 0, w->amb);
+        break;
+
+    case CC_PHONE_W_REPEAT:
+        q = cc_phone_scan_repeat(s, w, q, end);
+        break;
+
+    case CC_PHONE_W_PLUS:
+        cc_phone_chain_break(s);
+        s->plus = 1;
+        break;
+
+    case CC_PHONE_W_FILLER:
+        if (s->open) {
+            s->soft = 1;
+        }
+
+        break;
+
+    case CC_PHONE_W_DENY:
+        cc_phone_chain_end(s);
+        s->deny = 1;
+        break;
+
+    case CC_PHONE_W_CONNECTOR:
+        cc_phone_chain_end(s);
+        break;
+
+    default:
+        cc_phone_chain_break(s);
+        break;
+    }
+
+    return q;
+}
+
+
+/* "double five", "triple 0" after the word w, which ends at q; else an
+ * ordinary word */
+static const u_char *
+cc_phone_scan_repeat(cc_phone_scan_t *s, const cc_phone_word_t *w,
+    const u_char *q, const u_char *end)
+{
+    u_char                  c, d[3];
+    size_t                  k, i;
+    const u_char           *r;
+    const cc_phone_word_t  *w2;
+
+    for (r = q; r < end && *r == ' '; r++) {
+        /* void */
+    }
+
+    c = 0;
+    k = 0;
+
+    if (r < end && cc_phone_digit(*r)
+        && (end - r == 1
+            || (!cc_phone_digit(r[1]) && !cc_phone_alpha(r[1]))))
+    {
+        c = *r;
+        k = 1;
+
+    } else if (r < end && cc_phone_alpha(*r)) {
+        k = cc_phone_word_len(r, end);
+        w2 = cc_phone_word(r, k);
+
+        if (w2 != NULL && w2->kind == CC_PHONE_W_DIGIT) {
+            c = w2->value;
+
+        } else {
+            k = 0;
+        }
+    }
+
+    if (k == 0) {
+        cc_phone_chain_break(s);
+        return q;
+    }
+
+    for (i = 0; i < w->value; i++) {
+        d[i] = c;
+    }
+
+    cc_phone_group(s, d, w->value, 0, 0);
+
+    return r + k;
+}
+
+
+/* anything else at p: a separator, a currency sign, punctuation */
+static const u_char *
+cc_phone_scan_other(cc_phone_scan_t *s, const u_char *p, const u_char *end,
+    int currency)
+{
+    u_char  c, kind;
+    size_t  k;
+
+    c = *p;
+
+    /* "+44 (0)20 7946 0958": the trunk prefix dialled at home */
+    if (c == '(' && s->open && s->whole.plus && end - p >= 3
+        && p[1] == '0' && p[2] == ')')
+    {
+        return p + 3;
+    }
+
+    /* a dot followed by a digit separates groups; else it ends */
+    if (c != '.' || (end - p >= 2 && cc_phone_digit(p[1]))) {
+
+        k = cc_phone_separator(p, end, &kind);
+
+        if (k) {
+            if (kind == ' ') {
+                s->currency = currency;
+            }
+
+            if (s->open) {
+                s->nsep++;
+                s->sep = kind;
+            }
+
+            return p + k;
+        }
+    }
+
+    k = cc_phone_currency(p, end);
+
+    if (k) {
+        cc_phone_chain_break(s);
+        s->currency = 1;
+        return p + k;
+    }
+
+    switch (c) {
+
+    case '.':
+    case ',':
+        /*
+         * a comma, or a full stop as engines put between spoken
+         * groups ("five five five. zero one zero."), may split one
+         * number; a word after it ends the chain anyway
+         */
+        if (s->open) {
+            s->soft = 1;
+
+        } else {
+            s->deny = 0;
+        }
+
+        break;
+
+    case '+':
+        cc_phone_chain_end(s);
+        s->plus = 1;
+        break;
+
+    case ':':
+    case '#':
+        /* "account: 2345678901" still follows "account" */
+        cc_phone_chain_end(s);
+        break;
+
+    default:
+        /* "?", "!", other punctuation, other scripts */
+        cc_phone_chain_break(s);
+        break;
+    }
+
+    return p + 1;
 }
 
 
@@ -1305,6 +1293,18 @@ cc_phone_chain_end(cc_phone_scan_t *s)
         memcpy(s->best, s->piece_best, s->piece_best_len + 1);
         s->best_len = s->piece_best_len;
     }
+}
+
+
+/*
+ * Something that is no part of a number and leads to none: the chain
+ * ends, and an "account"-like word before reaches no further.
+ */
+static void
+cc_phone_chain_break(cc_phone_scan_t *s)
+{
+    cc_phone_chain_end(s);
+    s->deny = 0;
 }
 
 

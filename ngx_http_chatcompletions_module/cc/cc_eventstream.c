@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "ngx_http_chatcompletions_eventstream.h"
+#include "cc_eventstream.h"
 
 
 /*
@@ -26,6 +26,14 @@ typedef struct {
     cc_str_t                  name;
     size_t                    offset;
 } cc_es_known_t;
+
+
+/* a header: its name, its type, the bytes of a string-like value */
+typedef struct {
+    cc_str_t                  name;
+    cc_es_header_type_e       type;
+    cc_str_t                  bytes;        /* STRING, BYTE_ARRAY, UUID */
+} cc_es_header_t;
 
 
 static int cc_es_prelude(cc_es_decoder_t *d, const u_char *p);
@@ -246,16 +254,6 @@ failed:
 
 
 int
-cc_es_header_next(const cc_es_message_t *m, size_t *offset,
-    cc_es_header_t *h)
-{
-    const char  *err;
-
-    return cc_es_parse_header(m->headers, m->headers_len, offset, h, &err);
-}
-
-
-int
 cc_es_pending(const cc_es_decoder_t *d)
 {
     return d->have != 0;
@@ -430,22 +428,23 @@ cc_es_message(cc_es_decoder_t *d, const u_char *p, cc_es_message_t *msg)
 }
 
 
+/*
+ * One header at *offset: CC_OK with *h filled (pointers into the
+ * section) and *offset past it; CC_DONE at the end of the section.  The
+ * values of the other types are checked for length only: a message is
+ * dispatched on string headers.
+ */
+
 static int
 cc_es_parse_header(const u_char *start, size_t len, size_t *offset,
     cc_es_header_t *h, const char **err)
 {
-    size_t         need, name_len, i;
+    size_t         need, name_len;
     u_char         type;
-    uint64_t       v;
     const u_char  *p, *end;
 
     if (*offset == len) {
         return CC_DONE;
-    }
-
-    if (*offset > len) {
-        *err = "header overruns headers section";
-        return CC_ERROR;
     }
 
     p = start + *offset;
@@ -471,17 +470,12 @@ cc_es_parse_header(const u_char *start, size_t len, size_t *offset,
 
     type = *p++;
 
-    h->integer = 0;
     h->bytes.len = 0;
     h->bytes.data = NULL;
 
     switch (type) {
 
     case CC_ES_BOOL_TRUE:
-        h->integer = 1;
-        need = 0;
-        break;
-
     case CC_ES_BOOL_FALSE:
         need = 0;
         break;
@@ -511,14 +505,18 @@ cc_es_parse_header(const u_char *start, size_t len, size_t *offset,
             return CC_ERROR;
         }
 
-        h->bytes.len = ((size_t) p[0] << 8) | p[1];
+        need = ((size_t) p[0] << 8) | p[1];
         p += 2;
-        need = h->bytes.len;
+
+        h->bytes.len = need;
+        h->bytes.data = (u_char *) p;
         break;
 
     case CC_ES_UUID:
-        h->bytes.len = 16;
         need = 16;
+
+        h->bytes.len = need;
+        h->bytes.data = (u_char *) p;
         break;
 
     default:
@@ -536,49 +534,7 @@ cc_es_parse_header(const u_char *start, size_t len, size_t *offset,
 
     h->type = (cc_es_header_type_e) type;
 
-    switch (type) {
-
-    case CC_ES_BYTE:
-    case CC_ES_SHORT:
-    case CC_ES_INTEGER:
-    case CC_ES_LONG:
-    case CC_ES_TIMESTAMP:
-
-        v = 0;
-        for (i = 0; i < need; i++) {
-            v = (v << 8) | p[i];
-        }
-
-        /*
-         * Two's complement from the value's width, computed without
-         * relying on implementation-defined unsigned to signed conversion.
-         */
-
-        if (need == 8) {
-            h->integer = (v > INT64_MAX) ? -(int64_t) ~v - 1 : (int64_t) v;
-
-        } else if (v & ((uint64_t) 1 << (need * 8 - 1))) {
-            h->integer = (int64_t) v - ((int64_t) 1 << (need * 8));
-
-        } else {
-            h->integer = (int64_t) v;
-        }
-
-        break;
-
-    case CC_ES_BYTE_ARRAY:
-    case CC_ES_STRING:
-    case CC_ES_UUID:
-        h->bytes.data = (u_char *) p;
-        break;
-
-    default:
-        break;
-    }
-
-    p += need;
-
-    *offset = p - start;
+    *offset = p + need - start;
 
     return CC_OK;
 }

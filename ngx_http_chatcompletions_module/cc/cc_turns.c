@@ -7,16 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_chatcompletions_chat.h"
-#include "ngx_http_chatcompletions_chat_int.h"
-
-
-/*
- * Bedrock's turn rules: a user turn first, roles alternating, no blank
- * text, every toolUse answered by a toolResult in the next turn.  The
- * parsed messages are arranged so, and the tool loop's appends keep them
- * so.
- */
+#include "cc_turns.h"
 
 
 /* a toolUse id of the previous turn, sorted for the pairing check */
@@ -26,8 +17,14 @@ typedef struct {
 } cc_use_ref_t;
 
 
+static int cc_merge_run(cc_alloc_t *a, cc_chat_t *chat, cc_message_t *raw,
+    size_t nraw, size_t *i);
+static int cc_first_user_turn(cc_alloc_t *a, cc_chat_t *chat,
+    const cc_chat_options_t *opts);
 static int cc_pair_turn(cc_alloc_t *a, const cc_message_t *prev,
     cc_message_t *m);
+static int cc_orphan_text(cc_alloc_t *a, const cc_block_t *b,
+    cc_block_t *out);
 static int cc_find_use(cc_use_ref_t *uses, size_t n, u_char *used,
     const cc_str_t *id);
 static int cc_use_ref_cmp(const void *one, const void *two);
@@ -48,15 +45,11 @@ static cc_str_t  cc_no_result_text =
  */
 
 int
-cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
+cc_normalize(cc_alloc_t *a, cc_chat_t *chat, const cc_chat_options_t *opts,
+    cc_message_t *raw, size_t nraw)
 {
-    size_t         i, j, k, total;
-    cc_role_e      role;
-    cc_chat_t     *chat;
-    cc_block_t    *blocks;
+    size_t         i, j, k;
     cc_message_t  *m;
-
-    chat = p->chat;
 
     for (i = 0; i < nraw; i++) {
         k = 0;
@@ -73,10 +66,9 @@ cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
     /* room for a synthetic user turn at each end */
 
     chat->nalloc = nraw + 2;
-    chat->messages = cc_calloc(p->alloc,
-                               chat->nalloc * sizeof(cc_message_t));
+    chat->messages = cc_calloc(a, chat->nalloc * sizeof(cc_message_t));
     if (chat->messages == NULL) {
-        return cc_no_memory(p->err);
+        return CC_ERROR;
     }
 
     i = 0;
@@ -87,61 +79,13 @@ cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
             continue;
         }
 
-        /* a run of same-role messages, empty ones in between ignored */
-
-        role = raw[i].role;
-        total = 0;
-
-        for (j = i; j < nraw; j++) {
-            if (raw[j].nblocks == 0) {
-                continue;
-            }
-
-            if (raw[j].role != role) {
-                break;
-            }
-
-            total += raw[j].nblocks;
+        if (cc_merge_run(a, chat, raw, nraw, &i) != CC_OK) {
+            return CC_ERROR;
         }
-
-        blocks = cc_alloc(p->alloc, total * sizeof(cc_block_t));
-        if (blocks == NULL) {
-            return cc_no_memory(p->err);
-        }
-
-        m = &chat->messages[chat->nmessages++];
-        m->role = role;
-        m->blocks = blocks;
-        m->nalloc = total;
-
-        if (role == CC_ROLE_USER) {
-            for (k = i; k < j; k++) {
-                for (total = 0; total < raw[k].nblocks; total++) {
-                    if (raw[k].blocks[total].type == CC_BLOCK_TOOL_RESULT) {
-                        blocks[m->nblocks++] = raw[k].blocks[total];
-                    }
-                }
-            }
-        }
-
-        for (k = i; k < j; k++) {
-            for (total = 0; total < raw[k].nblocks; total++) {
-                if (role != CC_ROLE_USER
-                    || raw[k].blocks[total].type != CC_BLOCK_TOOL_RESULT)
-                {
-                    blocks[m->nblocks++] = raw[k].blocks[total];
-                }
-            }
-        }
-
-        i = j;
     }
 
     if (chat->nmessages == 0) {
-        return cc_parse_error(p, "invalid_value", "messages",
-                              "Invalid 'messages': no user or assistant "
-                              "message with non-empty content was found. "
-                              "At least one is required.");
+        return CC_DONE;
     }
 
     /* a history ending in unanswered tool calls gets a turn to answer */
@@ -162,46 +106,125 @@ cc_normalize(cc_parse_t *p, cc_message_t *raw, size_t nraw)
             continue;
         }
 
-        if (cc_pair_turn(p->alloc, i ? &chat->messages[i - 1] : NULL,
+        if (cc_pair_turn(a, i ? &chat->messages[i - 1] : NULL,
                          &chat->messages[i])
             != CC_OK)
         {
-            return cc_no_memory(p->err);
+            return CC_ERROR;
         }
     }
-
-    /*
-     * Vapi sends its spoken greeting as the first, assistant, message;
-     * Bedrock wants a user turn first, and the greeting must stay so
-     * the model knows what the caller heard
-     */
 
     if (chat->messages[0].role == CC_ROLE_ASSISTANT) {
-        blocks = cc_calloc(p->alloc, sizeof(cc_block_t));
-        if (blocks == NULL) {
-            return cc_no_memory(p->err);
-        }
-
-        blocks->type = CC_BLOCK_TEXT;
-        blocks->text = p->opts->first_user_text;
-
-        if (blocks->text.len == 0
-            || cc_is_blank(blocks->text.data, blocks->text.len))
-        {
-            blocks->text = cc_default_first_user_text;
-        }
-
-        memmove(&chat->messages[1], &chat->messages[0],
-                chat->nmessages * sizeof(cc_message_t));
-
-        m = &chat->messages[0];
-        m->role = CC_ROLE_USER;
-        m->blocks = blocks;
-        m->nblocks = 1;
-        m->nalloc = 1;
-
-        chat->nmessages++;
+        return cc_first_user_turn(a, chat, opts);
     }
+
+    return CC_OK;
+}
+
+
+/*
+ * The run of same-role messages at raw[*i] (empty ones in between
+ * ignored) as one message of chat, toolResults first in a user message;
+ * *i moves past the run.
+ */
+
+static int
+cc_merge_run(cc_alloc_t *a, cc_chat_t *chat, cc_message_t *raw, size_t nraw,
+    size_t *i)
+{
+    size_t         j, k, n, total;
+    cc_role_e      role;
+    cc_block_t    *blocks;
+    cc_message_t  *m;
+
+    role = raw[*i].role;
+    total = 0;
+
+    for (j = *i; j < nraw; j++) {
+        if (raw[j].nblocks == 0) {
+            continue;
+        }
+
+        if (raw[j].role != role) {
+            break;
+        }
+
+        total += raw[j].nblocks;
+    }
+
+    blocks = cc_alloc(a, total * sizeof(cc_block_t));
+    if (blocks == NULL) {
+        return CC_ERROR;
+    }
+
+    m = &chat->messages[chat->nmessages++];
+    m->role = role;
+    m->blocks = blocks;
+    m->nalloc = total;
+
+    if (role == CC_ROLE_USER) {
+        for (k = *i; k < j; k++) {
+            for (n = 0; n < raw[k].nblocks; n++) {
+                if (raw[k].blocks[n].type == CC_BLOCK_TOOL_RESULT) {
+                    blocks[m->nblocks++] = raw[k].blocks[n];
+                }
+            }
+        }
+    }
+
+    for (k = *i; k < j; k++) {
+        for (n = 0; n < raw[k].nblocks; n++) {
+            if (role != CC_ROLE_USER
+                || raw[k].blocks[n].type != CC_BLOCK_TOOL_RESULT)
+            {
+                blocks[m->nblocks++] = raw[k].blocks[n];
+            }
+        }
+    }
+
+    *i = j;
+
+    return CC_OK;
+}
+
+
+/*
+ * Vapi sends its spoken greeting as the first, assistant, message;
+ * Bedrock wants a user turn first, and the greeting must stay so the
+ * model knows what the caller heard: a user turn goes before it.
+ */
+
+static int
+cc_first_user_turn(cc_alloc_t *a, cc_chat_t *chat,
+    const cc_chat_options_t *opts)
+{
+    cc_block_t    *blocks;
+    cc_message_t  *m;
+
+    blocks = cc_calloc(a, sizeof(cc_block_t));
+    if (blocks == NULL) {
+        return CC_ERROR;
+    }
+
+    blocks->type = CC_BLOCK_TEXT;
+    blocks->text = opts->first_user_text;
+
+    if (blocks->text.len == 0
+        || cc_is_blank(blocks->text.data, blocks->text.len))
+    {
+        blocks->text = cc_default_first_user_text;
+    }
+
+    memmove(&chat->messages[1], &chat->messages[0],
+            chat->nmessages * sizeof(cc_message_t));
+
+    m = &chat->messages[0];
+    m->role = CC_ROLE_USER;
+    m->blocks = blocks;
+    m->nblocks = 1;
+    m->nalloc = 1;
+
+    chat->nmessages++;
 
     return CC_OK;
 }
@@ -219,7 +242,7 @@ static int
 cc_pair_turn(cc_alloc_t *a, const cc_message_t *prev, cc_message_t *m)
 {
     int            matched;
-    u_char        *used, *s;
+    u_char        *used;
     size_t         i, k, nuse, nres, nmissing, norphan, len;
     cc_block_t    *blocks, *b;
     cc_use_ref_t  *uses;
@@ -341,34 +364,9 @@ cc_pair_turn(cc_alloc_t *a, const cc_message_t *prev, cc_message_t *m)
             continue;
         }
 
-        len = sizeof("Tool result (): ") - 1 + b->id.len
-              + (b->result_text.len ? b->result_text.len
-                                    : cc_empty_result_text.len);
-
-        s = cc_alloc(a, len + 1);
-        if (s == NULL) {
+        if (cc_orphan_text(a, b, &blocks[k++]) != CC_OK) {
             return CC_ERROR;
         }
-
-        blocks[k].type = CC_BLOCK_TEXT;
-        blocks[k].text.data = s;
-        blocks[k].text.len = len;
-
-        s = (u_char *) memcpy(s, "Tool result (", 13) + 13;
-        s = (u_char *) memcpy(s, b->id.data, b->id.len) + b->id.len;
-        s = (u_char *) memcpy(s, "): ", 3) + 3;
-
-        if (b->result_text.len) {
-            memcpy(s, b->result_text.data, b->result_text.len);
-            s += b->result_text.len;
-
-        } else {
-            memcpy(s, cc_empty_result_text.data, cc_empty_result_text.len);
-            s += cc_empty_result_text.len;
-        }
-
-        *s = '\0';
-        k++;
     }
 
     for (i = 0; i < m->nblocks; i++) {
@@ -519,36 +517,64 @@ cc_use_ref_cmp(const void *one, const void *two)
 }
 
 
+/* room for need elements in an array of n that has room for *nalloc */
+
 static void *
 cc_array_grow(cc_alloc_t *a, void *elts, size_t size, size_t n,
     size_t *nalloc, size_t need)
 {
-    void    *p;
-    size_t   m;
+    cc_buf_t  b;
 
-    if (elts != NULL && *nalloc >= need) {
-        return elts;
-    }
+    b.data = elts;
+    b.len = n * size;
+    b.cap = elts ? *nalloc * size : 0;
+    b.min = 4 * size;
 
-    m = *nalloc * 2;
-    if (m < need) {
-        m = need;
-    }
-
-    if (m < 4) {
-        m = 4;
-    }
-
-    p = cc_alloc(a, m * size);
-    if (p == NULL) {
+    if (cc_buf_reserve(a, &b, (need - n) * size) != CC_OK) {
         return NULL;
     }
 
-    if (n) {
-        memcpy(p, elts, n * size);
+    *nalloc = b.cap / size;
+
+    return b.data;
+}
+
+
+/* "Tool result (id): text": a result that answers no toolUse, as text */
+
+static int
+cc_orphan_text(cc_alloc_t *a, const cc_block_t *b, cc_block_t *out)
+{
+    u_char  *s;
+    size_t   len;
+
+    len = sizeof("Tool result (): ") - 1 + b->id.len
+          + (b->result_text.len ? b->result_text.len
+                                : cc_empty_result_text.len);
+
+    s = cc_alloc(a, len + 1);
+    if (s == NULL) {
+        return CC_ERROR;
     }
 
-    *nalloc = m;
+    out->type = CC_BLOCK_TEXT;
+    out->text.data = s;
+    out->text.len = len;
 
-    return p;
+    s = (u_char *) memcpy(s, "Tool result (", 13) + 13;
+    s = (u_char *) memcpy(s, b->id.data, b->id.len) + b->id.len;
+    s = (u_char *) memcpy(s, "): ", 3) + 3;
+
+    if (b->result_text.len) {
+        memcpy(s, b->result_text.data, b->result_text.len);
+        s += b->result_text.len;
+
+    } else {
+        memcpy(s, cc_empty_result_text.data, cc_empty_result_text.len);
+        s += cc_empty_result_text.len;
+    }
+
+    *s = '\0';
+
+    return CC_OK;
 }
