@@ -175,7 +175,7 @@ cc_buf_reserve(cc_alloc_t *a, cc_buf_t *b, size_t n)
 
 
 int
-cc_buf_append(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
+cc_buf_append_grow(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
 {
     if (n == 0) {
         return CC_OK;

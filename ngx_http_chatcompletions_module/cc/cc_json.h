@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <yajl/yajl_gen.h>
 
@@ -108,7 +109,27 @@ u_char *cc_strdup(cc_alloc_t *a, const u_char *s, size_t len);
  * of memory (b is then unchanged).
  */
 int cc_buf_reserve(cc_alloc_t *a, cc_buf_t *b, size_t n);
-int cc_buf_append(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n);
+int cc_buf_append_grow(cc_alloc_t *a, cc_buf_t *b, const u_char *p,
+    size_t n);
+
+
+/* the common case, with room, is a copy: yajl prints a token at a time */
+
+static inline int
+cc_buf_append(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
+{
+    if (b->cap >= b->len && n <= b->cap - b->len) {
+        if (n) {
+            memcpy(b->data + b->len, p, n);
+            b->len += n;
+        }
+
+        return CC_OK;
+    }
+
+    return cc_buf_append_grow(a, b, p, n);
+}
+
 
 /* a yajl generator whose memory comes from the arena */
 yajl_gen cc_gen_alloc(cc_alloc_t *a);

@@ -98,7 +98,8 @@ typedef struct {
 
     /*
      * Optional: an arena for the per-event temporaries (the payload's
-     * DOM); anything kept is copied to the arena passed to the calls.
+     * DOM, the event's SSE bytes); anything kept is copied to the arena
+     * passed to the calls.
      * The glue may destroy it between cc_stream_event() calls.  NULL:
      * everything comes from the arena passed to the calls.
      */
@@ -107,6 +108,8 @@ typedef struct {
     /* response state */
     yajl_gen                  gen;          /* streaming: reused for every
                                                event */
+    char                      created_text[24]; /* printed once */
+    size_t                    created_len;
     cc_gen_out_t              out;          /* ... what it prints into */
 
     int64_t                   next_index;   /* client tool calls shown */

@@ -79,10 +79,18 @@ cc_sse_head(cc_stream_t *s)
     yajl_gen_reset(g, NULL);
     cc_gen_add(&s->out, "data: ", sizeof("data: ") - 1);
 
+    /* yajl prints integers with sprintf(): "created" is printed once */
+
+    if (s->created_len == 0) {
+        s->created_len = snprintf(s->created_text, sizeof(s->created_text),
+                                  "%lld", (long long) s->created);
+    }
+
     if (yajl_gen_map_open(g)
         || cc_gen_lit(g, "id") || cc_gen_str(g, &s->id)
         || cc_gen_lit(g, "object") || cc_gen_lit(g, "chat.completion.chunk")
-        || cc_gen_lit(g, "created") || yajl_gen_integer(g, s->created)
+        || cc_gen_lit(g, "created")
+        || yajl_gen_number(g, s->created_text, s->created_len)
         || cc_gen_lit(g, "model") || cc_gen_str(g, &s->model))
     {
         return CC_ERROR;
@@ -102,7 +110,7 @@ cc_sse_choice_open(cc_stream_t *s)
 
     if (cc_gen_lit(g, "choices") || yajl_gen_array_open(g)
         || yajl_gen_map_open(g)
-        || cc_gen_lit(g, "index") || yajl_gen_integer(g, 0)
+        || cc_gen_lit(g, "index") || yajl_gen_number(g, "0", 1)
         || cc_gen_lit(g, "delta"))
     {
         return CC_ERROR;
@@ -332,7 +340,11 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
         rc = CC_OK;
     }
 
-    if (rc == CC_ERROR || cc_gen_output(a, &s->out, out) != CC_OK) {
+    /* the event's SSE bytes are the caller's to copy: scratch, if any */
+
+    if (rc == CC_ERROR
+        || cc_gen_output(s->scratch ? s->scratch : a, &s->out, out) != CC_OK)
+    {
         goto nomem;
     }
 

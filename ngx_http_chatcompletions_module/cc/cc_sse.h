@@ -47,9 +47,11 @@
  * type is ":event-type", ":exception-type" or ":error-code" according to
  * it; payload is the payload, or ":error-message" for "error" messages.
  * The SSE bytes to send are appended to *out: set out->len to 0 before
- * the first call (out->len 0 afterwards: nothing to send).  The arena a
- * must be the same on every call for one stream, and cc_stream_t must
- * not be moved once used (its generator prints into s->out).
+ * the first call (out->len 0 afterwards: nothing to send); with a scratch
+ * arena (s->scratch) they are in it, to be copied before it is emptied.
+ * The arena a must be the same on every call for one stream, and
+ * cc_stream_t must not be moved once used (its generator prints into
+ * s->out).
  *
  * CC_OK: continue.  CC_DONE: metadata ended the round (the final chunks
  * are not emitted: the glue decides whether another round follows).
