@@ -69,7 +69,7 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     cc_str_t                              body, path;
     ngx_int_t                             rc;
     ngx_http_request_t                   *r, *sr;
-    ngx_http_chatcompletions_buf_t        converse, error_body;
+    cc_buf_t                              converse, error_body;
     ngx_http_post_subrequest_t           *ps;
     ngx_http_chatcompletions_auth_t       auth;
     ngx_http_chatcompletions_creds_t      creds;
@@ -133,8 +133,10 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
 
     a->converse.data = converse.data;
     a->converse.cap = converse.cap;
+    a->converse.min = 4096;
     a->error_body.data = error_body.data;
     a->error_body.cap = error_body.cap;
+    a->error_body.min = NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX;
 
     a->ctx = ctx;
 

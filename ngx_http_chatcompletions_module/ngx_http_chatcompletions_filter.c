@@ -217,10 +217,8 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
                         NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX
                         - a->error_body.len);
 
-            if (n && ngx_http_chatcompletions_buf_append(ctx->request->pool,
-                                    &a->error_body, b->pos, n,
-                                    NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX)
-                     != NGX_OK)
+            if (cc_buf_append(&ctx->alloc, &a->error_body, b->pos, n)
+                != CC_OK)
             {
                 return NGX_ERROR;
             }
@@ -640,9 +638,8 @@ static ngx_int_t
 ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
     ngx_buf_t *b)
 {
-    int                              rc;
+    int                              rc, nrc;
     cc_str_t                         chunk, *type, payload;
-    ngx_int_t                        nrc;
     const char                      *err;
     const u_char                    *pos;
     cc_es_message_t                  msg;
@@ -736,15 +733,12 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
 
         /* what the event said is copied: the arena is emptied */
 
-        nrc = chunk.len ? ngx_http_chatcompletions_buf_append(
-                                               ctx->request->pool, &ctx->pend,
-                                               chunk.data, chunk.len, 2048)
-                        : NGX_OK;
+        nrc = cc_buf_append(&ctx->alloc, &ctx->pend, chunk.data, chunk.len);
 
         ctx->stream.scratch = NULL;
         ngx_http_chatcompletions_scratch_reset();
 
-        if (nrc != NGX_OK) {
+        if (nrc != CC_OK) {
             return NGX_ERROR;
         }
 
@@ -793,9 +787,8 @@ ngx_http_chatcompletions_collect(ngx_http_chatcompletions_attempt_t *a,
         return NGX_OK;
     }
 
-    return ngx_http_chatcompletions_buf_append(a->ctx->request->pool,
-                                               &a->converse, b->pos, len,
-                                               4096);
+    return cc_buf_append(&a->ctx->alloc, &a->converse, b->pos, len) == CC_OK
+           ? NGX_OK : NGX_ERROR;
 }
 
 

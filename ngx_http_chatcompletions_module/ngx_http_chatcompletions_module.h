@@ -131,14 +131,6 @@ typedef struct {
 } ngx_http_chatcompletions_fault_t;
 
 
-/* a buffer of the request's pool that grows as bytes are appended */
-typedef struct {
-    u_char                               *data;
-    size_t                                len;
-    size_t                                cap;
-} ngx_http_chatcompletions_buf_t;
-
-
 /*
  * One call to Bedrock: a subrequest to the Bedrock location, with its own
  * upstream, eventstream decoder, held input, stall timer and cancellation.
@@ -153,8 +145,8 @@ typedef struct {
 
     ngx_uint_t                            status;   /* Bedrock's */
     ngx_str_t                             error_type;
-    ngx_http_chatcompletions_buf_t        error_body;
-    ngx_http_chatcompletions_buf_t        converse; /* a JSON answer */
+    cc_buf_t                              error_body;
+    cc_buf_t                              converse; /* a JSON answer */
 
     cc_es_decoder_t                       decoder;
     ngx_chain_t                          *held;     /* not translated */
@@ -223,7 +215,7 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_uint_t                       bedrock_status;
 
     /* SSE bytes decoded from one read, before they are emitted */
-    ngx_http_chatcompletions_buf_t   pend;
+    cc_buf_t                         pend;
     size_t                           pend_max;     /* drain: no limit */
 
     ngx_chain_t                     *free;
@@ -267,8 +259,6 @@ extern ngx_module_t  ngx_http_chatcompletions_module;
 
 /* util.c: small nginx helpers */
 void *ngx_http_chatcompletions_pool_alloc(void *data, size_t size);
-ngx_int_t ngx_http_chatcompletions_buf_append(ngx_pool_t *pool,
-    ngx_http_chatcompletions_buf_t *buf, u_char *data, size_t n, size_t min);
 ngx_table_elt_t *ngx_http_chatcompletions_find_header(ngx_list_t *headers,
     u_char *name, size_t len);
 void ngx_http_chatcompletions_touch(ngx_event_t *ev, ngx_msec_t *stamp,

@@ -11,54 +11,22 @@
 #include "ngx_http_chatcompletions_module.h"
 
 
-static ngx_int_t ngx_http_chatcompletions_set_body(ngx_http_request_t *sr,
-    u_char *data, size_t len);
-
 /*
  * Small nginx helpers that every other glue file uses and that use none
- * of them: the pool allocator of the pure units, a growing buffer, a
- * header lookup, a timer that restarts, a subrequest with its own headers
- * and body, and a file read at configuration time.
+ * of them: the pool allocator of the pure units, a header lookup, a timer
+ * that restarts, a subrequest with its own headers and body, a file read
+ * at configuration time, and the end of a proxied subrequest.
  */
+
+
+static ngx_int_t ngx_http_chatcompletions_set_body(ngx_http_request_t *sr,
+    u_char *data, size_t len);
 
 
 void *
 ngx_http_chatcompletions_pool_alloc(void *data, size_t size)
 {
     return ngx_palloc(data, size);
-}
-
-
-/* appends to a buffer of the pool that doubles as it grows */
-
-ngx_int_t
-ngx_http_chatcompletions_buf_append(ngx_pool_t *pool,
-    ngx_http_chatcompletions_buf_t *buf, u_char *data, size_t n, size_t min)
-{
-    u_char  *p;
-    size_t   size;
-
-    if (buf->len + n > buf->cap) {
-        size = ngx_max(2 * buf->cap, buf->len + n);
-        size = ngx_max(size, min);
-
-        p = ngx_pnalloc(pool, size);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (buf->len) {
-            ngx_memcpy(p, buf->data, buf->len);
-        }
-
-        buf->data = p;
-        buf->cap = size;
-    }
-
-    ngx_memcpy(buf->data + buf->len, data, n);
-    buf->len += n;
-
-    return NGX_OK;
 }
 
 
