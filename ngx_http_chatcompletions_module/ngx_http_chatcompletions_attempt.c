@@ -93,10 +93,10 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->body.data = body.data;
-    ctx->body.len = body.len;
-    ctx->bedrock_uri.data = path.data;
-    ctx->bedrock_uri.len = path.len;
+    ctx->round.body.data = body.data;
+    ctx->round.body.len = body.len;
+    ctx->round.bedrock_uri.data = path.data;
+    ctx->round.bedrock_uri.len = path.len;
 
     /* everything that can fail is done before the subrequest exists */
 
@@ -124,7 +124,7 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
 
     /* the slot is reused by every round: its buffers too */
 
-    a = &ctx->attempts[0];
+    a = &ctx->round.attempts[0];
 
     converse = a->converse;
     error_body = a->error_body;
@@ -160,10 +160,10 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     }
 
     a->sr = sr;
-    a->round = ++ctx->rounds;
+    a->round = ++ctx->round.n;
 
-    ctx->attempt = a;
-    ctx->nattempts++;
+    ctx->round.attempt = a;
+    ctx->attempts++;
     ctx->bedrock_status = 0;
 
     /* see ngx_http_chatcompletions_run_bedrock() */
@@ -368,12 +368,12 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
 
     req.method.data = (u_char *) "POST";
     req.method.len = sizeof("POST") - 1;
-    req.path.data = ctx->bedrock_uri.data;
-    req.path.len = ctx->bedrock_uri.len;
+    req.path.data = ctx->round.bedrock_uri.data;
+    req.path.len = ctx->round.bedrock_uri.len;
     req.headers = headers;
     req.nheaders = 2;
-    req.payload = ctx->body.data;
-    req.payload_len = ctx->body.len;
+    req.payload = ctx->round.body.data;
+    req.payload_len = ctx->round.body.len;
     req.access_key.data = creds->access_key.data;
     req.access_key.len = creds->access_key.len;
     req.secret_key.data = creds->secret_key.data;
@@ -424,7 +424,8 @@ static ngx_int_t
 ngx_http_chatcompletions_request_headers(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *sr, ngx_http_chatcompletions_auth_t *auth)
 {
-    if (ngx_http_chatcompletions_post_json(sr, ctx->body.data, ctx->body.len)
+    if (ngx_http_chatcompletions_post_json(sr, ctx->round.body.data,
+                                           ctx->round.body.len)
         != NGX_OK)
     {
         return NGX_ERROR;

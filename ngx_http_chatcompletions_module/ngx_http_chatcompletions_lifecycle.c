@@ -100,10 +100,10 @@ ngx_http_chatcompletions_handler(ngx_http_request_t *r)
      * set by ngx_pcalloc():
      *
      *     ctx->state = NGX_HTTP_CHATCOMPLETIONS_BODY;
-     *     ctx->attempt = NULL;
+     *     ctx->round.attempt = NULL;
      *     ctx->fault.kind = NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE;
      *     ctx->free = ctx->busy = NULL;
-     *     ctx->rounds = 0;
+     *     ctx->round.n = 0;
      */
 
     ctx->request = r;
@@ -192,7 +192,7 @@ static ngx_int_t
 ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
 {
     ngx_int_t                             rc;
-    cc_round_t                            round;
+    cc_round_t                            uses;
     ngx_http_chatcompletions_attempt_t   *a;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
@@ -214,7 +214,7 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
 
         case NGX_HTTP_CHATCOMPLETIONS_ATTEMPT:
 
-            a = ctx->attempt;
+            a = ctx->round.attempt;
 
             if (!a->done) {
                 return NGX_DONE;
@@ -233,12 +233,12 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
                 }
             }
 
-            if (cc_stream_round_tool_uses(&ctx->stream, &round) != CC_OK) {
+            if (cc_stream_round_tool_uses(&ctx->stream, &uses) != CC_OK) {
                 rc = ngx_http_chatcompletions_internal_error(ctx);
                 goto done;
             }
 
-            if (round.nserver && round.nclient) {
+            if (uses.nserver && uses.nclient) {
                 /*
                  * The client must run its own tools and send the results
                  * back; a later request asks for the server-side ones
@@ -248,14 +248,14 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
                               0, "chat_completions: the model asked for "
                               "client and server tools at once; the %uz "
                               "server tool call(s) are left to a later "
-                              "request", round.nserver);
+                              "request", uses.nserver);
 
-            } else if (round.nserver && ctx->rounds >= cclcf->max_rounds) {
+            } else if (uses.nserver && ctx->round.n >= cclcf->max_rounds) {
                 ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log,
                               0, "chat_completions: %ui Bedrock rounds "
                               "reached (chat_completions_max_rounds) while "
                               "the model still asks for tools (model "
-                              "\"%V\")", ctx->rounds, &ctx->model_id);
+                              "\"%V\")", ctx->round.n, &ctx->model_id);
 
                 ctx->bedrock_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
 
@@ -268,8 +268,8 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
                 rc = ngx_http_chatcompletions_fail(ctx);
                 goto done;
 
-            } else if (round.nserver) {
-                rc = ngx_http_chatcompletions_tools(ctx, &round);
+            } else if (uses.nserver) {
+                rc = ngx_http_chatcompletions_tools(ctx, &uses);
 
                 if (rc == NGX_DONE || rc == NGX_DECLINED) {
                     ctx->state = NGX_HTTP_CHATCOMPLETIONS_TOOLS;
@@ -290,7 +290,7 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
 
         case NGX_HTTP_CHATCOMPLETIONS_TOOLS:
 
-            if (ctx->pending) {
+            if (ctx->round.pending) {
                 /* a write event: what a slow client has not taken yet */
                 rc = ngx_http_chatcompletions_send_buffered(ctx->request);
 
@@ -373,7 +373,7 @@ ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
                    "chatcompletions round %ui: POST %V, %uz bytes",
-                   ctx->rounds, &ctx->bedrock_uri, ctx->body.len);
+                   ctx->round.n, &ctx->round.bedrock_uri, ctx->round.body.len);
 
     return NGX_DONE;
 }
@@ -391,7 +391,7 @@ ngx_http_chatcompletions_converse(ngx_http_chatcompletions_ctx_t *ctx)
     cc_http_error_t                      herr;
     ngx_http_chatcompletions_attempt_t  *a;
 
-    a = ctx->attempt;
+    a = ctx->round.attempt;
 
     ngx_memzero(&herr, sizeof(cc_http_error_t));
 
@@ -554,7 +554,7 @@ ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
     ngx_http_chatcompletions_attempt_t  *a;
 
     r = ctx->request;
-    a = ctx->attempt;
+    a = ctx->round.attempt;
     ctx->finished = 1;
 
     if (ctx->keepalive.timer_set) {
@@ -690,7 +690,7 @@ ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev)
         return;
     }
 
-    a = ctx->attempt;
+    a = ctx->round.attempt;
 
     active = (ctx->state == NGX_HTTP_CHATCOMPLETIONS_ATTEMPT && !a->done)
              ? a->sr : r;
@@ -770,8 +770,8 @@ ngx_http_chatcompletions_cleanup(void *data)
     }
 
     for (i = 0; i < NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS; i++) {
-        if (ctx->attempts[i].stall.timer_set) {
-            ngx_del_timer(&ctx->attempts[i].stall);
+        if (ctx->round.attempts[i].stall.timer_set) {
+            ngx_del_timer(&ctx->round.attempts[i].stall);
         }
     }
 }

@@ -187,6 +187,27 @@ typedef struct {
 #define NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS  2
 
 
+/*
+ * A round: one Bedrock request (the conversation so far), the attempts
+ * that carry it, and the server-side tool calls it asks for.  The next
+ * round's request adds the assistant's tool uses and their results.
+ */
+typedef struct {
+    ngx_uint_t                            n;        /* 1, 2, ... */
+
+    ngx_str_t                             bedrock_uri;
+    ngx_str_t                             body;
+
+    ngx_http_chatcompletions_attempt_t   *attempt;  /* the one streaming */
+    ngx_http_chatcompletions_attempt_t    attempts[
+                                     NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS];
+
+    ngx_http_chatcompletions_tool_call_t *calls;
+    ngx_uint_t                            ncalls;
+    ngx_uint_t                            pending;  /* calls running */
+} ngx_http_chatcompletions_round_t;
+
+
 struct ngx_http_chatcompletions_ctx_s {
     ngx_http_request_t              *request;      /* the main request */
     ngx_http_chatcompletions_state_e state;
@@ -201,14 +222,7 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_str_t                        model_name;   /* echoed to the client */
     ngx_str_t                        id;           /* chatcmpl-... */
 
-    /* the Bedrock request of the current round */
-    ngx_str_t                        bedrock_uri;
-    ngx_str_t                        body;
-
-    ngx_http_chatcompletions_attempt_t   *attempt;  /* the one streaming */
-    ngx_http_chatcompletions_attempt_t    attempts[
-                                     NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS];
-    ngx_uint_t                       nattempts;    /* over the request */
+    ngx_http_chatcompletions_round_t round;       /* the current one */
 
     /* the outcome: a fault, and the status it maps to */
     ngx_http_chatcompletions_fault_t fault;
@@ -220,11 +234,6 @@ struct ngx_http_chatcompletions_ctx_s {
 
     ngx_chain_t                     *free;
     ngx_chain_t                     *busy;
-
-    /* server-side tools of the current round */
-    ngx_http_chatcompletions_tool_call_t *calls;
-    ngx_uint_t                       ncalls;
-    ngx_uint_t                       pending;
 
     /* the caller's number, E.164, and where it came from: on demand */
     ngx_str_t                        phone;
@@ -241,7 +250,7 @@ struct ngx_http_chatcompletions_ctx_s {
 
     ngx_msec_t                       start;
     ngx_msec_t                       ttft;         /* first token, ms */
-    ngx_uint_t                       rounds;
+    ngx_uint_t                       attempts;     /* over the request */
 
     unsigned                         streaming:1;
     unsigned                         headers_sent:1;

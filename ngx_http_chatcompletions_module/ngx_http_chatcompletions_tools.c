@@ -407,24 +407,24 @@ ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
     n = round->nserver;
 
     blocks = ngx_pcalloc(r->pool, (n + 1) * sizeof(cc_block_t));
-    ctx->calls = ngx_pcalloc(r->pool,
+    ctx->round.calls = ngx_pcalloc(r->pool,
                            n * sizeof(ngx_http_chatcompletions_tool_call_t));
-    if (blocks == NULL || ctx->calls == NULL) {
+    if (blocks == NULL || ctx->round.calls == NULL) {
         return NGX_ERROR;
     }
 
-    ctx->ncalls = n;
-    ctx->pending = 0;
+    ctx->round.ncalls = n;
+    ctx->round.pending = 0;
 
     blocks[0].type = CC_BLOCK_TEXT;
     blocks[0].text = round->text;
 
     for (i = 0; i < n; i++) {
         t = round->server[i];
-        call = &ctx->calls[i];
+        call = &ctx->round.calls[i];
 
         call->ctx = ctx;
-        call->round = ctx->rounds;
+        call->round = ctx->round.n;
         call->id.data = t->id.data;
         call->id.len = t->id.len;
         call->name.data = t->name.data;
@@ -460,7 +460,7 @@ ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
     started = 0;
 
     for (i = 0; i < n; i++) {
-        call = &ctx->calls[i];
+        call = &ctx->round.calls[i];
 
         if (call->conf->needs_phone
             && ngx_http_chatcompletions_phone(ctx)->len == 0)
@@ -489,13 +489,13 @@ ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "chatcompletions round %ui: %ui tool call(s) started",
-                   ctx->rounds, started);
+                   ctx->round.n, started);
 
     if (started == 0) {
         return NGX_DECLINED;
     }
 
-    ctx->pending = started;
+    ctx->round.pending = started;
 
     return NGX_DONE;
 }
@@ -656,7 +656,7 @@ ngx_http_chatcompletions_tool_done(ngx_http_request_t *sr, void *data,
         return rc == NGX_HTTP_CLIENT_CLOSED_REQUEST ? rc : NGX_ERROR;
     }
 
-    if (call->done || call->round != ctx->rounds
+    if (call->done || call->round != ctx->round.n
         || ctx->state != NGX_HTTP_CHATCOMPLETIONS_TOOLS)
     {
         /* settled already, by its timer */
@@ -734,7 +734,7 @@ ngx_http_chatcompletions_tool_settle(
                       &call->name, call->status);
     }
 
-    if (--ctx->pending > 0) {
+    if (--ctx->round.pending > 0) {
         return;
     }
 
@@ -756,13 +756,13 @@ ngx_http_chatcompletions_tools_results(ngx_http_chatcompletions_ctx_t *ctx)
     ngx_http_chatcompletions_tool_call_t  *call;
 
     blocks = ngx_pcalloc(ctx->request->pool,
-                         ctx->ncalls * sizeof(cc_block_t));
+                         ctx->round.ncalls * sizeof(cc_block_t));
     if (blocks == NULL) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < ctx->ncalls; i++) {
-        call = &ctx->calls[i];
+    for (i = 0; i < ctx->round.ncalls; i++) {
+        call = &ctx->round.calls[i];
 
         blocks[i].type = CC_BLOCK_TOOL_RESULT;
         blocks[i].id.data = call->id.data;
@@ -819,7 +819,7 @@ ngx_http_chatcompletions_tools_results(ngx_http_chatcompletions_ctx_t *ctx)
     }
 
     if (cc_chat_append_message(&ctx->alloc, &ctx->chat, CC_ROLE_USER,
-                               blocks, ctx->ncalls)
+                               blocks, ctx->round.ncalls)
         != CC_OK)
     {
         return NGX_ERROR;
@@ -838,9 +838,9 @@ ngx_http_chatcompletions_tools_cancel(ngx_http_chatcompletions_ctx_t *ctx)
 {
     ngx_uint_t  i;
 
-    for (i = 0; i < ctx->ncalls; i++) {
-        if (ctx->calls[i].timer.timer_set) {
-            ngx_del_timer(&ctx->calls[i].timer);
+    for (i = 0; i < ctx->round.ncalls; i++) {
+        if (ctx->round.calls[i].timer.timer_set) {
+            ngx_del_timer(&ctx->round.calls[i].timer);
         }
     }
 }

@@ -165,7 +165,7 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_URI:
-        s = ctx->bedrock_uri;
+        s = ctx->round.bedrock_uri;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_MODEL:
@@ -197,7 +197,7 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_ROUNDS:
-        n = ctx->rounds;
+        n = ctx->round.n;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_STREAM:
