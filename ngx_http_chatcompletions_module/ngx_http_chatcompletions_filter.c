@@ -104,14 +104,16 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    call = ngx_http_chatcompletions_tool_call(r);
-    if (call) {
-        return ngx_http_chatcompletions_tool_header(call, r);
-    }
+    /* a Bedrock attempt first: a plain stream never looks for tools */
 
     a = ngx_http_chatcompletions_attempt_of(r);
 
     if (a == NULL) {
+        call = ngx_http_chatcompletions_tool_call(r);
+        if (call) {
+            return ngx_http_chatcompletions_tool_header(call, r);
+        }
+
         return ngx_http_next_header_filter(r);
     }
 
@@ -182,14 +184,18 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, in);
     }
 
-    call = ngx_http_chatcompletions_tool_call(r);
-    if (call) {
-        return ngx_http_chatcompletions_tool_body(call, in);
-    }
-
     a = ngx_http_chatcompletions_attempt_of(r);
 
-    if (a == NULL || a->ctx->emitting) {
+    if (a == NULL) {
+        call = ngx_http_chatcompletions_tool_call(r);
+        if (call) {
+            return ngx_http_chatcompletions_tool_body(call, in);
+        }
+
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    if (a->ctx->emitting) {
         return ngx_http_next_body_filter(r, in);
     }
 

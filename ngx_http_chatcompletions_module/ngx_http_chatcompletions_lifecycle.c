@@ -763,7 +763,9 @@ ngx_http_chatcompletions_cleanup(void *data)
 
     /* a client that went away while tools ran leaves their timers */
 
-    ngx_http_chatcompletions_tools_cancel(ctx);
+    if (ctx->round.ncalls) {
+        ngx_http_chatcompletions_tools_cancel(ctx);
+    }
 
     if (ctx->keepalive.timer_set) {
         ngx_del_timer(&ctx->keepalive);

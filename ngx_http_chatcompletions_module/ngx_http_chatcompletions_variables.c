@@ -278,14 +278,14 @@ ngx_http_chatcompletions_get_ctx(ngx_http_request_t *r)
     ngx_http_chatcompletions_attempt_t    *a;
     ngx_http_chatcompletions_tool_call_t  *call;
 
-    call = ngx_http_chatcompletions_tool_call(r);
-    if (call) {
-        return call->ctx;
-    }
-
     a = ngx_http_chatcompletions_attempt_of(r);
     if (a) {
         return a->ctx;
+    }
+
+    call = ngx_http_chatcompletions_tool_call(r);
+    if (call) {
+        return call->ctx;
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
