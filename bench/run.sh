@@ -102,17 +102,27 @@ cpu() {   # worker CPU time in microseconds (schedstat: nanoseconds on CPU)
     awk '{printf "%d\n", $1 / 1000}' "/proc/$(worker "$1")/schedstat"
 }
 
+tck=$(getconf CLK_TCK)
+user() {  # worker CPU time in user mode (nginx and the module, no kernel), ms
+    awk -v t="$tck" '{printf "%d\n", $14 * 1000 / t}' \
+        "/proc/$(worker "$1")/stat"
+}
+
 # warm both up, then measure
 "$out/bench" http://127.0.0.1:19592/v1/chat/completions "$body" 50 5 >/dev/null
 "$out/bench" http://127.0.0.1:19593/raw "$raw" 50 5 >/dev/null
 c0=$(cpu module)
+u0=$(user module)
 m=$("$out/bench" http://127.0.0.1:19592/v1/chat/completions "$body" \
     "$requests" "$concurrency")
 mc=$(( $(cpu module) - c0 ))
+mu=$(( $(user module) - u0 ))
 c0=$(cpu baseline)
+u0=$(user baseline)
 b=$("$out/bench" http://127.0.0.1:19593/raw "$raw" "$requests" \
     "$concurrency")
 bc=$(( $(cpu baseline) - c0 ))
+bu=$(( $(user baseline) - u0 ))
 
 hwm() {   # worker VmHWM in kB
     awk '/VmHWM/ {print $2}' "/proc/$(worker "$1")/status"
@@ -134,5 +144,8 @@ console.log(JSON.stringify({
   worker_cpu_ms: [Math.round(process.argv[6] / 1000),
                   Math.round(process.argv[7] / 1000)],
   worker_cpu_ratio: +r(+process.argv[6], Math.max(+process.argv[7], 1)),
+  worker_user_ms: [+process.argv[8], +process.argv[9]],
+  worker_user_ratio: +r(+process.argv[8], Math.max(+process.argv[9], 1)),
   worker_hwm_ratio: +r(+process.argv[3], +process.argv[4]),
-}));' "$m" "$b" "$mm" "$bm" "$tokens" "$mc" "$bc" | tee "$out/result.json"
+}));' "$m" "$b" "$mm" "$bm" "$tokens" "$mc" "$bc" "$mu" "$bu" \
+    | tee "$out/result.json"
