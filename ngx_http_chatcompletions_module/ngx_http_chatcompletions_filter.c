@@ -38,7 +38,6 @@ static ngx_int_t ngx_http_chatcompletions_congested(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_flush(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx);
-static void ngx_http_chatcompletions_scratch_reset(void);
 static ngx_int_t ngx_http_chatcompletions_decode(
     ngx_http_chatcompletions_attempt_t *a, ngx_buf_t *b);
 static ngx_int_t ngx_http_chatcompletions_collect(
@@ -52,10 +51,6 @@ static ngx_int_t ngx_http_chatcompletions_replace_body(ngx_http_request_t *r,
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
-
-/* the worker's scratch arena for one event's parsed payload */
-static ngx_pool_t                       *ngx_http_chatcompletions_pool;
-static cc_alloc_t                        ngx_http_chatcompletions_arena;
 
 
 /* the attempt a subrequest carries, if it is one */
@@ -580,66 +575,6 @@ ngx_http_chatcompletions_congested(ngx_http_chatcompletions_ctx_t *ctx)
 }
 
 
-/*
- * Each event's parsed payload is needed only while the event is
- * translated: it goes to a scratch arena that is emptied after each
- * event.  Events are translated one at a time, so one arena serves every
- * request of the worker: nothing of it grows with a long answer, nothing
- * is allocated or freed per read.  It lives from the worker's start to
- * its exit (init_process, exit_process).
- */
-
-ngx_int_t
-ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle)
-{
-    ngx_http_chatcompletions_pool = ngx_create_pool(
-                                       NGX_HTTP_CHATCOMPLETIONS_SCRATCH_SIZE,
-                                       cycle->log);
-    if (ngx_http_chatcompletions_pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_chatcompletions_arena.alloc = ngx_http_chatcompletions_pool_alloc;
-    ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
-
-    return NGX_OK;
-}
-
-
-void
-ngx_http_chatcompletions_scratch_done(void)
-{
-    if (ngx_http_chatcompletions_pool) {
-        ngx_destroy_pool(ngx_http_chatcompletions_pool);
-        ngx_http_chatcompletions_pool = NULL;
-    }
-}
-
-
-/* emptied after an event; an event that needed more blocks gives them back */
-
-static void
-ngx_http_chatcompletions_scratch_reset(void)
-{
-    ngx_log_t  *log;
-
-    if (ngx_http_chatcompletions_pool->d.next == NULL) {
-        ngx_reset_pool(ngx_http_chatcompletions_pool);
-        return;
-    }
-
-    log = ngx_http_chatcompletions_pool->log;
-
-    ngx_destroy_pool(ngx_http_chatcompletions_pool);
-
-    ngx_http_chatcompletions_pool = ngx_create_pool(
-                                       NGX_HTTP_CHATCOMPLETIONS_SCRATCH_SIZE,
-                                       log);
-
-    ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
-}
-
-
 static ngx_int_t
 ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
     ngx_buf_t *b)
@@ -724,15 +659,10 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
         ngx_memzero(&fault, sizeof(cc_stream_fault_t));
         chunk.len = 0;
 
-        /* without a master process a reload does not run init_process */
-        if (ngx_http_chatcompletions_pool == NULL
-            && ngx_http_chatcompletions_scratch_init((ngx_cycle_t *) ngx_cycle)
-               != NGX_OK)
-        {
+        ctx->stream.scratch = ngx_http_chatcompletions_scratch();
+        if (ctx->stream.scratch == NULL) {
             return NGX_ERROR;
         }
-
-        ctx->stream.scratch = &ngx_http_chatcompletions_arena;
 
         rc = cc_stream_event(&ctx->alloc, &ctx->stream, &msg.message_type,
                              type, payload.data, payload.len, &chunk, &fault);

@@ -29,7 +29,7 @@
 #define NGX_HTTP_CHATCOMPLETIONS_PEND_MAX        (16 * 1024)
 #define NGX_HTTP_CHATCOMPLETIONS_BUSY_MAX        (64 * 1024)
 
-/* the worker's scratch arena for one Bedrock event (filter.c) */
+/* the worker's scratch arena for one Bedrock event (util.c) */
 #define NGX_HTTP_CHATCOMPLETIONS_SCRATCH_SIZE    8192
 
 /* server-side tool calls run in one round; the model is told of the rest */
@@ -270,6 +270,10 @@ extern ngx_module_t  ngx_http_chatcompletions_module;
 void *ngx_http_chatcompletions_pool_alloc(void *data, size_t size);
 ngx_table_elt_t *ngx_http_chatcompletions_find_header(ngx_list_t *headers,
     u_char *name, size_t len);
+ngx_int_t ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle);
+void ngx_http_chatcompletions_scratch_done(void);
+cc_alloc_t *ngx_http_chatcompletions_scratch(void);
+void ngx_http_chatcompletions_scratch_reset(void);
 void ngx_http_chatcompletions_touch(ngx_event_t *ev, ngx_msec_t *stamp,
     ngx_msec_t timer);
 ngx_uint_t ngx_http_chatcompletions_idle(ngx_event_t *ev, ngx_msec_t stamp,
@@ -331,8 +335,6 @@ ngx_str_t *ngx_http_chatcompletions_phone(
 
 /* filter.c: Bedrock's answer captured and translated */
 ngx_int_t ngx_http_chatcompletions_filter_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle);
-void ngx_http_chatcompletions_scratch_done(void);
 ngx_int_t ngx_http_chatcompletions_attempt_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 ngx_http_chatcompletions_attempt_t *ngx_http_chatcompletions_attempt_of(

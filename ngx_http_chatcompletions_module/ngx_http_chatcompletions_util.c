@@ -15,7 +15,8 @@
  * Small nginx helpers that every other glue file uses and that use none
  * of them: the pool allocator of the pure units, a header lookup, a timer
  * that restarts, a subrequest with its own headers and body, a file read
- * at configuration time, and the end of a proxied subrequest.
+ * at configuration time, the worker's scratch arena, and the end of a
+ * proxied subrequest.
  */
 
 
@@ -23,10 +24,91 @@ static ngx_int_t ngx_http_chatcompletions_set_body(ngx_http_request_t *sr,
     u_char *data, size_t len);
 
 
+/* the worker's scratch arena for one event's parsed payload */
+static ngx_pool_t  *ngx_http_chatcompletions_pool;
+static cc_alloc_t   ngx_http_chatcompletions_arena;
+
+
 void *
 ngx_http_chatcompletions_pool_alloc(void *data, size_t size)
 {
     return ngx_palloc(data, size);
+}
+
+
+/*
+ * Each event's parsed payload is needed only while the event is
+ * translated: it goes to a scratch arena that is emptied after each
+ * event.  Events are translated one at a time, so one arena serves every
+ * request of the worker: nothing of it grows with a long answer, nothing
+ * is allocated or freed per read.  It lives from the worker's start to
+ * its exit (init_process, exit_process).
+ */
+
+
+cc_alloc_t *
+ngx_http_chatcompletions_scratch(void)
+{
+    /* without a master process a reload does not run init_process */
+
+    if (ngx_http_chatcompletions_pool == NULL
+        && ngx_http_chatcompletions_scratch_init((ngx_cycle_t *) ngx_cycle)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return &ngx_http_chatcompletions_arena;
+}
+
+ngx_int_t
+ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle)
+{
+    ngx_http_chatcompletions_pool = ngx_create_pool(
+                                       NGX_HTTP_CHATCOMPLETIONS_SCRATCH_SIZE,
+                                       cycle->log);
+    if (ngx_http_chatcompletions_pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_chatcompletions_arena.alloc = ngx_http_chatcompletions_pool_alloc;
+    ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_chatcompletions_scratch_done(void)
+{
+    if (ngx_http_chatcompletions_pool) {
+        ngx_destroy_pool(ngx_http_chatcompletions_pool);
+        ngx_http_chatcompletions_pool = NULL;
+    }
+}
+
+
+/* emptied after an event; an event that needed more blocks gives them back */
+
+void
+ngx_http_chatcompletions_scratch_reset(void)
+{
+    ngx_log_t  *log;
+
+    if (ngx_http_chatcompletions_pool->d.next == NULL) {
+        ngx_reset_pool(ngx_http_chatcompletions_pool);
+        return;
+    }
+
+    log = ngx_http_chatcompletions_pool->log;
+
+    ngx_destroy_pool(ngx_http_chatcompletions_pool);
+
+    ngx_http_chatcompletions_pool = ngx_create_pool(
+                                       NGX_HTTP_CHATCOMPLETIONS_SCRATCH_SIZE,
+                                       log);
+
+    ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
 }
 
 
