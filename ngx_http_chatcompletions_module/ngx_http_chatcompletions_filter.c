@@ -291,8 +291,7 @@ ngx_http_chatcompletions_attempt_done(ngx_http_request_t *sr, void *data,
         return rc == NGX_HTTP_CLIENT_CLOSED_REQUEST ? rc : NGX_ERROR;
     }
 
-    /* the upstream's length is left as it was when the answer ended */
-    a->truncated = (sr->upstream && sr->upstream->length > 0);
+    a->truncated = ngx_http_chatcompletions_upstream_short(sr);
 
     /* what a slow client made the module hold back, while it is there */
     ngx_http_chatcompletions_drain_held(a);

@@ -289,6 +289,7 @@ ngx_int_t ngx_http_chatcompletions_read_file(ngx_conf_t *cf,
     ngx_str_t *name, ngx_str_t *out);
 ngx_int_t ngx_http_chatcompletions_stop_upstream(ngx_http_request_t *sr,
     ngx_uint_t timed_out);
+ngx_uint_t ngx_http_chatcompletions_upstream_short(ngx_http_request_t *sr);
 
 /* output.c: what goes to the client */
 ngx_int_t ngx_http_chatcompletions_send_error(ngx_http_request_t *r,

@@ -405,9 +405,9 @@ ngx_http_chatcompletions_read_file(ngx_conf_t *cf, ngx_str_t *name,
 
 
 /*
- * Ends a proxied subrequest early: the one place where the module reaches
- * beyond nginx's module API, into the upstream of a subrequest that the
- * proxy module runs.  Finalizing the subrequest from outside would leave
+ * Ends a proxied subrequest early: the one place where the module acts
+ * beyond nginx's module API, on the upstream of a subrequest that the
+ * proxy module runs (the function after it only reads).  Finalizing the subrequest from outside would leave
  * the upstream's connection and timers behind; instead the upstream is
  * made to end the request itself, on its own code path:
  *
@@ -461,4 +461,18 @@ ngx_http_chatcompletions_stop_upstream(ngx_http_request_t *sr,
     ngx_post_event(pc->read, &ngx_posted_events);
 
     return NGX_OK;
+}
+
+
+/*
+ * The other reach into a proxied subrequest's upstream, a read only: when
+ * the subrequest has ended, whether the upstream still expected bytes of
+ * a response whose length it knew (Content-Length, or a chunk): a Converse
+ * answer cut short.  Same versions as above.
+ */
+
+ngx_uint_t
+ngx_http_chatcompletions_upstream_short(ngx_http_request_t *sr)
+{
+    return sr->upstream && sr->upstream->length > 0;
 }
