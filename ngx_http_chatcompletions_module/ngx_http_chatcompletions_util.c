@@ -407,9 +407,10 @@ ngx_http_chatcompletions_read_file(ngx_conf_t *cf, ngx_str_t *name,
 /*
  * Ends a proxied subrequest early: the one place where the module acts
  * beyond nginx's module API, on the upstream of a subrequest that the
- * proxy module runs (the function after it only reads).  Finalizing the subrequest from outside would leave
- * the upstream's connection and timers behind; instead the upstream is
- * made to end the request itself, on its own code path:
+ * proxy module runs (the function after it only reads).  Finalizing the
+ * subrequest from outside would leave the upstream's connection and
+ * timers behind; instead the upstream is made to end the request itself,
+ * on its own code path:
  *
  *   timed_out  the upstream connection's read event is posted as timed
  *              out, as if proxy_read_timeout had fired: the upstream
