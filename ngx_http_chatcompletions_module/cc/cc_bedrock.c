@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cc_bedrock.h"
-#include "cc_sigv4.h"
+#include "cc_uri.h"
 
 
 static int cc_has_tool_blocks(const cc_chat_t *chat);

@@ -173,7 +173,7 @@ int cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
 
 /*
  * "/model/{id}/converse-stream" (stream) or "/model/{id}/converse", the
- * id percent-encoded as one path segment by cc_uri_escape() (cc_sigv4.h):
+ * id percent-encoded as one path segment by cc_uri_escape() (cc_uri.h):
  * every byte outside A-Za-z0-9-_.~ becomes %XX (":" -> %3A, "/" -> %2F).
  * NUL-terminated.
  */

@@ -4,6 +4,12 @@
  */
 
 
+/*
+ * The JSON DOM: the incremental parser that builds it, member and number
+ * access, its printing through a generator, values built by hand.
+ */
+
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +17,6 @@
 #include <yajl/yajl_parse.h>
 
 #include "cc_json.h"
-
-
-#define CC_GEN_OUT_MIN   1024
 
 
 /*
@@ -47,17 +50,6 @@ struct cc_json_parser_s {
 };
 
 
-/* yajl's realloc needs the old size, so each block carries it in front */
-typedef union {
-    size_t                    size;
-    long double               align;
-} cc_yajl_block_t;
-
-
-static void *cc_yajl_malloc(void *ctx, size_t size);
-static void *cc_yajl_realloc(void *ctx, void *ptr, size_t size);
-static void cc_yajl_free(void *ctx, void *ptr);
-static void cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs);
 static cc_json_t *cc_json_new(cc_json_parser_t *p, cc_json_type_e type);
 static int cc_json_add(cc_json_parser_t *p, cc_json_t *v);
 static int cc_json_open(cc_json_parser_t *p, cc_json_type_e type);
@@ -74,8 +66,6 @@ static int cc_json_on_end_array(void *ctx);
 static void cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
     char *err, size_t errlen);
 static int cc_json_gen_depth(yajl_gen g, const cc_json_t *v, int depth);
-static size_t cc_utf8_valid(const u_char *p, const u_char *last);
-static void cc_gen_print(void *ctx, const char *str, size_t len);
 
 
 static yajl_callbacks  cc_json_callbacks = {
@@ -91,169 +81,6 @@ static yajl_callbacks  cc_json_callbacks = {
     cc_json_on_start_array,
     cc_json_on_end_array
 };
-
-
-void *
-cc_alloc(cc_alloc_t *a, size_t size)
-{
-    return a->alloc(a->data, size);
-}
-
-
-void *
-cc_calloc(cc_alloc_t *a, size_t size)
-{
-    void  *p;
-
-    p = a->alloc(a->data, size);
-    if (p != NULL) {
-        memset(p, 0, size);
-    }
-
-    return p;
-}
-
-
-u_char *
-cc_strdup(cc_alloc_t *a, const u_char *s, size_t len)
-{
-    u_char  *p;
-
-    p = a->alloc(a->data, len + 1);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    if (len) {
-        memcpy(p, s, len);
-    }
-
-    p[len] = '\0';
-
-    return p;
-}
-
-
-int
-cc_buf_reserve(cc_alloc_t *a, cc_buf_t *b, size_t n)
-{
-    u_char  *p;
-    size_t   size;
-
-    if (b->cap >= b->len && n <= b->cap - b->len) {
-        return CC_OK;
-    }
-
-    if (n > SIZE_MAX - b->len) {
-        return CC_ERROR;
-    }
-
-    size = b->len + n;
-
-    if (b->cap <= SIZE_MAX / 2 && size < 2 * b->cap) {
-        size = 2 * b->cap;
-    }
-
-    if (size < b->min) {
-        size = b->min;
-    }
-
-    p = cc_alloc(a, size);
-    if (p == NULL) {
-        return CC_ERROR;
-    }
-
-    if (b->len) {
-        memcpy(p, b->data, b->len);
-    }
-
-    b->data = p;
-    b->cap = size;
-
-    return CC_OK;
-}
-
-
-int
-cc_buf_append_grow(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
-{
-    if (n == 0) {
-        return CC_OK;
-    }
-
-    if (cc_buf_reserve(a, b, n) != CC_OK) {
-        return CC_ERROR;
-    }
-
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-
-    return CC_OK;
-}
-
-
-static void *
-cc_yajl_malloc(void *ctx, size_t size)
-{
-    cc_yajl_block_t  *b;
-
-    b = cc_alloc(ctx, sizeof(cc_yajl_block_t) + size);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    b->size = size;
-
-    return b + 1;
-}
-
-
-static void *
-cc_yajl_realloc(void *ctx, void *ptr, size_t size)
-{
-    void             *p;
-    cc_yajl_block_t  *b;
-
-    if (ptr == NULL) {
-        return cc_yajl_malloc(ctx, size);
-    }
-
-    b = (cc_yajl_block_t *) ptr - 1;
-
-    if (size <= b->size) {
-        return ptr;
-    }
-
-    p = cc_yajl_malloc(ctx, size);
-    if (p == NULL) {
-        return NULL;
-    }
-
-    memcpy(p, ptr, b->size);
-
-    return p;
-}
-
-
-static void
-cc_yajl_free(void *ctx, void *ptr)
-{
-    /* the arena owns everything */
-    (void) ctx;
-    (void) ptr;
-}
-
-
-/* yajl allocator hooks that draw from the arena (free is a no-op) */
-
-static void
-cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs)
-{
-    funcs->malloc = cc_yajl_malloc;
-    funcs->realloc = cc_yajl_realloc;
-    funcs->free = cc_yajl_free;
-    funcs->ctx = a;
-}
 
 
 static cc_json_t *
@@ -758,27 +585,6 @@ cc_json_gen(yajl_gen g, const cc_json_t *v)
 
 
 int
-cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out)
-{
-    size_t                len;
-    const unsigned char  *buf;
-
-    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-        return CC_ERROR;
-    }
-
-    out->data = cc_strdup(a, buf, len);
-    if (out->data == NULL) {
-        return CC_ERROR;
-    }
-
-    out->len = len;
-
-    return CC_OK;
-}
-
-
-int
 cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out)
 {
     int       rc;
@@ -797,244 +603,6 @@ cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out)
     yajl_gen_free(g);
 
     return rc;
-}
-
-
-/* the length of the valid UTF-8 sequence at p, or 0 (RFC 3629) */
-
-static size_t
-cc_utf8_valid(const u_char *p, const u_char *last)
-{
-    size_t   n, i;
-    u_char   c, lo, hi;
-
-    c = *p;
-
-    if (c < 0x80) {
-        return 1;
-    }
-
-    lo = 0x80;
-    hi = 0xbf;
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        lo = (c == 0xe0) ? 0xa0 : 0x80;
-        hi = (c == 0xed) ? 0x9f : 0xbf;    /* no surrogates */
-
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        lo = (c == 0xf0) ? 0x90 : 0x80;
-        hi = (c == 0xf4) ? 0x8f : 0xbf;    /* up to U+10FFFF */
-
-    } else {
-        return 0;
-    }
-
-    if ((size_t) (last - p) < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-
-    for (i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xbf) {
-            return 0;
-        }
-    }
-
-    return n;
-}
-
-
-int
-cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len, cc_str_t *out)
-{
-    size_t         n, bad;
-    u_char        *d;
-    const u_char  *s, *last;
-
-    last = p + len;
-    bad = 0;
-
-    for (s = p; s < last; s += n ? n : 1) {
-        n = cc_utf8_valid(s, last);
-        bad += (n == 0);
-    }
-
-    if (bad == 0) {
-        out->data = (u_char *) p;
-        out->len = len;
-        return CC_OK;
-    }
-
-    /* each bad byte (1 byte) becomes U+FFFD (3 bytes) */
-
-    d = cc_alloc(a, len + 2 * bad);
-    if (d == NULL) {
-        return CC_ERROR;
-    }
-
-    out->data = d;
-
-    for (s = p; s < last; /* void */) {
-        n = cc_utf8_valid(s, last);
-
-        if (n == 0) {
-            *d++ = 0xef;
-            *d++ = 0xbf;
-            *d++ = 0xbd;
-            s++;
-            continue;
-        }
-
-        memcpy(d, s, n);
-        d += n;
-        s += n;
-    }
-
-    out->len = d - out->data;
-
-    return CC_OK;
-}
-
-
-/* generators that print into an arena buffer */
-
-static void
-cc_gen_print(void *ctx, const char *str, size_t len)
-{
-    cc_gen_add(ctx, str, len);
-}
-
-
-yajl_gen
-cc_gen_alloc(cc_alloc_t *a)
-{
-    yajl_alloc_funcs  funcs;
-
-    cc_yajl_alloc_funcs(a, &funcs);
-
-    return yajl_gen_alloc(&funcs);
-}
-
-
-yajl_gen
-cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o)
-{
-    yajl_gen  g;
-
-    g = cc_gen_alloc(a);
-    if (g == NULL) {
-        return NULL;
-    }
-
-    if (!yajl_gen_config(g, yajl_gen_print_callback, cc_gen_print, o)) {
-        yajl_gen_free(g);
-        return NULL;
-    }
-
-    return g;
-}
-
-
-void
-cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a)
-{
-    memset(o, 0, sizeof(cc_gen_out_t));
-
-    o->alloc = a;
-    o->buf.min = CC_GEN_OUT_MIN;
-}
-
-
-void
-cc_gen_add(cc_gen_out_t *o, const char *p, size_t len)
-{
-    /* yajl prints empty strings with whatever pointer it was given */
-    if (o->nomem || len == 0) {
-        return;
-    }
-
-    if (cc_buf_append(o->alloc, &o->buf, (const u_char *) p, len) != CC_OK) {
-        o->nomem = 1;
-    }
-}
-
-
-int
-cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
-{
-    cc_buf_t  b;
-
-    if (o->nomem) {
-        return CC_ERROR;
-    }
-
-    /* *out is not a buffer of its own: it is copied once, exactly */
-
-    b.data = out->data;
-    b.len = out->len;
-    b.cap = 0;
-    b.min = 0;
-
-    if (cc_buf_append(a, &b, o->buf.data, o->buf.len) != CC_OK) {
-        return CC_ERROR;
-    }
-
-    out->data = b.data;
-    out->len = b.len;
-
-    return CC_OK;
-}
-
-
-/* strings */
-
-int
-cc_str_eq(const cc_str_t *s, const char *lit)
-{
-    size_t  n;
-
-    n = strlen(lit);
-
-    return s != NULL && s->len == n && memcmp(s->data, lit, n) == 0;
-}
-
-
-int
-cc_str_dup(cc_alloc_t *a, const cc_str_t *src, cc_str_t *dst)
-{
-    dst->data = cc_strdup(a, src->data, src->len);
-    if (dst->data == NULL) {
-        return CC_ERROR;
-    }
-
-    dst->len = src->len;
-
-    return CC_OK;
-}
-
-
-int
-cc_is_space(u_char c)
-{
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
-}
-
-
-int
-cc_str_cmp(const cc_str_t *s1, const cc_str_t *s2)
-{
-    int  rc;
-
-    rc = memcmp(s1->data, s2->data, s1->len < s2->len ? s1->len : s2->len);
-    if (rc != 0) {
-        return rc;
-    }
-
-    return (s1->len > s2->len) - (s1->len < s2->len);
 }
 
 

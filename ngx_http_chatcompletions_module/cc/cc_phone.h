@@ -21,27 +21,11 @@
  * not as authentication.  The number is personal data: the glue must
  * never write it into a log message.
  *
- * National numbers get the configured default country calling code:
- *
- *     "1" (NANP)    10 digits with an area code that starts with 2-9
- *                   become +1XXXXXXXXXX; 11 digits starting with 1 get
- *                   the '+'; "011" is the international prefix;
- *     other codes   a single trunk '0' is dropped ("020 7946 0958" with
- *                   "44" becomes +442079460958); a number that already
- *                   starts with the code and has at least 7 digits after
- *                   it gets the '+'; otherwise the code is prepended.
- *
- * A leading '+', "plus" or "00" makes a number international.  E.164
- * numbers have 7 to 15 digits; country codes never start with 0.
+ * The rules of the normalization are in cc_phone_e164.h.
  */
 
 
 #include "cc_json.h"
-
-
-/* the digits of an E.164 number, without the '+' */
-#define CC_PHONE_MIN_DIGITS  7
-#define CC_PHONE_MAX_DIGITS  15
 
 
 typedef enum {

@@ -4,15 +4,22 @@
  */
 
 
+/*
+ * The signing: the canonical request, the string to sign, the signature
+ * and Authorization, in one arena block; the signing key and the date.
+ */
+
+
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "cc_sigv4.h"
+#include "cc_crypto.h"
+#include "cc_uri.h"
 
 
 /*
@@ -30,7 +37,6 @@
  * could overflow.
  */
 
-
 #define CC_SIGV4_ALGORITHM    "AWS4-HMAC-SHA256"
 #define CC_SIGV4_TERMINATOR   "aws4_request"
 
@@ -39,9 +45,6 @@
     (memcpy(p, s, cc_sigv4_lit_len(s)), (p) + cc_sigv4_lit_len(s))
 #define cc_sigv4_cpyn(p, s, n)                                              \
     ((n) ? (memcpy(p, s, n), (p) + (n)) : (p))
-
-#define cc_sigv4_lower(c)                                                   \
-    (u_char) (((c) >= 'A' && (c) <= 'Z') ? ((c) | 0x20) : (c))
 
 
 typedef struct {
@@ -77,32 +80,17 @@ typedef struct {
 } cc_sigv4_ctx_t;
 
 
-static int cc_sigv4_check(const cc_sigv4_request_t *req,
-    cc_sigv4_result_t *res);
-static int cc_sigv4_check_headers(const cc_sigv4_request_t *req,
-    cc_sigv4_result_t *res);
 static int cc_sigv4_size(cc_sigv4_ctx_t *c, size_t *total);
 static int cc_sigv4_signed_headers(cc_sigv4_ctx_t *c);
 static int cc_sigv4_canonical_request(cc_sigv4_ctx_t *c);
 static int cc_sigv4_string_to_sign(cc_sigv4_ctx_t *c);
 static int cc_sigv4_signature(cc_sigv4_ctx_t *c);
 static void cc_sigv4_authorization(cc_sigv4_ctx_t *c);
-static int cc_sigv4_is_tchar(u_char c);
-static int cc_sigv4_check_token(const cc_str_t *s);
-static int cc_sigv4_check_scope_part(const cc_str_t *s);
-static int cc_sigv4_check_value(const u_char *p, size_t len);
-static int cc_sigv4_check_path(const cc_str_t *s);
-static int cc_sigv4_name_is(const u_char *name, size_t len,
-    const char *lower, size_t lower_len);
 static int cc_sigv4_name_cmp(const cc_sigv4_hdr_t *a,
     const cc_sigv4_hdr_t *b);
 static void cc_sigv4_sort(cc_sigv4_hdr_t *h, size_t n);
 static size_t cc_sigv4_trim(u_char *dst, const u_char *p, size_t len);
-static size_t cc_sigv4_normalize(u_char *dst, const u_char *path,
-    size_t len);
 static int cc_sigv4_add(size_t *total, size_t n);
-static int cc_sigv4_hmac(const u_char *key, size_t key_len,
-    const u_char *data, size_t len, u_char out[32]);
 static u_char *cc_sigv4_digits(u_char *p, unsigned v, size_t n);
 
 
@@ -125,7 +113,8 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     res->string_to_sign = res->authorization;
     res->signed_headers = res->authorization;
 
-    if (cc_sigv4_check(req, res) != CC_OK) {
+    res->err = cc_sigv4_check(req);
+    if (res->err != NULL) {
         return CC_ERROR;
     }
 
@@ -142,7 +131,8 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
         return CC_ERROR;
     }
 
-    if (cc_sigv4_check_headers(req, res) != CC_OK) {
+    res->err = cc_sigv4_check_headers(req);
+    if (res->err != NULL) {
         return CC_ERROR;
     }
 
@@ -176,124 +166,6 @@ cc_sigv4_sign(cc_alloc_t *a, const cc_sigv4_request_t *req,
     }
 
     cc_sigv4_authorization(&c);
-
-    return CC_OK;
-}
-
-
-/*
- * Everything that ends up in the canonical request or in the
- * Authorization value but the headers; the reasons never quote the input.
- */
-
-static int
-cc_sigv4_check(const cc_sigv4_request_t *req, cc_sigv4_result_t *res)
-{
-    if (cc_sigv4_check_token(&req->method) != CC_OK) {
-        res->err = "sigv4: invalid method";
-        return CC_ERROR;
-    }
-
-    if (cc_sigv4_check_path(&req->path) != CC_OK) {
-        res->err = "sigv4: path must be a non-empty encoded absolute path";
-        return CC_ERROR;
-    }
-
-    if (cc_sigv4_check_scope_part(&req->access_key) != CC_OK) {
-        res->err = "sigv4: missing or invalid access key id";
-        return CC_ERROR;
-    }
-
-    if (cc_sigv4_check_scope_part(&req->region) != CC_OK) {
-        res->err = "sigv4: missing or invalid region";
-        return CC_ERROR;
-    }
-
-    if (cc_sigv4_check_scope_part(&req->service) != CC_OK) {
-        res->err = "sigv4: missing or invalid service";
-        return CC_ERROR;
-    }
-
-    if (req->signing_key == NULL && req->secret_key.len == 0) {
-        res->err = "sigv4: missing secret access key";
-        return CC_ERROR;
-    }
-
-    if (req->session_token.len
-        && cc_sigv4_check_value(req->session_token.data,
-                                req->session_token.len)
-           != CC_OK)
-    {
-        res->err = "sigv4: invalid character in session token";
-        return CC_ERROR;
-    }
-
-    if (req->payload_len && req->payload == NULL) {
-        res->err = "sigv4: payload length without payload";
-        return CC_ERROR;
-    }
-
-    if (req->nheaders && req->headers == NULL) {
-        res->err = "sigv4: header count without headers";
-        return CC_ERROR;
-    }
-
-    return CC_OK;
-}
-
-
-/* the caller's headers: x-amz-date and x-amz-security-token are ours */
-
-static int
-cc_sigv4_check_headers(const cc_sigv4_request_t *req, cc_sigv4_result_t *res)
-{
-    int                       host;
-    size_t                    i;
-    const cc_sigv4_header_t  *hd;
-
-    host = 0;
-
-    for (i = 0; i < req->nheaders; i++) {
-        hd = &req->headers[i];
-
-        if (hd->name.len == 0) {
-            res->err = "sigv4: empty header name";
-            return CC_ERROR;
-        }
-
-        if (cc_sigv4_check_token(&hd->name) != CC_OK) {
-            res->err = "sigv4: invalid header name";
-            return CC_ERROR;
-        }
-
-        if (hd->value.len
-            && cc_sigv4_check_value(hd->value.data, hd->value.len) != CC_OK)
-        {
-            res->err = "sigv4: invalid character in header value";
-            return CC_ERROR;
-        }
-
-        if (cc_sigv4_name_is(hd->name.data, hd->name.len,
-                             CC_SIGV4_DATE_HEADER,
-                             cc_sigv4_lit_len(CC_SIGV4_DATE_HEADER))
-            || cc_sigv4_name_is(hd->name.data, hd->name.len,
-                                CC_SIGV4_TOKEN_HEADER,
-                                cc_sigv4_lit_len(CC_SIGV4_TOKEN_HEADER)))
-        {
-            res->err = "sigv4: x-amz-date and x-amz-security-token are "
-                       "added by the signer";
-            return CC_ERROR;
-        }
-
-        if (cc_sigv4_name_is(hd->name.data, hd->name.len, "host", 4)) {
-            host = 1;
-        }
-    }
-
-    if (!host) {
-        res->err = "sigv4: the host header must be signed";
-        return CC_ERROR;
-    }
 
     return CC_OK;
 }
@@ -487,7 +359,7 @@ cc_sigv4_canonical_request(cc_sigv4_ctx_t *c)
     p = cc_sigv4_cpyn(c->creq, req->method.data, req->method.len);
     *p++ = '\n';
 
-    n = cc_sigv4_normalize(c->norm, req->path.data, req->path.len);
+    n = cc_uri_normalize(c->norm, req->path.data, req->path.len);
     p += cc_uri_escape(p, c->norm, n, 1);
 
     /* the path, the empty query */
@@ -586,7 +458,7 @@ cc_sigv4_signature(cc_sigv4_ctx_t *c)
         return CC_ERROR;
     }
 
-    rc = cc_sigv4_hmac(key, 32, res->string_to_sign.data,
+    rc = cc_hmac_sha256(key, 32, res->string_to_sign.data,
                        res->string_to_sign.len, sig);
 
     OPENSSL_cleanse(key, sizeof(key));
@@ -676,10 +548,10 @@ cc_sigv4_signing_key(const cc_str_t *secret, const u_char date[8],
         klen = 32;
     }
 
-    if (cc_sigv4_hmac(k, klen, date, 8, k2) != CC_OK
-        || cc_sigv4_hmac(k2, 32, region->data, region->len, key) != CC_OK
-        || cc_sigv4_hmac(key, 32, service->data, service->len, k2) != CC_OK
-        || cc_sigv4_hmac(k2, 32, (u_char *) CC_SIGV4_TERMINATOR,
+    if (cc_hmac_sha256(k, klen, date, 8, k2) != CC_OK
+        || cc_hmac_sha256(k2, 32, region->data, region->len, key) != CC_OK
+        || cc_hmac_sha256(key, 32, service->data, service->len, k2) != CC_OK
+        || cc_hmac_sha256(k2, 32, (u_char *) CC_SIGV4_TERMINATOR,
                          cc_sigv4_lit_len(CC_SIGV4_TERMINATOR), key)
            != CC_OK)
     {
@@ -727,166 +599,6 @@ cc_sigv4_amz_date(time_t now, u_char amz_date[17])
     *p = '\0';
 
     return CC_OK;
-}
-
-
-void
-cc_hex(u_char *dst, const u_char *src, size_t len)
-{
-    size_t               i;
-    static const u_char  hex[] = "0123456789abcdef";
-
-    for (i = 0; i < len; i++) {
-        *dst++ = hex[src[i] >> 4];
-        *dst++ = hex[src[i] & 0x0f];
-    }
-}
-
-
-int
-cc_sha256_hex(const u_char *p, size_t n, u_char out[65])
-{
-    u_char        md[32];
-    unsigned int  mdlen;
-
-    if (p == NULL) {
-        p = (const u_char *) "";
-    }
-
-    if (!EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
-        out[0] = '\0';
-        return CC_ERROR;
-    }
-
-    cc_hex(out, md, 32);
-    out[64] = '\0';
-
-    return CC_OK;
-}
-
-
-static int
-cc_sigv4_is_tchar(u_char c)
-{
-    /* RFC 9110 token characters */
-
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-        || (c >= '0' && c <= '9'))
-    {
-        return 1;
-    }
-
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-
-static int
-cc_sigv4_check_token(const cc_str_t *s)
-{
-    size_t  i;
-
-    if (s->len == 0 || s->data == NULL) {
-        return CC_ERROR;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        if (!cc_sigv4_is_tchar(s->data[i])) {
-            return CC_ERROR;
-        }
-    }
-
-    return CC_OK;
-}
-
-
-static int
-cc_sigv4_check_scope_part(const cc_str_t *s)
-{
-    size_t  i;
-    u_char  c;
-
-    /* access key id, region, service: visible ASCII that cannot break the
-     * "Credential=AKID/date/region/service/aws4_request, " syntax */
-
-    if (s->len == 0 || s->data == NULL) {
-        return CC_ERROR;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        c = s->data[i];
-
-        if (c <= 0x20 || c >= 0x7f || c == '/' || c == ',' || c == ';'
-            || c == '=')
-        {
-            return CC_ERROR;
-        }
-    }
-
-    return CC_OK;
-}
-
-
-static int
-cc_sigv4_check_value(const u_char *p, size_t len)
-{
-    size_t  i;
-
-    /* field-value: no control characters except HTAB (obs-text allowed);
-     * CR or LF would also forge lines of the canonical request */
-
-    if (p == NULL) {
-        return CC_ERROR;
-    }
-
-    for (i = 0; i < len; i++) {
-        if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f) {
-            return CC_ERROR;
-        }
-    }
-
-    return CC_OK;
-}
-
-
-static int
-cc_sigv4_check_path(const cc_str_t *s)
-{
-    size_t  i;
-    u_char  c;
-
-    if (s->len == 0 || s->data == NULL || s->data[0] != '/') {
-        return CC_ERROR;
-    }
-
-    for (i = 0; i < s->len; i++) {
-        c = s->data[i];
-
-        if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#') {
-            return CC_ERROR;
-        }
-    }
-
-    return CC_OK;
-}
-
-
-static int
-cc_sigv4_name_is(const u_char *name, size_t len, const char *lower,
-    size_t lower_len)
-{
-    size_t  i;
-
-    if (len != lower_len) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (cc_sigv4_lower(name[i]) != (u_char) lower[i]) {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
@@ -972,114 +684,6 @@ cc_sigv4_trim(u_char *dst, const u_char *p, size_t len)
 }
 
 
-static size_t
-cc_sigv4_normalize(u_char *dst, const u_char *path, size_t len)
-{
-    size_t         o, nseg, slen;
-    const u_char  *p, *end, *seg;
-
-    /*
-     * As smithy-typescript and botocore do for non-S3 services: drop empty
-     * and "." segments, let ".." remove the previous one, keep the leading
-     * "/" and a trailing "/".  path starts with "/"; the result is never
-     * longer than path.
-     */
-
-    o = 0;
-    nseg = 0;
-    dst[o++] = '/';
-
-    p = path;
-    end = path + len;
-
-    while (p < end) {
-        if (*p == '/') {
-            p++;
-            continue;
-        }
-
-        seg = p;
-
-        while (p < end && *p != '/') {
-            p++;
-        }
-
-        slen = p - seg;
-
-        if (slen == 1 && seg[0] == '.') {
-            continue;
-        }
-
-        if (slen == 2 && seg[0] == '.' && seg[1] == '.') {
-            if (nseg) {
-                while (dst[o - 1] != '/') {
-                    o--;
-                }
-
-                if (nseg > 1) {
-                    o--;
-                }
-
-                nseg--;
-            }
-
-            continue;
-        }
-
-        if (nseg) {
-            dst[o++] = '/';
-        }
-
-        memcpy(dst + o, seg, slen);
-        o += slen;
-        nseg++;
-    }
-
-    if (nseg && path[len - 1] == '/') {
-        dst[o++] = '/';
-    }
-
-    return o;
-}
-
-
-size_t
-cc_uri_escape(u_char *dst, const u_char *src, size_t len, int keep_slash)
-{
-    u_char               c;
-    size_t               i, n;
-    static const u_char  hex[] = "0123456789ABCDEF";
-
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        c = src[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
-            || c == '~' || (c == '/' && keep_slash))
-        {
-            if (dst) {
-                dst[n] = c;
-            }
-
-            n++;
-            continue;
-        }
-
-        if (dst) {
-            dst[n] = '%';
-            dst[n + 1] = hex[c >> 4];
-            dst[n + 2] = hex[c & 0x0f];
-        }
-
-        n += 3;
-    }
-
-    return n;
-}
-
-
 static int
 cc_sigv4_add(size_t *total, size_t n)
 {
@@ -1088,29 +692,6 @@ cc_sigv4_add(size_t *total, size_t n)
     }
 
     *total += n;
-
-    return CC_OK;
-}
-
-
-static int
-cc_sigv4_hmac(const u_char *key, size_t key_len, const u_char *data,
-    size_t len, u_char out[32])
-{
-    unsigned int  mdlen;
-
-    if (data == NULL) {
-        data = (const u_char *) "";
-    }
-
-    mdlen = 0;
-
-    if (HMAC(EVP_sha256(), key, (int) key_len, data, len, out, &mdlen)
-        == NULL
-        || mdlen != 32)
-    {
-        return CC_ERROR;
-    }
 
     return CC_OK;
 }

@@ -14,6 +14,8 @@
 
 #include "test_util.h"
 
+#include "cc_json.h"
+
 
 static void test_roundtrip(void);
 static void test_split(void);

@@ -20,6 +20,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "cc_crypto.h"
+#include "cc_uri.h"
 #include "cc_sigv4.h"
 
 

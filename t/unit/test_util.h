@@ -38,7 +38,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "cc_json.h"
+#include "cc_core.h"
 
 
 typedef union cc_test_block_u  cc_test_block_t;
