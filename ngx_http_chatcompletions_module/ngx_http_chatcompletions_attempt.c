@@ -163,7 +163,6 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     a->round = ++ctx->round.n;
 
     ctx->round.attempt = a;
-    ctx->attempts++;
     ctx->bedrock_status = 0;
 
     /* see ngx_http_chatcompletions_run_bedrock() */

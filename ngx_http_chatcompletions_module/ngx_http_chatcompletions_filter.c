@@ -120,8 +120,7 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
     r->header_sent = 1;
     r->filter_need_in_memory = 1;
 
-    a->status = r->headers_out.status;
-    ctx->bedrock_status = a->status;
+    ctx->bedrock_status = r->headers_out.status;
 
     if (r->headers_out.status == NGX_HTTP_OK) {
         if (ctx->streaming) {

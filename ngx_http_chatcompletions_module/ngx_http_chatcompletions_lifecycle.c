@@ -205,7 +205,9 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
 
         case NGX_HTTP_CHATCOMPLETIONS_BODY:
 
-            if (ngx_http_chatcompletions_prepare(ctx, &rc) != NGX_OK) {
+            rc = ngx_http_chatcompletions_prepare(ctx);
+
+            if (rc != NGX_DONE) {
                 /* answered already: an invalid request */
                 goto done;
             }

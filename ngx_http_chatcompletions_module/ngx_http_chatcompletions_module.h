@@ -143,7 +143,6 @@ typedef struct {
     ngx_uint_t                            round;
     ngx_int_t                             rc;       /* how sr ended */
 
-    ngx_uint_t                            status;   /* Bedrock's */
     ngx_str_t                             error_type;
     cc_buf_t                              error_body;
     cc_buf_t                              converse; /* a JSON answer */
@@ -250,7 +249,6 @@ struct ngx_http_chatcompletions_ctx_s {
 
     ngx_msec_t                       start;
     ngx_msec_t                       ttft;         /* first token, ms */
-    ngx_uint_t                       attempts;     /* over the request */
 
     unsigned                         streaming:1;
     unsigned                         headers_sent:1;
@@ -352,7 +350,7 @@ void ngx_http_chatcompletions_wake(ngx_http_request_t *r);
 /* request.c: the client's request, read and checked */
 ngx_int_t ngx_http_chatcompletions_not_allowed(ngx_http_request_t *r);
 ngx_int_t ngx_http_chatcompletions_prepare(
-    ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc);
+    ngx_http_chatcompletions_ctx_t *ctx);
 
 /* variables.c */
 ngx_int_t ngx_http_chatcompletions_add_variables(ngx_conf_t *cf);

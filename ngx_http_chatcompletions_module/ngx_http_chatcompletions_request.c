@@ -18,8 +18,6 @@
  */
 
 
-static ngx_int_t ngx_http_chatcompletions_validate(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx);
 static cc_json_t *ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, char *err, size_t errlen);
 static ngx_int_t ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
@@ -73,38 +71,22 @@ ngx_http_chatcompletions_not_allowed(ngx_http_request_t *r)
 
 
 /*
- * The client's request, read: NGX_OK when it is valid and the Bedrock
- * request can be built from ctx; otherwise NGX_DECLINED, and *rc is what
- * the request ends with (an OpenAI error was sent, or a status).
+ * The client's request, read: NGX_DONE when it is valid and the Bedrock
+ * request can be built from ctx; otherwise an OpenAI error was sent, and
+ * what that returned (or a status) is what the request ends with.
  */
 
 ngx_int_t
-ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_int_t *rc)
-{
-    ngx_http_request_t  *r;
-
-    r = ctx->request;
-
-    *rc = ngx_http_chatcompletions_validate(r, ctx);
-
-    return *rc == NGX_DONE ? NGX_OK : NGX_DECLINED;
-}
-
-
-/* NGX_DONE: valid; otherwise an error was sent, and what that returned */
-
-
-static ngx_int_t
-ngx_http_chatcompletions_validate(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx)
+ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
 {
     char                                  err[128];
     ngx_str_t                             msg;
     cc_json_t                            *root;
     cc_error_t                            cerr;
+    ngx_http_request_t                   *r;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
+    r = ctx->request;
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
 
     err[0] = '\0';
