@@ -50,11 +50,11 @@ int cc_creds_parse_json(cc_alloc_t *a, const u_char *data, size_t len,
 
 /*
  * STS's answer to AssumeRole or AssumeRoleWithWebIdentity (any
- * *Response/*Result/Credentials document, namespaces ignored), parsed
- * with expat.  On an <ErrorResponse>, CC_ERROR with code and message
- * (copied from the document: they never hold a secret); on anything else
- * that is not a complete Credentials element, CC_ERROR with code
- * "MalformedResponse" and a static message.
+ * document of Credentials in a *Result in a *Response, namespaces
+ * ignored), parsed with expat.  On an <ErrorResponse>, CC_ERROR with
+ * code and message (copied from the document: they never hold a
+ * secret); on anything else that is not a complete Credentials element,
+ * CC_ERROR with code "MalformedResponse" and a static message.
  */
 int cc_sts_parse(cc_alloc_t *a, const u_char *data, size_t len,
     cc_aws_creds_t *out, cc_str_t *code, cc_str_t *message);
