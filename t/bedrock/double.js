@@ -590,6 +590,10 @@ function createDouble(cfgIn) {
         if (entry.auth_error) {
             line += ` (${entry.auth_error})`;
         }
+        if (entry.credential && entry.credential.source !== 'static') {
+            line += ` (${entry.credential.source} `
+                + `${entry.credential.access_key_id})`;
+        }
         if (entry.aborted) {
             line += ' (connection closed before the response ended)';
         }
