@@ -91,10 +91,10 @@ function iso(ms) {
     return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/* text nodes only (no value goes into an attribute) */
 function xmlEscape(v) {
     return String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;');
+        .replace(/>/g, '&gt;');
 }
 
 /* a tree [name, children|text] as STS indents it (two spaces) */
