@@ -12,6 +12,7 @@ const frames = require('./lib/frames');
 const scenario = require('./lib/scenario');
 const { validate, MSG } = require('./lib/validate');
 const emulator = require('./lib/emulator');
+const { createCredentials } = require('./lib/credentials');
 
 const BEDROCK_SUFFIX = 'http://internal.amazon.com/coral/com.amazon.bedrock/';
 const CORAL_SUFFIX = sigv4.CORAL_SERVICE;
@@ -73,6 +74,21 @@ function redactHeaders(headers) {
 function createDouble(cfgIn) {
     const cfg = Object.assign(config(), cfgIn || {});
     const recorded = [];
+
+    /* IMDS, container and STS doubles on the same port; the sets they
+     * issue are accepted by the Bedrock verification below */
+    const creds = createCredentials({
+        region: cfg.region,
+        static: { accessKey: cfg.accessKey, secretKey: cfg.secretKey,
+                  sessionToken: cfg.sessionToken },
+        skewSeconds: cfg.skewSeconds,
+        log: (line) => {
+            if (!cfg.quiet) {
+                process.stdout.write(line + '\n');
+            }
+        },
+    });
+    cfg.lookupCredential = creds.lookup;
 
     function sendJson(res, status, obj, extraHeaders) {
         const body = Buffer.from(JSON.stringify(obj));
@@ -410,6 +426,11 @@ function createDouble(cfgIn) {
             return res.end(body);
         }
 
+        /* credential doubles: checked before the Bedrock routes */
+        if (creds.match(req, wirePath)) {
+            return creds.handle(req, res, wirePath);
+        }
+
         const chunks = [];
         for await (const c of req) {
             chunks.push(c);
@@ -452,6 +473,7 @@ function createDouble(cfgIn) {
             model: null,
             operation: null,
             status: null,
+            credential: null,
         };
         recorded.push(entry);
         while (recorded.length > MAX_RECORDED) {
@@ -486,6 +508,8 @@ function createDouble(cfgIn) {
         }
         entry.verified = auth.ok;
         entry.auth = auth.ok ? auth.auth : null;
+        /* which key signed it (also when refused: an expired set, say) */
+        entry.credential = auth.credential || null;
 
         /*
          * `make bench` only: its baseline is a plain proxy_pass of the
@@ -566,6 +590,10 @@ function createDouble(cfgIn) {
         if (entry.auth_error) {
             line += ` (${entry.auth_error})`;
         }
+        if (entry.credential && entry.credential.source !== 'static') {
+            line += ` (${entry.credential.source} `
+                + `${entry.credential.access_key_id})`;
+        }
         if (entry.aborted) {
             line += ' (connection closed before the response ended)';
         }
@@ -591,7 +619,7 @@ function createDouble(cfgIn) {
     server.requestTimeout = 0;
     server.on('connection', (s) => s.setNoDelay(true));
 
-    return { server, cfg, recorded };
+    return { server, cfg, recorded, creds };
 }
 
 function main(argv) {
@@ -604,7 +632,13 @@ function main(argv) {
         process.stderr.write('bedrock double: bad port\n');
         process.exit(2);
     }
-    const { server } = createDouble(cfg);
+    let server;
+    try {
+        ({ server } = createDouble(cfg));
+    } catch (e) {
+        process.stderr.write('bedrock double: ' + e.message + '\n');
+        process.exit(2);
+    }
     const sockets = new Set();
     server.on('connection', (s) => {
         sockets.add(s);

@@ -13,6 +13,14 @@
  * signing date, and the received body bytes.
  *
  * Bearer: "Authorization: Bearer <key>" (Bedrock API keys).
+ *
+ * The same check serves the STS double (lib/credentials.js): cfg.dialect
+ * 'sts' names the failures the way STS does (SignatureDoesNotMatch,
+ * InvalidClientTokenId, ...) instead of Bedrock's *Exception names.
+ *
+ * Keys: the static DOUBLE_ACCESS_KEY pair, and any set the credential
+ * doubles issued (cfg.lookupCredential(akid) -> record); an issued set must
+ * carry its own session token, signed, and must not be past expiration.
  */
 const crypto = require('crypto');
 const { SignatureV4, getCanonicalHeaders, getPayloadHash } =
@@ -27,6 +35,28 @@ const MSG_SIGNATURE =
     + 'provided. Check your AWS Secret Access Key and signing method. Consult '
     + 'the service documentation for details.';
 const MSG_BAD_TOKEN = 'The security token included in the request is invalid.';
+const MSG_EXPIRED_TOKEN =
+    'The security token included in the request is expired';
+
+/* failure kind -> [HTTP status, error name, default message] */
+const DIALECTS = {
+    bedrock: {
+        missing: [403, 'MissingAuthenticationTokenException',
+                  'Missing Authentication Token'],
+        unrecognized: [403, 'UnrecognizedClientException', MSG_BAD_TOKEN],
+        expired: [403, 'ExpiredTokenException', MSG_EXPIRED_TOKEN],
+        signature: [403, 'InvalidSignatureException', MSG_SIGNATURE],
+        incomplete: [403, 'IncompleteSignatureException', ''],
+    },
+    sts: {
+        missing: [403, 'MissingAuthenticationToken',
+                  'Request is missing Authentication Token'],
+        unrecognized: [403, 'InvalidClientTokenId', MSG_BAD_TOKEN],
+        expired: [403, 'ExpiredToken', MSG_EXPIRED_TOKEN],
+        signature: [403, 'SignatureDoesNotMatch', MSG_SIGNATURE],
+        incomplete: [400, 'IncompleteSignature', ''],
+    },
+};
 
 function fail(status, name, message, reason, extra) {
     return Object.assign({
@@ -34,6 +64,36 @@ function fail(status, name, message, reason, extra) {
         error: { status, name, message, suffix: CORAL_SERVICE },
         reason: reason || message,
     }, extra || {});
+}
+
+/*
+ * The key an access key id names: the static pair (DOUBLE_ACCESS_KEY,
+ * with DOUBLE_SESSION_TOKEN when set), or an issued set.
+ * -> { secret, token, tokenRequired, expires, credential } or null
+ */
+function resolveKey(akid, cfg) {
+    if (akid === cfg.accessKey) {
+        return {
+            secret: cfg.secretKey,
+            token: cfg.sessionToken || null,
+            tokenRequired: !!cfg.sessionToken,
+            expires: null,
+            credential: { source: 'static', principal: null,
+                          access_key_id: akid },
+        };
+    }
+    const rec = cfg.lookupCredential ? cfg.lookupCredential(akid) : null;
+    if (!rec) {
+        return null;
+    }
+    return {
+        secret: rec.secret,
+        token: rec.token,
+        tokenRequired: true,
+        expires: rec.expires,
+        credential: { source: rec.source, principal: rec.principal,
+                      access_key_id: rec.accessKeyId },
+    };
 }
 
 /* Header values as received.  Repeated headers are joined with "," (the
@@ -123,14 +183,23 @@ function redactToken(text, token) {
 async function verify(req, body, cfg, now) {
     const headers = receivedHeaders(req);
     const authz = headers.authorization;
+    const d = DIALECTS[cfg.dialect || 'bedrock'];
+    let key = null;             /* once the access key id is resolved */
+    const F = (kind, message, reason, extra) => {
+        const r = fail(d[kind][0], d[kind][1],
+                       message === null ? d[kind][2] : message, reason, extra);
+        if (key) {
+            r.credential = key.credential;
+        }
+        return r;
+    };
 
     if (authz === undefined || authz === '') {
-        return fail(403, 'MissingAuthenticationTokenException',
-                    'Missing Authentication Token', 'no Authorization header');
+        return F('missing', null, 'no Authorization header');
     }
 
     const bearer = /^Bearer\s+(.*)$/i.exec(authz);
-    if (bearer) {
+    if (bearer && d === DIALECTS.bedrock) {
         const tok = bearer[1].trim();
         if (cfg.bearerToken && timingSafeEqualHex(tok, cfg.bearerToken)) {
             return { ok: true, auth: 'bearer' };
@@ -147,9 +216,8 @@ async function verify(req, body, cfg, now) {
 
     const sig = /^AWS4-HMAC-SHA256\s+(.*)$/.exec(authz);
     if (!sig) {
-        return fail(403, 'IncompleteSignatureException',
-                    'Unsupported Authorization Type',
-                    'Authorization is neither AWS4-HMAC-SHA256 nor Bearer');
+        return F('incomplete', 'Unsupported Authorization Type',
+                 'Authorization is neither AWS4-HMAC-SHA256 nor Bearer');
     }
     const params = {};
     for (const part of sig[1].split(',')) {
@@ -161,118 +229,128 @@ async function verify(req, body, cfg, now) {
     const missing = ['Credential', 'Signature', 'SignedHeaders']
         .filter((k) => !params[k]);
     if (missing.length) {
-        return fail(403, 'IncompleteSignatureException',
-                    missing.map((k) => `Authorization header requires '${k}' `
-                                + 'parameter.').join(' ')
-                    + ` Authorization=${sig[0].split(' ')[0]}`,
-                    'incomplete Authorization header');
+        return F('incomplete',
+                 missing.map((k) => `Authorization header requires '${k}' `
+                             + 'parameter.').join(' ')
+                 + ` Authorization=${sig[0].split(' ')[0]}`,
+                 'incomplete Authorization header');
     }
 
     const cred = params.Credential.split('/');
     if (cred.length !== 5) {
-        return fail(403, 'IncompleteSignatureException',
-                    'Credential should be scoped to a valid region.',
-                    'malformed Credential');
+        return F('incomplete',
+                 'Credential should be scoped to a valid region.',
+                 'malformed Credential');
     }
     const [akid, scopeDate, scopeRegion, scopeService, scopeTerm] = cred;
 
-    if (akid !== cfg.accessKey) {
-        return fail(403, 'UnrecognizedClientException', MSG_BAD_TOKEN,
-                    'unknown access key id');
+    key = resolveKey(akid, cfg);
+    if (!key) {
+        return F('unrecognized', null, 'unknown access key id');
     }
 
     const xdate = headers['x-amz-date'];
     if (xdate === undefined) {
-        return fail(403, 'IncompleteSignatureException',
-                    "Authorization header requires existence of either a "
-                    + "'X-Amz-Date' or a 'Date' header.",
-                    'no x-amz-date header (Date-header signing is not '
-                    + 'supported by the double)');
+        return F('incomplete',
+                 "Authorization header requires existence of either a "
+                 + "'X-Amz-Date' or a 'Date' header.",
+                 'no x-amz-date header (Date-header signing is not '
+                 + 'supported by the double)');
     }
     const signingDate = parseAmzDate(xdate);
     if (!signingDate) {
-        return fail(403, 'IncompleteSignatureException',
-                    "Date must be in ISO-8601 'basic format'. Got '" + xdate
-                    + "'. See http://en.wikipedia.org/wiki/ISO_8601",
-                    'malformed x-amz-date');
+        return F('incomplete',
+                 "Date must be in ISO-8601 'basic format'. Got '" + xdate
+                 + "'. See http://en.wikipedia.org/wiki/ISO_8601",
+                 'malformed x-amz-date');
     }
 
     const skew = cfg.skewSeconds * 1000;
     const nowMs = now === undefined ? Date.now() : now;
     if (signingDate.getTime() < nowMs - skew) {
         const nowS = amzDate(new Date(nowMs));
-        return fail(403, 'InvalidSignatureException',
-                    `Signature expired: ${xdate} is now earlier than `
-                    + `${amzDate(new Date(nowMs - skew))} (${nowS} - `
-                    + `${cfg.skewSeconds / 60} min.)`, 'x-amz-date too old');
+        return F('signature',
+                 `Signature expired: ${xdate} is now earlier than `
+                 + `${amzDate(new Date(nowMs - skew))} (${nowS} - `
+                 + `${cfg.skewSeconds / 60} min.)`, 'x-amz-date too old');
     }
     if (signingDate.getTime() > nowMs + skew) {
         const nowS = amzDate(new Date(nowMs));
-        return fail(403, 'InvalidSignatureException',
-                    `Signature not yet current: ${xdate} is still later than `
-                    + `${amzDate(new Date(nowMs + skew))} (${nowS} + `
-                    + `${cfg.skewSeconds / 60} min.)`,
-                    'x-amz-date in the future');
+        return F('signature',
+                 `Signature not yet current: ${xdate} is still later than `
+                 + `${amzDate(new Date(nowMs + skew))} (${nowS} + `
+                 + `${cfg.skewSeconds / 60} min.)`,
+                 'x-amz-date in the future');
     }
     if (scopeDate !== xdate.slice(0, 8)) {
-        return fail(403, 'InvalidSignatureException',
-                    'Date in Credential scope does not match YYYYMMDD from '
-                    + `ISO-8601 version of date from HTTP: '${scopeDate}' != '`
-                    + `${xdate.slice(0, 8)}', from '${xdate}'.`,
-                    'credential scope date differs from x-amz-date');
+        return F('signature',
+                 'Date in Credential scope does not match YYYYMMDD from '
+                 + `ISO-8601 version of date from HTTP: '${scopeDate}' != '`
+                 + `${xdate.slice(0, 8)}', from '${xdate}'.`,
+                 'credential scope date differs from x-amz-date');
     }
-    if (scopeRegion !== cfg.region) {
-        return fail(403, 'InvalidSignatureException',
-                    `Credential should be scoped to a valid region. `,
-                    `credential scope region '${scopeRegion}' is not '`
-                    + `${cfg.region}'`);
+    /* cfg.region null: any region (STS: one double for every regional
+     * endpoint; the caller records the region) */
+    if (cfg.region ? scopeRegion !== cfg.region
+                   : !/^[a-z0-9-]+$/.test(scopeRegion)) {
+        return F('signature',
+                 `Credential should be scoped to a valid region. `,
+                 `credential scope region '${scopeRegion}' is not '`
+                 + `${cfg.region || 'a region'}'`);
     }
     if (scopeService !== cfg.service) {
-        return fail(403, 'InvalidSignatureException',
-                    'Credential should be scoped to correct service: '
-                    + `'${cfg.service}'. `,
-                    `credential scope service '${scopeService}' is not '`
-                    + `${cfg.service}'`);
+        return F('signature',
+                 'Credential should be scoped to correct service: '
+                 + `'${cfg.service}'. `,
+                 `credential scope service '${scopeService}' is not '`
+                 + `${cfg.service}'`);
     }
     if (scopeTerm !== 'aws4_request') {
-        return fail(403, 'InvalidSignatureException',
-                    'Credential should be scoped with a valid terminator: '
-                    + "'aws4_request', not '" + scopeTerm + "'. ",
-                    'bad credential scope terminator');
+        return F('signature',
+                 'Credential should be scoped with a valid terminator: '
+                 + "'aws4_request', not '" + scopeTerm + "'. ",
+                 'bad credential scope terminator');
     }
 
     const signedList = params.SignedHeaders.split(';');
     const signedSet = new Set(signedList);
     if (!signedSet.has('host')) {
-        return fail(403, 'InvalidSignatureException',
-                    "'Host' or ':authority' must be a 'SignedHeader' in the "
-                    + 'AWS Authorization.', 'host not signed');
+        return F('signature',
+                 "'Host' or ':authority' must be a 'SignedHeader' in the "
+                 + 'AWS Authorization.', 'host not signed');
     }
 
     const token = headers['x-amz-security-token'];
     if (token !== undefined && !signedSet.has('x-amz-security-token')) {
-        return fail(403, 'InvalidSignatureException', MSG_SIGNATURE,
-                    'x-amz-security-token present but not signed');
+        return F('signature', null,
+                 'x-amz-security-token present but not signed');
     }
-    if (cfg.sessionToken && token !== cfg.sessionToken) {
-        return fail(403, 'UnrecognizedClientException', MSG_BAD_TOKEN,
-                    token === undefined ? 'x-amz-security-token missing'
-                                        : 'x-amz-security-token differs');
+    if (key.tokenRequired
+        && (token === undefined || !timingSafeEqualHex(token, key.token)))
+    {
+        return F('unrecognized', null,
+                 token === undefined ? 'x-amz-security-token missing'
+                                     : 'x-amz-security-token differs');
+    }
+    if (key.expires !== null && nowMs >= key.expires) {
+        return F('expired', null,
+                 `credentials ${akid} expired at `
+                 + new Date(key.expires).toISOString());
     }
 
     const bodyHash = crypto.createHash('sha256').update(body).digest('hex');
     if (headers['x-amz-content-sha256'] !== undefined
         && headers['x-amz-content-sha256'] !== bodyHash)
     {
-        return fail(403, 'InvalidSignatureException', MSG_SIGNATURE,
-                    'x-amz-content-sha256 is not the SHA-256 of the body');
+        return F('signature', null,
+                 'x-amz-content-sha256 is not the SHA-256 of the body');
     }
 
     const signedHeaders = {};
     for (const name of signedList) {
         if (headers[name] === undefined) {
-            return fail(403, 'InvalidSignatureException', MSG_SIGNATURE,
-                        `signed header '${name}' is not in the request`);
+            return F('signature', null,
+                     `signed header '${name}' is not in the request`);
         }
         signedHeaders[name] = headers[name];
     }
@@ -291,7 +369,7 @@ async function verify(req, body, cfg, now) {
     const signer = new SignatureV4({
         credentials: {
             accessKeyId: akid,
-            secretAccessKey: cfg.secretKey,
+            secretAccessKey: key.secret,
             sessionToken: token,
         },
         region: scopeRegion,
@@ -313,7 +391,8 @@ async function verify(req, body, cfg, now) {
     if (expectedList === params.SignedHeaders
         && timingSafeEqualHex(expected, params.Signature))
     {
-        return { ok: true, auth: 'sigv4' };
+        return { ok: true, auth: 'sigv4', credential: key.credential,
+                 region: scopeRegion };
     }
 
     /* Mismatch: compute what AWS would show (canonical request and
@@ -327,13 +406,14 @@ async function verify(req, body, cfg, now) {
         xdate, `${scopeDate}/${scopeRegion}/${scopeService}/aws4_request`,
         creq, 'AWS4-HMAC-SHA256');
 
-    return fail(403, 'InvalidSignatureException', MSG_SIGNATURE,
-                expectedList !== params.SignedHeaders
-                    ? `signed header list differs (double: ${expectedList})`
-                    : 'signature mismatch',
-                { canonical_request: redactToken(creq, token),
-                  string_to_sign: sts });
+    return F('signature', null,
+             expectedList !== params.SignedHeaders
+                 ? `signed header list differs (double: ${expectedList})`
+                 : 'signature mismatch',
+             { canonical_request: redactToken(creq, token),
+               string_to_sign: sts });
 }
 
 module.exports = { verify, receivedHeaders, splitTarget, parseAmzDate,
-                   amzDate, CORAL_SERVICE, MSG_SIGNATURE };
+                   amzDate, CORAL_SERVICE, MSG_SIGNATURE, MSG_BAD_TOKEN,
+                   MSG_EXPIRED_TOKEN };
