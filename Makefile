@@ -20,7 +20,7 @@ SOURCES     := $(wildcard $(SRC_DIR)/*.[ch] $(SRC_DIR)/cc/*.[ch]) config
 
 # Debian packages the build and the tests need (Debian 12)
 DEB_PKGS    := gcc make nginx nginx-dev libyajl-dev libssl-dev \
-               libcurl4-openssl-dev libtest-base-perl \
+               libcurl4-openssl-dev libexpat1-dev libtest-base-perl \
                libtest-longstring-perl curl ca-certificates valgrind
 
 .PHONY: all deps build unit test test-nginx test-sdk test-valgrind run \

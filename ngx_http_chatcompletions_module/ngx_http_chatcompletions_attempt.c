@@ -20,14 +20,6 @@
  */
 
 
-typedef struct {
-    ngx_str_t                        access_key;
-    ngx_str_t                        secret_key;
-    ngx_str_t                        session_token;
-    ngx_str_t                        bearer;
-} ngx_http_chatcompletions_creds_t;
-
-
 /* the signed headers of one Bedrock call */
 typedef struct {
     ngx_str_t                        date;
@@ -36,14 +28,6 @@ typedef struct {
 } ngx_http_chatcompletions_auth_t;
 
 
-static ngx_int_t ngx_http_chatcompletions_get_credentials(
-    ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_http_chatcompletions_creds_t *creds);
-static ngx_int_t ngx_http_chatcompletions_credentials(ngx_http_request_t *r,
-    ngx_http_chatcompletions_creds_t *creds);
-static ngx_int_t ngx_http_chatcompletions_eval(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, ngx_str_t *value);
-static void ngx_http_chatcompletions_env(const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_chatcompletions_sign(
     ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_creds_t *creds,
@@ -51,11 +35,11 @@ static ngx_int_t ngx_http_chatcompletions_sign(
 static ngx_int_t ngx_http_chatcompletions_request_headers(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr,
     ngx_http_chatcompletions_auth_t *auth);
-static void ngx_http_chatcompletions_run_bedrock(ngx_http_request_t *sr);
 
 
 /*
  * NGX_DONE: the subrequest runs, and "done" is called when it ends.
+ * NGX_AGAIN: the credentials are being fetched; the request is woken.
  * NGX_DECLINED: no call can be made; ctx->fault says why.
  * NGX_HTTP_INTERNAL_SERVER_ERROR: failed before a subrequest existed;
  * NGX_ERROR: failed after.  The round is counted once its subrequest
@@ -79,9 +63,14 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     r = ctx->request;
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
 
-    rc = ngx_http_chatcompletions_get_credentials(ctx, &creds);
-    if (rc != NGX_OK) {
+    rc = ngx_http_chatcompletions_credentials(ctx, &creds);
+
+    if (rc == NGX_AGAIN || rc == NGX_DECLINED) {
         return rc;
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (cc_bedrock_body(&ctx->alloc, &ctx->chat, &ctx->opts, &body)
@@ -165,8 +154,8 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     ctx->round.attempt = a;
     ctx->bedrock_status = 0;
 
-    /* see ngx_http_chatcompletions_run_bedrock() */
-    sr->write_event_handler = ngx_http_chatcompletions_run_bedrock;
+    /* see ngx_http_chatcompletions_run_masked() */
+    sr->write_event_handler = ngx_http_chatcompletions_run_masked;
 
     if (ngx_http_chatcompletions_request_headers(ctx, sr, &auth) != NGX_OK) {
         return NGX_ERROR;
@@ -177,145 +166,6 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     }
 
     return NGX_DONE;
-}
-
-
-static ngx_int_t
-ngx_http_chatcompletions_get_credentials(ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_http_chatcompletions_creds_t *creds)
-{
-    ngx_int_t            rc;
-    ngx_uint_t           level;
-    ngx_http_request_t  *r;
-
-    r = ctx->request;
-
-    ngx_memzero(creds, sizeof(ngx_http_chatcompletions_creds_t));
-
-    /*
-     * Credentials may come from variables, and nginx's script engine and
-     * map module print the values they compute at debug level.
-     */
-    level = r->connection->log->log_level;
-    r->connection->log->log_level &= ~(ngx_uint_t) NGX_LOG_DEBUG_ALL;
-
-    rc = ngx_http_chatcompletions_credentials(r, creds);
-
-    r->connection->log->log_level = level;
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "no AWS credentials for Bedrock: set "
-                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or "
-                      "AWS_BEARER_TOKEN_BEDROCK) with the \"env\" "
-                      "directive, or chat_completions_access_key_id");
-
-        ngx_http_chatcompletions_set_fault(ctx,
-                                 NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE,
-                                 "server_error", "no_credentials",
-                                 (u_char *) "The gateway has no AWS "
-                                 "credentials configured for Amazon Bedrock.",
-                                 0);
-        ctx->bedrock_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_chatcompletions_credentials(ngx_http_request_t *r,
-    ngx_http_chatcompletions_creds_t *creds)
-{
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
-
-    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
-
-    /* the configuration wins over the environment; keys over an API key */
-
-    if (cclcf->access_key_id) {
-        if (ngx_http_chatcompletions_eval(r, cclcf->access_key_id,
-                                          &creds->access_key)
-            != NGX_OK
-            || ngx_http_chatcompletions_eval(r, cclcf->secret_access_key,
-                                             &creds->secret_key)
-               != NGX_OK
-            || (cclcf->session_token
-                && ngx_http_chatcompletions_eval(r, cclcf->session_token,
-                                                 &creds->session_token)
-                   != NGX_OK))
-        {
-            return NGX_ERROR;
-        }
-
-        if (creds->access_key.len && creds->secret_key.len) {
-            return NGX_OK;
-        }
-    }
-
-    if (cclcf->api_key) {
-        if (ngx_http_chatcompletions_eval(r, cclcf->api_key, &creds->bearer)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (creds->bearer.len) {
-            return NGX_OK;
-        }
-    }
-
-    /* as the AWS SDKs do, a Bedrock API key in the environment wins */
-
-    ngx_http_chatcompletions_env("AWS_BEARER_TOKEN_BEDROCK", &creds->bearer);
-
-    if (creds->bearer.len) {
-        return NGX_OK;
-    }
-
-    ngx_http_chatcompletions_env("AWS_ACCESS_KEY_ID", &creds->access_key);
-    ngx_http_chatcompletions_env("AWS_SECRET_ACCESS_KEY", &creds->secret_key);
-    ngx_http_chatcompletions_env("AWS_SESSION_TOKEN", &creds->session_token);
-
-    if (creds->access_key.len && creds->secret_key.len) {
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
-}
-
-
-static ngx_int_t
-ngx_http_chatcompletions_eval(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, ngx_str_t *value)
-{
-    return ngx_http_complex_value(r, cv, value);
-}
-
-
-static void
-ngx_http_chatcompletions_env(const char *name, ngx_str_t *value)
-{
-    char  *v;
-
-    /* workers see only what the "env" directive passes through */
-
-    v = getenv(name);
-
-    if (v == NULL) {
-        value->len = 0;
-        value->data = NULL;
-        return;
-    }
-
-    value->data = (u_char *) v;
-    value->len = ngx_strlen(v);
 }
 
 
@@ -452,32 +302,6 @@ ngx_http_chatcompletions_request_headers(ngx_http_chatcompletions_ctx_t *ctx,
     return ngx_http_chatcompletions_add_input_header(sr, "Authorization",
                                                      auth->authorization.data,
                                                      auth->authorization.len);
-}
-
-
-/*
- * The proxy module prints the request it builds at debug level, headers
- * and all: with temporary credentials the session token, with a Bedrock
- * API key the key itself.  The Bedrock subrequest therefore runs its
- * phases, up to the request being built, with debug logging off; the
- * response is logged as usual.
- */
-
-static void
-ngx_http_chatcompletions_run_bedrock(ngx_http_request_t *sr)
-{
-    ngx_log_t   *log;
-    ngx_uint_t   level;
-
-    log = sr->connection->log;
-    level = log->log_level;
-
-    log->log_level &= ~(ngx_uint_t) NGX_LOG_DEBUG_ALL;
-
-    sr->write_event_handler = ngx_http_handler;
-    ngx_http_handler(sr);
-
-    log->log_level = level;
 }
 
 

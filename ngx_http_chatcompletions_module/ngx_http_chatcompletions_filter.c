@@ -87,6 +87,7 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
     ngx_http_chatcompletions_ctx_t        *ctx;
     ngx_http_chatcompletions_attempt_t    *a;
     ngx_http_chatcompletions_tool_call_t  *call;
+    ngx_http_chatcompletions_refresh_t    *rf;
     ngx_http_chatcompletions_loc_conf_t   *cclcf;
 
     if (r == r->main) {
@@ -107,6 +108,11 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
         call = ngx_http_chatcompletions_tool_call(r);
         if (call) {
             return ngx_http_chatcompletions_tool_header(call, r);
+        }
+
+        rf = ngx_http_chatcompletions_fetch_of(r);
+        if (rf) {
+            return ngx_http_chatcompletions_fetch_header(rf, r);
         }
 
         return ngx_http_next_header_filter(r);
@@ -167,6 +173,7 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_http_chatcompletions_ctx_t        *ctx;
     ngx_http_chatcompletions_attempt_t    *a;
     ngx_http_chatcompletions_tool_call_t  *call;
+    ngx_http_chatcompletions_refresh_t    *rf;
 
     if (r == r->main) {
         ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
@@ -184,6 +191,11 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         call = ngx_http_chatcompletions_tool_call(r);
         if (call) {
             return ngx_http_chatcompletions_tool_body(call, in);
+        }
+
+        rf = ngx_http_chatcompletions_fetch_of(r);
+        if (rf) {
+            return ngx_http_chatcompletions_fetch_body(rf, in);
         }
 
         return ngx_http_next_body_filter(r, in);

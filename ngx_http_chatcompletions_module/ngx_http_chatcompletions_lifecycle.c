@@ -62,7 +62,7 @@ static ngx_int_t ngx_http_chatcompletions_converse(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_tools(
     ngx_http_chatcompletions_ctx_t *ctx, cc_round_t *round);
-static void ngx_http_chatcompletions_tools_reading(ngx_http_request_t *r);
+static void ngx_http_chatcompletions_reading(ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_answer(
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_fail(
@@ -164,7 +164,8 @@ ngx_http_chatcompletions_wake(ngx_http_request_t *r)
     }
 
     if (r->connection->error) {
-        rc = (ctx->state == NGX_HTTP_CHATCOMPLETIONS_TOOLS)
+        rc = (ctx->state == NGX_HTTP_CHATCOMPLETIONS_TOOLS
+              || ctx->state == NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS)
              ? NGX_HTTP_CLIENT_CLOSED_REQUEST : NGX_ERROR;
 
         ctx->state = NGX_HTTP_CHATCOMPLETIONS_DONE;
@@ -290,6 +291,12 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
             rc = ngx_http_chatcompletions_answer(ctx);
             goto done;
 
+        case NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS:
+
+            /* a refresh ended, or the wait timer: look again */
+
+            goto attempt;
+
         case NGX_HTTP_CHATCOMPLETIONS_TOOLS:
 
             if (ctx->round.pending) {
@@ -321,7 +328,23 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
         rc = ngx_http_chatcompletions_start(ctx);
 
         if (rc == NGX_DONE) {
+            if (ctx->state == NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS) {
+                ctx->request->read_event_handler = ngx_http_block_reading;
+            }
+
             ctx->state = NGX_HTTP_CHATCOMPLETIONS_ATTEMPT;
+            return NGX_DONE;
+        }
+
+        if (rc == NGX_AGAIN) {
+            if (ctx->state != NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS) {
+                ctx->state = NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS;
+
+                /* nothing of ours reads from the client: watch it go */
+                ctx->request->read_event_handler =
+                                           ngx_http_chatcompletions_reading;
+            }
+
             return NGX_DONE;
         }
 
@@ -338,7 +361,10 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
 }
 
 
-/* the next round's attempt: NGX_DONE when it runs, or how to end */
+/*
+ * The next round's attempt: NGX_DONE when it runs, NGX_AGAIN while its
+ * credentials are fetched, or how to end.
+ */
 
 static ngx_int_t
 ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
@@ -349,6 +375,11 @@ ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
     rc = ngx_http_chatcompletions_attempt_start(ctx,
                                        ngx_http_chatcompletions_attempt_done,
                                        ngx_http_chatcompletions_stall_handler);
+
+    if (rc == NGX_AGAIN) {
+        /* waiting for credentials: the wait timer or the refresh wakes */
+        return NGX_AGAIN;
+    }
 
     if (rc == NGX_DECLINED) {
         return ngx_http_chatcompletions_fail(ctx);
@@ -458,11 +489,11 @@ ngx_http_chatcompletions_tools(ngx_http_chatcompletions_ctx_t *ctx,
     }
 
     /* nothing of ours reads from the client now: watch it go away */
-    r->read_event_handler = ngx_http_chatcompletions_tools_reading;
+    r->read_event_handler = ngx_http_chatcompletions_reading;
 
     if (r->connection->read->pending_eof || r->connection->error) {
         /* it went while the round ended; the caller posts nothing */
-        ngx_http_chatcompletions_tools_reading(r);
+        ngx_http_chatcompletions_reading(r);
         return NGX_DONE;
     }
 
@@ -474,29 +505,35 @@ ngx_http_chatcompletions_tools(ngx_http_chatcompletions_ctx_t *ctx,
 
 
 /*
- * nginx's own check of a client that a request does not read from; the
- * action names, in its log line, what the client cut short (the tools'
- * own upstreams share the connection's log and set theirs).
+ * nginx's own check of a client that a request does not read from, while
+ * tools run or credentials are fetched; the action names, in its log line,
+ * what the client cut short (the subrequests' upstreams share the
+ * connection's log and set theirs).
  */
 
 static void
-ngx_http_chatcompletions_tools_reading(ngx_http_request_t *r)
+ngx_http_chatcompletions_reading(ngx_http_request_t *r)
 {
-    char              *action;
-    ngx_connection_t  *c;
+    char                            *action, *what;
+    ngx_connection_t                *c;
+    ngx_http_chatcompletions_ctx_t  *ctx;
 
     c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+
+    what = (ctx && ctx->state == NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS)
+           ? "credentials were fetched" : "tools ran";
 
     if (c->error) {
         /* a send failed, or HTTP/2 reset the stream */
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "client prematurely closed connection while tools ran");
+                      "client prematurely closed connection while %s", what);
         ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
         return;
     }
 
     action = c->log->action;
-    c->log->action = "tools ran";
+    c->log->action = what;
 
     ngx_http_test_reading(r);
 
@@ -772,6 +809,8 @@ ngx_http_chatcompletions_cleanup(void *data)
     if (ctx->keepalive.timer_set) {
         ngx_del_timer(&ctx->keepalive);
     }
+
+    ngx_http_chatcompletions_credentials_cancel(ctx);
 
     for (i = 0; i < NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS; i++) {
         if (ctx->round.attempts[i].stall.timer_set) {

@@ -93,6 +93,34 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       offsetof(ngx_http_chatcompletions_loc_conf_t, api_key),
       NULL },
 
+    { ngx_string("chat_completions_credentials_location"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, credentials_location),
+      NULL },
+
+    { ngx_string("chat_completions_credentials_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, credentials_timeout),
+      NULL },
+
+    { ngx_string("chat_completions_assume_role"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatcompletions_assume_role,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_ecs_endpoint"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_main_conf_t, ecs_endpoint),
+      NULL },
+
     { ngx_string("chat_completions_model"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -250,8 +278,22 @@ ngx_module_t  ngx_http_chatcompletions_module = {
 static void *
 ngx_http_chatcompletions_create_main_conf(ngx_conf_t *cf)
 {
-    return ngx_pcalloc(cf->pool,
-                       sizeof(ngx_http_chatcompletions_main_conf_t));
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = ngx_pcalloc(cf->pool,
+                        sizeof(ngx_http_chatcompletions_main_conf_t));
+    if (ccmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&ccmcf->roles, cf->pool, 2,
+                       sizeof(ngx_http_chatcompletions_role_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return ccmcf;
 }
 
 
@@ -272,6 +314,7 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
      *     conf->region = { 0, NULL };
      *     conf->endpoint = { 0, NULL };
      *     conf->host = { 0, NULL };
+     *     conf->credentials_location = { 0, NULL };
      *     conf->model = { 0, NULL };
      *     conf->first_user_message = { 0, NULL };
      *     conf->aliases = NULL;
@@ -288,6 +331,8 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->secret_access_key = NGX_CONF_UNSET_PTR;
     conf->session_token = NGX_CONF_UNSET_PTR;
     conf->api_key = NGX_CONF_UNSET_PTR;
+    conf->credentials_timeout = NGX_CONF_UNSET_MSEC;
+    conf->assume_role = NGX_CONF_UNSET_PTR;
     conf->model_passthrough = NGX_CONF_UNSET;
     conf->stream_default = NGX_CONF_UNSET;
     conf->keepalive_interval = NGX_CONF_UNSET_MSEC;
@@ -324,7 +369,9 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     if (ngx_http_chatcompletions_merge_endpoint(cf, prev, conf)
-        != NGX_CONF_OK)
+        != NGX_CONF_OK
+        || ngx_http_chatcompletions_merge_credentials(cf, prev, conf)
+           != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }
@@ -757,6 +804,10 @@ ngx_http_chatcompletions_init(ngx_conf_t *cf)
     /* the filters cost nothing where no location uses the module */
     if (!ccmcf->used) {
         return NGX_OK;
+    }
+
+    if (ngx_http_chatcompletions_credentials_init(cf) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     return ngx_http_chatcompletions_filter_init(cf);

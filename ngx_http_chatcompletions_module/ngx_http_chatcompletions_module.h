@@ -42,9 +42,25 @@ typedef struct {
 } ngx_http_chatcompletions_alias_t;
 
 
+/* chat_completions_assume_role: a role assumed on top of the chain */
+typedef struct {
+    ngx_str_t                        arn;
+    ngx_str_t                        external_id;
+    ngx_str_t                        session_name;  /* empty: generated */
+    time_t                           duration;      /* 0: STS's default */
+    ngx_uint_t                       slot;          /* in the shm zone */
+} ngx_http_chatcompletions_role_t;
+
+
 typedef struct {
     ngx_flag_t                       used;     /* some location has
                                                   chat_completions */
+
+    /* credentials.c: the credentials shared by all workers */
+    ngx_shm_zone_t                  *creds_zone;
+    ngx_array_t                      roles;    /* of _role_t * */
+    ngx_str_t                        ecs_endpoint;
+    uint32_t                         layout;   /* what they come from */
 } ngx_http_chatcompletions_main_conf_t;
 
 
@@ -73,6 +89,10 @@ typedef struct {
     ngx_http_complex_value_t        *secret_access_key;
     ngx_http_complex_value_t        *session_token;
     ngx_http_complex_value_t        *api_key;
+
+    ngx_str_t                        credentials_location;
+    ngx_msec_t                       credentials_timeout;
+    ngx_http_chatcompletions_role_t *assume_role;
 
     ngx_str_t                        model;
     ngx_array_t                     *aliases;       /* of _alias_t */
@@ -112,6 +132,7 @@ typedef enum {
 /* the life of a request: see ngx_http_chatcompletions_lifecycle.c */
 typedef enum {
     NGX_HTTP_CHATCOMPLETIONS_BODY = 0,          /* reading the body */
+    NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS,       /* waiting for them */
     NGX_HTTP_CHATCOMPLETIONS_ATTEMPT,           /* a Bedrock call runs */
     NGX_HTTP_CHATCOMPLETIONS_TOOLS,             /* server tools run */
     NGX_HTTP_CHATCOMPLETIONS_DONE               /* the answer is out */
@@ -120,6 +141,18 @@ typedef enum {
 
 typedef struct ngx_http_chatcompletions_ctx_s
     ngx_http_chatcompletions_ctx_t;
+typedef struct ngx_http_chatcompletions_refresh_s
+    ngx_http_chatcompletions_refresh_t;
+
+
+/* what signs a Bedrock call, and where it came from */
+typedef struct {
+    ngx_str_t                        access_key;
+    ngx_str_t                        secret_key;
+    ngx_str_t                        session_token;
+    ngx_str_t                        bearer;
+    ngx_uint_t                       source;    /* chain.h */
+} ngx_http_chatcompletions_creds_t;
 
 
 /* how the answer failed, for the client and $chat_completions_error */
@@ -241,6 +274,12 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_event_t                      keepalive;
     ngx_msec_t                       last_sent;
 
+    /* credentials: their source, a refresh this request runs, the wait */
+    ngx_str_t                        creds_source;
+    ngx_http_chatcompletions_refresh_t *refresh;
+    ngx_event_t                      creds_wait;
+    ngx_msec_t                       creds_deadline;
+
     /* for the log: what Bedrock reported, summed over rounds */
     int64_t                          prompt_tokens;
     int64_t                          completion_tokens;
@@ -281,6 +320,11 @@ ngx_int_t ngx_http_chatcompletions_subrequest(ngx_http_request_t *r,
     ngx_http_request_t **psr);
 ngx_int_t ngx_http_chatcompletions_post_json(ngx_http_request_t *sr,
     u_char *data, size_t len);
+ngx_int_t ngx_http_chatcompletions_post_body(ngx_http_request_t *sr,
+    u_char *data, size_t len, char *type);
+void ngx_http_chatcompletions_run_masked(ngx_http_request_t *sr);
+ngx_int_t ngx_http_chatcompletions_read_small_file(ngx_pool_t *pool,
+    ngx_log_t *log, u_char *path, ngx_str_t *out);
 ngx_int_t ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr,
     char *key, u_char *value, size_t len);
 ngx_int_t ngx_http_chatcompletions_read_file(ngx_conf_t *cf,
@@ -300,6 +344,31 @@ ngx_int_t ngx_http_chatcompletions_send_sse_header(
 ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last);
 ngx_int_t ngx_http_chatcompletions_send_buffered(ngx_http_request_t *r);
+
+/* credentials.c: the AWS credential chain, shared by the workers */
+char *ngx_http_chatcompletions_assume_role(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_chatcompletions_merge_credentials(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *prev,
+    ngx_http_chatcompletions_loc_conf_t *conf);
+ngx_int_t ngx_http_chatcompletions_credentials_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_chatcompletions_credentials(
+    ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_creds_t *creds);
+void ngx_http_chatcompletions_credentials_cancel(
+    ngx_http_chatcompletions_ctx_t *ctx);
+
+/* chain.c: the refresh of a slot, its plan and its fetches */
+ngx_http_chatcompletions_refresh_t *ngx_http_chatcompletions_fetch_of(
+    ngx_http_request_t *r);
+ngx_int_t ngx_http_chatcompletions_fetch_header(
+    ngx_http_chatcompletions_refresh_t *rf, ngx_http_request_t *r);
+ngx_int_t ngx_http_chatcompletions_fetch_body(
+    ngx_http_chatcompletions_refresh_t *rf, ngx_chain_t *in);
+ngx_str_t *ngx_http_chatcompletions_fetch_url(
+    ngx_http_chatcompletions_refresh_t *rf);
+ngx_http_chatcompletions_ctx_t *ngx_http_chatcompletions_refresh_ctx(
+    ngx_http_chatcompletions_refresh_t *rf);
 
 /* attempt.c: a Bedrock call, from credentials to its end */
 ngx_int_t ngx_http_chatcompletions_attempt_start(

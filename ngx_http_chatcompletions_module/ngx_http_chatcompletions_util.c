@@ -232,6 +232,15 @@ ngx_int_t
 ngx_http_chatcompletions_post_json(ngx_http_request_t *sr, u_char *data,
     size_t len)
 {
+    return ngx_http_chatcompletions_post_body(sr, data, len,
+                                              "application/json");
+}
+
+
+ngx_int_t
+ngx_http_chatcompletions_post_body(ngx_http_request_t *sr, u_char *data,
+    size_t len, char *type)
+{
     sr->method = NGX_HTTP_POST;
     ngx_str_set(&sr->method_name, "POST");
 
@@ -240,8 +249,94 @@ ngx_http_chatcompletions_post_json(ngx_http_request_t *sr, u_char *data,
     }
 
     return ngx_http_chatcompletions_add_input_header(sr, "Content-Type",
-                                              (u_char *) "application/json",
-                                              sizeof("application/json") - 1);
+                                                     (u_char *) type,
+                                                     ngx_strlen(type));
+}
+
+
+/*
+ * The proxy module prints the request it builds at debug level, headers
+ * and all: with temporary credentials the session token, with a Bedrock
+ * API key the key itself, for a credential source its token.  Such a
+ * subrequest therefore runs its phases, up to the request being built,
+ * with debug logging off; the response is logged as usual.
+ */
+
+void
+ngx_http_chatcompletions_run_masked(ngx_http_request_t *sr)
+{
+    ngx_log_t   *log;
+    ngx_uint_t   level;
+
+    log = sr->connection->log;
+    level = log->log_level;
+
+    log->log_level &= ~(ngx_uint_t) NGX_LOG_DEBUG_ALL;
+
+    sr->write_event_handler = ngx_http_handler;
+    ngx_http_handler(sr);
+
+    log->log_level = level;
+}
+
+
+/*
+ * A small local file read while a worker runs (a token file that
+ * rotates, a shared credentials file): NGX_DECLINED when it is missing,
+ * with errno kept for the caller's message.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_read_small_file(ngx_pool_t *pool, ngx_log_t *log,
+    u_char *path, ngx_str_t *out)
+{
+    u_char           *p;
+    ssize_t           n;
+    ngx_err_t         err;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name.data = path;
+    file.name.len = ngx_strlen(path);
+    file.log = log;
+
+    file.fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 1024 * 1024)
+    {
+        err = ngx_errno;
+        (void) ngx_close_file(file.fd);
+        ngx_set_errno(err ? err : EFBIG);
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(pool, ngx_file_size(&fi) + 1);
+    if (p == NULL) {
+        (void) ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_file(&file, p, ngx_file_size(&fi), 0);
+
+    err = ngx_errno;
+    (void) ngx_close_file(file.fd);
+
+    if (n != ngx_file_size(&fi)) {
+        ngx_set_errno(err);
+        return NGX_DECLINED;
+    }
+
+    p[n] = '\0';
+
+    out->data = p;
+    out->len = n;
+
+    return NGX_OK;
 }
 
 

@@ -28,7 +28,10 @@ typedef enum {
     NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE_SOURCE,
     NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL,
     NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_CALL_ID,
-    NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_INPUT
+    NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_INPUT,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_UPSTREAM_URL,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_SOURCE,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_URL
 } ngx_http_chatcompletions_var_e;
 
 
@@ -130,6 +133,21 @@ static ngx_http_variable_t  ngx_http_chatcompletions_vars[] = {
       NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_INPUT,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("chat_completions_upstream_url"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_UPSTREAM_URL,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_credentials_source"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_SOURCE,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_credentials_url"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_URL,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -140,10 +158,24 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
 {
     u_char                                *p;
     int64_t                                n;
-    ngx_str_t                              s;
+    ngx_str_t                              s, host;
     ngx_http_chatcompletions_ctx_t        *ctx;
     ngx_http_chatcompletions_tool_call_t  *call;
+    ngx_http_chatcompletions_refresh_t    *rf;
     ngx_http_chatcompletions_loc_conf_t   *cclcf;
+
+    if (data == NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_URL) {
+        /* a credentials fetch's own target */
+
+        ngx_str_null(&s);
+
+        rf = ngx_http_chatcompletions_fetch_of(r);
+        if (rf) {
+            s = *ngx_http_chatcompletions_fetch_url(rf);
+        }
+
+        goto string;
+    }
 
     ctx = ngx_http_chatcompletions_get_ctx(r);
 
@@ -236,6 +268,35 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
             : (data == NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_CALL_ID) ? call->id
             : call->input_json;
         break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_SOURCE:
+        s = ctx->creds_source;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_UPSTREAM_URL:
+        /* the endpoint and the signed path, for proxy_pass */
+
+        if (ctx->round.bedrock_uri.len == 0) {
+            break;
+        }
+
+        cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                             ngx_http_chatcompletions_module);
+
+        host = cclcf->endpoint;
+
+        while (host.len && host.data[host.len - 1] == '/') {
+            host.len--;
+        }
+
+        p = ngx_pnalloc(r->pool, host.len + ctx->round.bedrock_uri.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        s.data = p;
+        s.len = ngx_sprintf(p, "%V%V", &host, &ctx->round.bedrock_uri) - p;
+        break;
     }
 
     if (n >= 0) {
@@ -266,9 +327,9 @@ string:
 
 
 /*
- * The request whose values a variable gives: a Bedrock attempt's or a
- * tool call's (wherever the chat_completions location is), the request's
- * own, or the main request's.
+ * The request whose values a variable gives: a Bedrock attempt's, a tool
+ * call's or a credentials fetch's (wherever the chat_completions location
+ * is), the request's own, or the main request's.
  */
 
 static ngx_http_chatcompletions_ctx_t *
@@ -276,6 +337,7 @@ ngx_http_chatcompletions_get_ctx(ngx_http_request_t *r)
 {
     ngx_http_chatcompletions_ctx_t        *ctx;
     ngx_http_chatcompletions_attempt_t    *a;
+    ngx_http_chatcompletions_refresh_t    *rf;
     ngx_http_chatcompletions_tool_call_t  *call;
 
     a = ngx_http_chatcompletions_attempt_of(r);
@@ -286,6 +348,11 @@ ngx_http_chatcompletions_get_ctx(ngx_http_request_t *r)
     call = ngx_http_chatcompletions_tool_call(r);
     if (call) {
         return call->ctx;
+    }
+
+    rf = ngx_http_chatcompletions_fetch_of(r);
+    if (rf) {
+        return ngx_http_chatcompletions_refresh_ctx(rf);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);

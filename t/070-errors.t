@@ -517,7 +517,11 @@ client prematurely closed connection, so upstream connection is closed too
 
 
 
-=== TEST 23: no credentials at all: HTTP 500 that says so, and an error log line that says what to set
+=== TEST 23: no credentials at all: HTTP 503 that says so and names what was tried, and an error log line
+--- main_config
+    env AWS_EC2_METADATA_DISABLED=true;
+    env AWS_SHARED_CREDENTIALS_FILE=/nonexistent/credentials;
+    env AWS_CONFIG_FILE=/nonexistent/config;
 --- http_config eval
 $main::NoKeysHttpConfig
 --- config
@@ -528,13 +532,13 @@ $main::NoKeysHttpConfig
 --- request
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hello"}]}
---- error_code: 500
+--- error_code: 503
 --- response_headers
 Content-Type: application/json
 --- response_body
-{"error":{"message":"The gateway has no AWS credentials configured for Amazon Bedrock.","type":"server_error","param":null,"code":"no_credentials"}}
+{"error":{"message":"No AWS credentials could be obtained for Amazon Bedrock: no source is configured (environment, web identity, profile \"default\", container; instance metadata is disabled by AWS_EC2_METADATA_DISABLED).","type":"server_error","param":null,"code":"no_credentials"}}
 --- error_log
-no AWS credentials for Bedrock
+chat_completions: no AWS credentials for Bedrock: no source is configured
 --- no_error_log
 [alert]
 [crit]
