@@ -15,6 +15,7 @@ NGINX_BINARY ?= /usr/sbin/nginx
 MODULE_SO   := $(BUILD)/debian/ngx_http_chatcompletions_module.so
 PORT        ?= 8000
 DOUBLE_PORT ?= 19090
+BEDROCK     ?= auto
 SRC_DIR     := ngx_http_chatcompletions_module
 SOURCES     := $(wildcard $(SRC_DIR)/*.[ch] $(SRC_DIR)/cc/*.[ch]) config
 
@@ -91,6 +92,7 @@ test-valgrind: $(MODULE_SO) $(BUILD)/.node-deps
 
 run: $(MODULE_SO) $(BUILD)/.node-deps
 	@PORT=$(PORT) DOUBLE_PORT=$(DOUBLE_PORT) NGINX_BINARY=$(NGINX_BINARY) \
+	    BEDROCK=$(BEDROCK) \
 	    conf/run.sh $(MODULE_SO)
 
 bench: $(MODULE_SO) $(BUILD)/.node-deps

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: serves conf/nginx.conf (with the Fintalk assistant of
 # conf/fintalk/) in the foreground on $PORT with the freshly built module.
-# With AWS credentials in the environment it talks to Amazon Bedrock;
-# without, it starts the bundled Bedrock emulator (t/bedrock/double.js)
-# and says so.
+# Where the AWS credential chain finds credentials (the environment, web
+# identity, the shared files, a container endpoint, instance metadata) it
+# talks to Amazon Bedrock and says from which source; elsewhere it starts
+# the bundled Bedrock emulator (t/bedrock/double.js) and says so.
+# BEDROCK=aws or BEDROCK=emulator forces either.
 set -eu
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -27,19 +29,77 @@ sed -i "s#127.0.0.1:19090#127.0.0.1:$dport#g" "$run/conf/bedrock_emulator.conf"
 
 log() { printf '%s [run] %s\n' "$(date '+%Y/%m/%d %H:%M:%S')" "$*" >&2; }
 
-if [ -n "${AWS_BEARER_TOKEN_BEDROCK:-}" ] \
-   || { [ -n "${AWS_ACCESS_KEY_ID:-}" ] && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ]; }
-then
-    log "AWS credentials found: talking to Amazon Bedrock in $region"
+# Where would the AWS credential chain find credentials?  The module looks
+# for itself when it runs (and logs the source it used); this only decides
+# between Amazon Bedrock and the emulator, in the module's order.
+aws_source() {
+    local profile=${AWS_PROFILE:-default} imds token
+    if [ -n "${AWS_BEARER_TOKEN_BEDROCK:-}" ]; then
+        echo "a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)"; return
+    fi
+    if [ -n "${AWS_ACCESS_KEY_ID:-}" ] && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ]
+    then
+        echo "the environment (AWS_ACCESS_KEY_ID)"; return
+    fi
+    if [ -n "${AWS_WEB_IDENTITY_TOKEN_FILE:-}" ] && [ -n "${AWS_ROLE_ARN:-}" ]
+    then
+        echo "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)"; return
+    fi
+    if grep -Eqs "^[[:space:]]*\[[[:space:]]*(profile[[:space:]]+)?$profile[[:space:]]*\]" \
+        "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" \
+        "${AWS_CONFIG_FILE:-$HOME/.aws/config}"
+    then
+        echo "the shared files (profile $profile)"; return
+    fi
+    if [ -n "${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-}" ] \
+       || [ -n "${AWS_CONTAINER_CREDENTIALS_FULL_URI:-}" ]
+    then
+        echo "the container endpoint"; return
+    fi
+    case "${AWS_EC2_METADATA_DISABLED:-}" in [Tt][Rr][Uu][Ee]) return;; esac
+    imds=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}
+    token=$(curl -fs -m 1 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \
+            "${imds%/}/latest/api/token" 2>/dev/null) || return 0
+    if curl -fs -m 1 -H "X-aws-ec2-metadata-token: $token" \
+        "${imds%/}/latest/meta-data/iam/security-credentials/" >/dev/null 2>&1
+    then
+        echo "the instance metadata service (IMDSv2)"
+    fi
+}
+
+# BEDROCK=aws or BEDROCK=emulator forces one; the default looks
+case "${BEDROCK:-auto}" in
+    aws)      source=$(aws_source); mode=aws
+              [ -n "$source" ] || source="nothing found yet (BEDROCK=aws)" ;;
+    emulator) mode=emulator ;;
+    auto)     source=$(aws_source)
+              if [ -n "$source" ]; then mode=aws; else mode=emulator; fi ;;
+    *)        echo "BEDROCK must be aws, emulator or auto" >&2; exit 2 ;;
+esac
+
+if [ "$mode" = aws ]; then
+    log "AWS credentials from $source: talking to Amazon Bedrock in $region"
+    # an endpoint of AWS_ENDPOINT_URL_BEDROCK_RUNTIME (or of STS) that is not
+    # the name of an upstream block is looked up with the system's resolver
+    ns=$(awk '$1 == "nameserver" { print $2; exit }' /etc/resolv.conf 2>/dev/null)
+    case "$ns" in *:*) ns="[$ns]" ;; esac
+    if [ -n "$ns" ]; then
+        sed -i "s#^    include chat_completions_server.conf;#    resolver $ns valid=30s;\n&#" \
+            "$run/conf/nginx.conf"
+    fi
 else
-    log "no AWS credentials in the environment: starting the bundled" \
+    log "no AWS credentials found (environment, web identity, shared" \
+        "files, container, instance metadata): starting the bundled" \
         "Bedrock emulator on 127.0.0.1:$dport (t/bedrock/double.js);" \
-        "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY to use Amazon Bedrock"
+        "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where a role" \
+        "is available, to use Amazon Bedrock (BEDROCK=aws|emulator forces" \
+        "either)"
     sed -i "s#include bedrock_aws.conf;#include bedrock_emulator.conf;#" \
         "$run/conf/chat_completions_server.conf"
-    # the AWS upstream block is unused here, and nginx would resolve its
-    # host name at start (which fails offline)
-    sed -i '/^    upstream bedrock_runtime {/,/^    }/d' "$run/conf/nginx.conf"
+    # the AWS upstream blocks are unused here, and nginx would resolve
+    # their host names at start (which fails offline)
+    sed -i '/^    upstream [a-z0-9.-]*amazonaws\.com {/,/^    }/d' \
+        "$run/conf/nginx.conf"
     node t/bedrock/double.js --port "$dport" > >(sed 's/^/[emulator] /' >&2) 2>&1 &
     emulator=$!
     trap 'kill $emulator 2>/dev/null || true' EXIT
