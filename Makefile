@@ -24,7 +24,8 @@ DEB_PKGS    := gcc make nginx nginx-dev libyajl-dev libssl-dev \
                libcurl4-openssl-dev libexpat1-dev libtest-base-perl \
                libtest-longstring-perl curl ca-certificates valgrind
 
-.PHONY: all deps build unit test test-nginx test-sdk test-valgrind run \
+.PHONY: all deps build unit test test-nginx test-credentials test-sdk \
+        test-valgrind run \
         bench clean build-upstream style
 
 all: build
@@ -71,7 +72,7 @@ build-upstream: | $(BUILD)/.deps
 
 # --------------------------------------------------------------- tests
 
-test: style unit test-nginx test-sdk test-valgrind
+test: style unit test-nginx test-credentials test-sdk test-valgrind
 
 style:
 	@t/style.sh
@@ -81,6 +82,10 @@ unit: | $(BUILD)/.deps
 
 test-nginx: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/run-prove.sh $(MODULE_SO) $(DOUBLE_PORT)
+
+# credentials that expire while streams run, across two workers
+test-credentials: $(MODULE_SO) $(BUILD)/.node-deps
+	@node t/creds/rotation.js $(MODULE_SO)
 
 test-sdk: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/sdk/run.sh $(MODULE_SO)

@@ -1575,7 +1575,8 @@ ngx_http_chatcompletions_store(ngx_http_chatcompletions_refresh_t *rf,
 
     if (s->expires) {
         life = s->expires - now;
-        margin = ngx_min(300, life / 4);
+        margin = ngx_max(ngx_min(300, life / 4),
+                         2 * NGX_HTTP_CHATCOMPLETIONS_VALID_MARGIN);
 
         s->refresh_at = s->expires - margin
                         - (margin >= 5 ? (time_t) (ngx_random() % (margin / 5))

@@ -27,6 +27,9 @@
 #define NGX_HTTP_CHATCOMPLETIONS_REASON_MAX  512
 #define NGX_HTTP_CHATCOMPLETIONS_IMDS_MAX    256
 
+/* a set this close to its expiry signs nothing; it is refreshed before */
+#define NGX_HTTP_CHATCOMPLETIONS_VALID_MARGIN  2
+
 
 /* where a set came from: $chat_completions_credentials_source */
 typedef enum {

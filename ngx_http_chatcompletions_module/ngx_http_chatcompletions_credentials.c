@@ -32,8 +32,7 @@
  */
 
 
-/* a set this close to its expiry signs nothing */
-#define NGX_HTTP_CHATCOMPLETIONS_VALID_MARGIN  5
+/* a set this close to its expiry signs nothing (chain.h) */
 
 /* a worker that died while refreshing leaves the slot after this */
 #define NGX_HTTP_CHATCOMPLETIONS_OWNER_MAX     60
