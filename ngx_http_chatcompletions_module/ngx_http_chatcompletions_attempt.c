@@ -20,14 +20,6 @@
  */
 
 
-/* the signed headers of one Bedrock call */
-typedef struct {
-    ngx_str_t                        date;
-    ngx_str_t                        token;
-    ngx_str_t                        authorization;
-} ngx_http_chatcompletions_auth_t;
-
-
 static ngx_int_t ngx_http_chatcompletions_sign(
     ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_creds_t *creds,
@@ -176,8 +168,8 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
 {
     u_char                               *p;
     size_t                                len;
-    cc_sigv4_header_t                     headers[2];
-    cc_sigv4_result_t                     res;
+    ngx_int_t                             rc;
+    const char                           *err;
     cc_sigv4_request_t                    req;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
@@ -204,23 +196,9 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     }
 
     ngx_memzero(&req, sizeof(cc_sigv4_request_t));
-    ngx_memzero(&res, sizeof(cc_sigv4_result_t));
 
-    headers[0].name.data = (u_char *) "content-type";
-    headers[0].name.len = sizeof("content-type") - 1;
-    headers[0].value.data = (u_char *) "application/json";
-    headers[0].value.len = sizeof("application/json") - 1;
-    headers[1].name.data = (u_char *) "host";
-    headers[1].name.len = sizeof("host") - 1;
-    headers[1].value.data = cclcf->host.data;
-    headers[1].value.len = cclcf->host.len;
-
-    req.method.data = (u_char *) "POST";
-    req.method.len = sizeof("POST") - 1;
     req.path.data = ctx->round.bedrock_uri.data;
     req.path.len = ctx->round.bedrock_uri.len;
-    req.headers = headers;
-    req.nheaders = 2;
     req.payload = ctx->round.body.data;
     req.payload_len = ctx->round.body.len;
     req.access_key.data = creds->access_key.data;
@@ -233,37 +211,19 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     req.region.len = cclcf->region.len;
     req.service.data = (u_char *) "bedrock";
     req.service.len = sizeof("bedrock") - 1;
-    req.now = ngx_time();
 
-    if (cc_sigv4_sign(&ctx->alloc, &req, &res) != CC_OK) {
+    rc = ngx_http_chatcompletions_sign_post(ctx->request, &ctx->alloc, &req,
+                                            "application/json", &cclcf->host,
+                                            auth, &err);
+
+    if (rc == NGX_DECLINED) {
         /* the reason never holds key material */
         ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
                       "chat_completions: cannot sign the Bedrock request: %s",
-                      res.err ? res.err : "unknown error");
-        return NGX_DECLINED;
+                      err);
     }
 
-    /*
-     * Not the canonical request: with temporary credentials it holds the
-     * session token.
-     */
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
-                   "chatcompletions signed headers: %s",
-                   res.signed_headers.data);
-
-    auth->date.data = ngx_pnalloc(ctx->request->pool, 16);
-    if (auth->date.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(auth->date.data, res.amz_date, 16);
-    auth->date.len = 16;
-
-    auth->token = creds->session_token;
-    auth->authorization.data = res.authorization.data;
-    auth->authorization.len = res.authorization.len;
-
-    return NGX_OK;
+    return rc;
 }
 
 
@@ -280,28 +240,7 @@ ngx_http_chatcompletions_request_headers(ngx_http_chatcompletions_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    if (auth->date.len
-        && ngx_http_chatcompletions_add_input_header(sr, "X-Amz-Date",
-                                                     auth->date.data,
-                                                     auth->date.len)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (auth->token.len
-        && ngx_http_chatcompletions_add_input_header(sr,
-                                                     "X-Amz-Security-Token",
-                                                     auth->token.data,
-                                                     auth->token.len)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_chatcompletions_add_input_header(sr, "Authorization",
-                                                     auth->authorization.data,
-                                                     auth->authorization.len);
+    return ngx_http_chatcompletions_auth_headers(sr, auth);
 }
 
 

@@ -13,12 +13,21 @@
 #include <ngx_http.h>
 
 #include "ngx_http_chatcompletions_module.h"
+#include "cc_awscreds.h"
 
 
 /*
- * The shared memory of credentials.c and chain.c: one slot for the chain
- * and one per assumed role, each with the set all workers sign with, its
- * refresh schedule, the worker refreshing it and the last failure.
+ * What the credential files share: the shared memory (one slot for the
+ * chain and one per assumed role, each with the set all workers sign
+ * with, its refresh schedule, the worker refreshing it and the last
+ * failure), and a refresh with its steps.
+ *
+ *   credentials.c  directives, the static sources, a request's set and
+ *                  its wait
+ *   chain.c        a refresh: which source, planned as steps
+ *   fetch.c        the steps: subrequests to the credentials location,
+ *                  their answers
+ *   zone.c         the shared memory: a slot written, the result logged
  */
 
 
@@ -82,10 +91,72 @@ typedef struct {
 } ngx_http_chatcompletions_shctx_t;
 
 
+typedef enum {
+    NGX_HTTP_CHATCOMPLETIONS_STEP_IMDS_TOKEN = 0,
+    NGX_HTTP_CHATCOMPLETIONS_STEP_IMDS_ROLE,
+    NGX_HTTP_CHATCOMPLETIONS_STEP_IMDS_CREDS,
+    NGX_HTTP_CHATCOMPLETIONS_STEP_CONTAINER,
+    NGX_HTTP_CHATCOMPLETIONS_STEP_WEB_IDENTITY,
+    NGX_HTTP_CHATCOMPLETIONS_STEP_ASSUME_ROLE
+} ngx_http_chatcompletions_step_e;
+
+
+/* one fetch of a refresh */
+typedef struct {
+    ngx_http_chatcompletions_step_e   kind;
+    ngx_str_t                         url;          /* container */
+    ngx_str_t                         role_arn;
+    ngx_str_t                         session_name;
+    ngx_str_t                         external_id;
+    ngx_str_t                         token_file;   /* web identity */
+    int64_t                           duration;
+} ngx_http_chatcompletions_step_t;
+
+
+#define NGX_HTTP_CHATCOMPLETIONS_STEPS  12
+
+
+/* the refresh of a slot, run by one request (chain.c, fetch.c, zone.c) */
+struct ngx_http_chatcompletions_refresh_s {
+    ngx_http_chatcompletions_ctx_t   *ctx;
+    ngx_uint_t                        slot;
+    ngx_uint_t                        source;
+
+    ngx_http_chatcompletions_step_t   steps[NGX_HTTP_CHATCOMPLETIONS_STEPS];
+    ngx_uint_t                        nsteps;
+    ngx_uint_t                        cur;
+
+    /* the set so far: a static base, or what the last step fetched */
+    cc_aws_creds_t                    creds;
+
+    ngx_str_t                         imds;         /* its endpoint */
+    ngx_str_t                         imds_token;
+    ngx_str_t                         imds_role;
+    ngx_str_t                         skipped;      /* not configured */
+    ngx_str_t                         reason;       /* why it failed */
+
+    /* the fetch that runs */
+    ngx_http_request_t               *sr;
+    ngx_str_t                         url;
+    ngx_str_t                         host;
+    ngx_uint_t                        status;
+    cc_buf_t                          body;
+
+    unsigned                          imds_retried:1;
+    unsigned                          aborted:1;    /* not the source's */
+    unsigned                          proxied:1;
+    unsigned                          truncated:1;
+    unsigned                          settled:1;
+    unsigned                          finished:1;
+};
+
+
 /*
- * NGX_OK: the refresh runs; NGX_DONE: it ended at once (the slot says
- * how); NGX_ERROR.  The caller owns the slot (s->owner) when it starts
- * one; the refresh gives the slot back when it ends, however it ends.
+ * chain.c: which source, and the steps that fetch from it.
+ * refresh_start(): NGX_OK: the refresh runs; NGX_DONE: it ended at once
+ * (the slot says how); NGX_ERROR.  The caller owns the slot (s->owner)
+ * when it starts one; the refresh gives the slot back when it ends,
+ * however it ends.
  */
 ngx_int_t ngx_http_chatcompletions_refresh_start(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_uint_t slot,
@@ -95,6 +166,24 @@ ngx_uint_t ngx_http_chatcompletions_refresh_done(
 void ngx_http_chatcompletions_refresh_stop(
     ngx_http_chatcompletions_ctx_t *ctx);
 ngx_str_t ngx_http_chatcompletions_source_name(ngx_uint_t source);
+
+/* fetch.c: the steps, each a subrequest to the credentials location */
+ngx_int_t ngx_http_chatcompletions_next_step(
+    ngx_http_chatcompletions_refresh_t *rf);
+const char *ngx_http_chatcompletions_step_name(
+    ngx_http_chatcompletions_refresh_t *rf);
+
+/* zone.c: the shared memory */
+ngx_int_t ngx_http_chatcompletions_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+uint32_t ngx_http_chatcompletions_layout(ngx_conf_t *cf,
+    ngx_http_chatcompletions_main_conf_t *ccmcf, char **names);
+ngx_http_chatcompletions_shctx_t *ngx_http_chatcompletions_zone(
+    ngx_http_request_t *r, ngx_slab_pool_t **shpool);
+void ngx_http_chatcompletions_finish(ngx_http_chatcompletions_refresh_t *rf,
+    ngx_uint_t ok);
+ngx_int_t ngx_http_chatcompletions_reason(
+    ngx_http_chatcompletions_refresh_t *rf, const char *fmt, ...);
 
 
 #endif /* _NGX_HTTP_CHATCOMPLETIONS_CHAIN_H_INCLUDED_ */

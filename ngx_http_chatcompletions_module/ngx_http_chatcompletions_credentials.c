@@ -46,7 +46,6 @@ static ngx_int_t ngx_http_chatcompletions_static(
     ngx_http_chatcompletions_creds_t *creds);
 static ngx_int_t ngx_http_chatcompletions_static_eval(ngx_http_request_t *r,
     ngx_http_chatcompletions_creds_t *creds);
-static void ngx_http_chatcompletions_env(const char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_chatcompletions_slot_get(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_uint_t slot,
     ngx_http_chatcompletions_creds_t *base,
@@ -59,10 +58,6 @@ static ngx_int_t ngx_http_chatcompletions_wait(
 static void ngx_http_chatcompletions_wait_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_chatcompletions_no_credentials(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *reason);
-static ngx_int_t ngx_http_chatcompletions_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
-static uint32_t ngx_http_chatcompletions_layout(ngx_conf_t *cf,
-    ngx_http_chatcompletions_main_conf_t *ccmcf);
 static ngx_int_t ngx_http_chatcompletions_pass_env(ngx_conf_t *cf);
 
 
@@ -294,138 +289,10 @@ ngx_http_chatcompletions_credentials_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    ccmcf->layout = ngx_http_chatcompletions_layout(cf, ccmcf);
+    ccmcf->layout = ngx_http_chatcompletions_layout(cf, ccmcf,
+                                          ngx_http_chatcompletions_env_names);
 
     return NGX_OK;
-}
-
-
-/*
- * A reload keeps the credentials while what they come from is the same
- * (the roles, the environment of the chain); a failure, its backoff and
- * a refresh in flight are forgotten: a reload is how an operator fixes
- * what made them.
- */
-
-static ngx_int_t
-ngx_http_chatcompletions_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_http_chatcompletions_shctx_t *osh = data;
-
-    size_t                                 size;
-    ngx_uint_t                             i;
-    ngx_slab_pool_t                       *shpool;
-    ngx_http_chatcompletions_slot_t       *s;
-    ngx_http_chatcompletions_shctx_t      *sh;
-    ngx_http_chatcompletions_main_conf_t  *ccmcf;
-
-    ccmcf = shm_zone->data;
-
-    size = sizeof(ngx_http_chatcompletions_shctx_t)
-           + ccmcf->roles.nelts * sizeof(ngx_http_chatcompletions_slot_t);
-
-    if (osh && osh->nslots == ccmcf->roles.nelts + 1) {
-        shm_zone->data = osh;
-
-        if (osh->layout != ccmcf->layout) {
-            ngx_memzero(osh, size);
-            osh->layout = ccmcf->layout;
-            osh->nslots = ccmcf->roles.nelts + 1;
-            return NGX_OK;
-        }
-
-        for (i = 0; i < osh->nslots; i++) {
-            s = &osh->slots[i];
-            s->owner = 0;
-            s->owner_until = 0;
-            s->failures = 0;
-            s->retry_at = 0;
-            s->reason_len = 0;
-        }
-
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    sh = ngx_slab_calloc(shpool, size);
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    sh->layout = ccmcf->layout;
-    sh->nslots = ccmcf->roles.nelts + 1;
-
-    shpool->data = sh;
-    shm_zone->data = sh;
-
-    return NGX_OK;
-}
-
-
-static uint32_t
-ngx_http_chatcompletions_layout(ngx_conf_t *cf,
-    ngx_http_chatcompletions_main_conf_t *ccmcf)
-{
-    char                             *v;
-    uint32_t                          crc;
-    ngx_str_t                        *var;
-    ngx_uint_t                        i, n;
-    ngx_core_conf_t                  *ccf;
-    ngx_http_chatcompletions_role_t **roles;
-
-    ngx_crc32_init(crc);
-
-    roles = ccmcf->roles.elts;
-
-    for (i = 0; i < ccmcf->roles.nelts; i++) {
-        ngx_crc32_update(&crc, roles[i]->arn.data, roles[i]->arn.len);
-        ngx_crc32_update(&crc, (u_char *) "|", 1);
-        ngx_crc32_update(&crc, roles[i]->external_id.data,
-                         roles[i]->external_id.len);
-        ngx_crc32_update(&crc, (u_char *) "|", 1);
-        ngx_crc32_update(&crc, roles[i]->session_name.data,
-                         roles[i]->session_name.len);
-        ngx_crc32_update(&crc, (u_char *) &roles[i]->duration,
-                         sizeof(time_t));
-    }
-
-    ngx_crc32_update(&crc, ccmcf->ecs_endpoint.data, ccmcf->ecs_endpoint.len);
-
-    /* the chain's environment as the workers will see it */
-
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
-                                           ngx_core_module);
-
-    for (n = 0; ngx_http_chatcompletions_env_names[n]; n++) {
-        var = ccf->env.elts;
-
-        for (i = 0; i < ccf->env.nelts; i++) {
-            if (ngx_strncmp(var[i].data, ngx_http_chatcompletions_env_names[n],
-                            var[i].len) == 0
-                && ngx_http_chatcompletions_env_names[n][var[i].len] == '\0')
-            {
-                break;
-            }
-        }
-
-        if (i < ccf->env.nelts && var[i].data[var[i].len] == '=') {
-            v = (char *) var[i].data + var[i].len + 1;
-
-        } else {
-            v = getenv(ngx_http_chatcompletions_env_names[n]);
-        }
-
-        ngx_crc32_update(&crc, (u_char *) "|", 1);
-
-        if (v) {
-            ngx_crc32_update(&crc, (u_char *) v, ngx_strlen(v));
-        }
-    }
-
-    ngx_crc32_final(crc);
-
-    return crc;
 }
 
 
@@ -603,16 +470,20 @@ ngx_http_chatcompletions_static_eval(ngx_http_request_t *r,
 
     /* as the AWS SDKs do, a Bedrock API key in the environment wins */
 
-    ngx_http_chatcompletions_env("AWS_BEARER_TOKEN_BEDROCK", &creds->bearer);
+    (void) ngx_http_chatcompletions_getenv("AWS_BEARER_TOKEN_BEDROCK",
+                                           &creds->bearer);
 
     if (creds->bearer.len) {
         creds->source = NGX_HTTP_CHATCOMPLETIONS_SRC_API_KEY;
         return NGX_OK;
     }
 
-    ngx_http_chatcompletions_env("AWS_ACCESS_KEY_ID", &creds->access_key);
-    ngx_http_chatcompletions_env("AWS_SECRET_ACCESS_KEY", &creds->secret_key);
-    ngx_http_chatcompletions_env("AWS_SESSION_TOKEN", &creds->session_token);
+    (void) ngx_http_chatcompletions_getenv("AWS_ACCESS_KEY_ID",
+                                           &creds->access_key);
+    (void) ngx_http_chatcompletions_getenv("AWS_SECRET_ACCESS_KEY",
+                                           &creds->secret_key);
+    (void) ngx_http_chatcompletions_getenv("AWS_SESSION_TOKEN",
+                                           &creds->session_token);
 
     if (creds->access_key.len && creds->secret_key.len) {
         creds->source = NGX_HTTP_CHATCOMPLETIONS_SRC_ENV;
@@ -622,24 +493,6 @@ ngx_http_chatcompletions_static_eval(ngx_http_request_t *r,
     ngx_memzero(creds, sizeof(ngx_http_chatcompletions_creds_t));
 
     return NGX_DECLINED;
-}
-
-
-static void
-ngx_http_chatcompletions_env(const char *name, ngx_str_t *value)
-{
-    char  *v;
-
-    v = getenv(name);
-
-    if (v == NULL) {
-        value->len = 0;
-        value->data = NULL;
-        return;
-    }
-
-    value->data = (u_char *) v;
-    value->len = ngx_strlen(v);
 }
 
 

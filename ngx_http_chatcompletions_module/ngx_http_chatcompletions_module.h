@@ -19,6 +19,7 @@
 #include "cc_bedrock.h"
 #include "cc_sse.h"
 #include "cc_converse.h"
+#include "cc_sigv4.h"
 
 
 #define NGX_HTTP_CHATCOMPLETIONS_DEFAULT_MODEL  "amazon.nova-lite-v1:0"
@@ -300,6 +301,14 @@ struct ngx_http_chatcompletions_ctx_s {
 };
 
 
+/* the signed headers of a call to AWS (Bedrock, STS) */
+typedef struct {
+    ngx_str_t                        date;
+    ngx_str_t                        token;
+    ngx_str_t                        authorization;
+} ngx_http_chatcompletions_auth_t;
+
+
 extern ngx_module_t  ngx_http_chatcompletions_module;
 
 
@@ -325,6 +334,14 @@ ngx_int_t ngx_http_chatcompletions_post_body(ngx_http_request_t *sr,
 void ngx_http_chatcompletions_run_masked(ngx_http_request_t *sr);
 ngx_int_t ngx_http_chatcompletions_read_small_file(ngx_pool_t *pool,
     ngx_log_t *log, u_char *path, ngx_str_t *out);
+ngx_int_t ngx_http_chatcompletions_getenv(const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_chatcompletions_split_url(ngx_str_t *url,
+    ngx_str_t *host);
+ngx_int_t ngx_http_chatcompletions_sign_post(ngx_http_request_t *r,
+    cc_alloc_t *a, cc_sigv4_request_t *req, char *type, ngx_str_t *host,
+    ngx_http_chatcompletions_auth_t *auth, const char **err);
+ngx_int_t ngx_http_chatcompletions_auth_headers(ngx_http_request_t *sr,
+    ngx_http_chatcompletions_auth_t *auth);
 ngx_int_t ngx_http_chatcompletions_add_input_header(ngx_http_request_t *sr,
     char *key, u_char *value, size_t len);
 ngx_int_t ngx_http_chatcompletions_read_file(ngx_conf_t *cf,
@@ -358,7 +375,7 @@ ngx_int_t ngx_http_chatcompletions_credentials(
 void ngx_http_chatcompletions_credentials_cancel(
     ngx_http_chatcompletions_ctx_t *ctx);
 
-/* chain.c: the refresh of a slot, its plan and its fetches */
+/* fetch.c: the fetches of a refresh, seen from the filters and variables */
 ngx_http_chatcompletions_refresh_t *ngx_http_chatcompletions_fetch_of(
     ngx_http_request_t *r);
 ngx_int_t ngx_http_chatcompletions_fetch_header(

@@ -572,3 +572,169 @@ ngx_http_chatcompletions_upstream_short(ngx_http_request_t *sr)
 {
     return sr->upstream && sr->upstream->length > 0;
 }
+
+
+/* 1 when set and not empty; else 0, and the value empty */
+
+ngx_int_t
+ngx_http_chatcompletions_getenv(const char *name, ngx_str_t *value)
+{
+    char  *v;
+
+    v = getenv(name);
+
+    if (v == NULL || *v == '\0') {
+        ngx_str_null(value);
+        return 0;
+    }
+
+    value->data = (u_char *) v;
+    value->len = ngx_strlen(v);
+
+    return 1;
+}
+
+
+/* the authority of an http(s) URL, without a default port */
+
+ngx_int_t
+ngx_http_chatcompletions_split_url(ngx_str_t *url, ngx_str_t *host)
+{
+    u_char  *p, *last, *colon;
+    size_t   skip;
+
+    if (url->len > 8 && ngx_strncasecmp(url->data, (u_char *) "https://", 8)
+                        == 0)
+    {
+        skip = 8;
+
+    } else if (url->len > 7
+               && ngx_strncasecmp(url->data, (u_char *) "http://", 7) == 0)
+    {
+        skip = 7;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    p = url->data + skip;
+    last = url->data + url->len;
+
+    host->data = p;
+
+    while (p < last && *p != '/' && *p != '?' && *p != '#') {
+        p++;
+    }
+
+    host->len = p - host->data;
+
+    if (host->len == 0) {
+        return NGX_ERROR;
+    }
+
+    colon = ngx_strlchr(host->data, host->data + host->len, ':');
+
+    if (colon && host->data[0] != '[') {
+        if ((skip == 8 && last - colon >= 4
+             && p - colon == 4 && ngx_strncmp(colon, ":443", 4) == 0)
+            || (skip == 7 && p - colon == 3
+                && ngx_strncmp(colon, ":80", 3) == 0))
+        {
+            host->len = colon - host->data;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A POST to AWS signed with SigV4 (content-type and host signed): the
+ * caller fills in req the path, payload, credentials, region and service.
+ * NGX_DECLINED with *err (a static reason, never key material).
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_sign_post(ngx_http_request_t *r, cc_alloc_t *a,
+    cc_sigv4_request_t *req, char *type, ngx_str_t *host,
+    ngx_http_chatcompletions_auth_t *auth, const char **err)
+{
+    cc_sigv4_header_t  headers[2];
+    cc_sigv4_result_t  res;
+
+    ngx_memzero(&res, sizeof(cc_sigv4_result_t));
+
+    headers[0].name.data = (u_char *) "content-type";
+    headers[0].name.len = sizeof("content-type") - 1;
+    headers[0].value.data = (u_char *) type;
+    headers[0].value.len = ngx_strlen(type);
+    headers[1].name.data = (u_char *) "host";
+    headers[1].name.len = sizeof("host") - 1;
+    headers[1].value.data = host->data;
+    headers[1].value.len = host->len;
+
+    req->method.data = (u_char *) "POST";
+    req->method.len = sizeof("POST") - 1;
+    req->headers = headers;
+    req->nheaders = 2;
+    req->now = ngx_time();
+
+    if (cc_sigv4_sign(a, req, &res) != CC_OK) {
+        *err = res.err ? res.err : "unknown error";
+        return NGX_DECLINED;
+    }
+
+    /*
+     * Not the canonical request: with temporary credentials it holds the
+     * session token.
+     */
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "chatcompletions signed headers: %s",
+                   res.signed_headers.data);
+
+    auth->date.data = ngx_pnalloc(r->pool, 16);
+    if (auth->date.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(auth->date.data, res.amz_date, 16);
+    auth->date.len = 16;
+
+    auth->token.data = req->session_token.data;
+    auth->token.len = req->session_token.len;
+    auth->authorization.data = res.authorization.data;
+    auth->authorization.len = res.authorization.len;
+
+    return NGX_OK;
+}
+
+
+/* a signed call's headers, on its subrequest */
+
+ngx_int_t
+ngx_http_chatcompletions_auth_headers(ngx_http_request_t *sr,
+    ngx_http_chatcompletions_auth_t *auth)
+{
+    if (auth->date.len
+        && ngx_http_chatcompletions_add_input_header(sr, "X-Amz-Date",
+                                                     auth->date.data,
+                                                     auth->date.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (auth->token.len
+        && ngx_http_chatcompletions_add_input_header(sr,
+                                                     "X-Amz-Security-Token",
+                                                     auth->token.data,
+                                                     auth->token.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_chatcompletions_add_input_header(sr, "Authorization",
+                                                     auth->authorization.data,
+                                                     auth->authorization.len);
+}

@@ -21,6 +21,10 @@
 #include "cc_uri.h"
 
 
+static int cc_host_is(const u_char *p, size_t len, const char *name);
+static int cc_port_rest(const u_char *p, size_t len);
+
+
 /* the longest text kept from one element of an STS answer */
 #define CC_STS_MAX_TEXT  16384
 
@@ -1125,4 +1129,107 @@ cc_profile_find(cc_alloc_t *a, const u_char *credentials,
     }
 
     return CC_OK;
+}
+
+
+/* "host" or "host:port" (digits), case-insensitive for names */
+
+static int
+cc_host_is(const u_char *p, size_t len, const char *name)
+{
+    u_char  c;
+    size_t  n, i;
+
+    n = strlen(name);
+
+    if (len < n) {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        c = p[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c |= 0x20;
+        }
+
+        if (c != (u_char) name[i]) {
+            return 0;
+        }
+    }
+
+    return cc_port_rest(p + n, len - n);
+}
+
+
+/* nothing, or ":" and at least one digit */
+
+static int
+cc_port_rest(const u_char *p, size_t len)
+{
+    size_t  i;
+
+    if (len == 0) {
+        return 1;
+    }
+
+    if (p[0] != ':' || len == 1 || len > 6) {
+        return 0;
+    }
+
+    for (i = 1; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+cc_container_host_ok(const u_char *authority, size_t len)
+{
+    size_t  i, k, parts;
+    int     n;
+
+    if (cc_host_is(authority, len, "localhost")
+        || cc_host_is(authority, len, "[::1]")
+        || cc_host_is(authority, len, "169.254.170.2")
+        || cc_host_is(authority, len, "169.254.170.23"))
+    {
+        return 1;
+    }
+
+    /* 127.a.b.c: four decimal parts, each 0-255, written in full */
+
+    if (len < 7 || memcmp(authority, "127.", 4) != 0) {
+        return 0;
+    }
+
+    i = 0;
+
+    for (parts = 0; parts < 4; parts++) {
+        n = 0;
+
+        for (k = 0; i < len && k < 3
+                    && authority[i] >= '0' && authority[i] <= '9'; k++, i++)
+        {
+            n = n * 10 + (authority[i] - '0');
+        }
+
+        if (k == 0 || n > 255) {
+            return 0;
+        }
+
+        if (parts < 3) {
+            if (i == len || authority[i] != '.') {
+                return 0;
+            }
+
+            i++;
+        }
+    }
+
+    return cc_port_rest(authority + i, len - i);
 }

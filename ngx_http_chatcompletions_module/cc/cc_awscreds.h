@@ -119,4 +119,14 @@ int cc_profile_find(cc_alloc_t *a, const u_char *credentials,
     const cc_str_t *name, cc_aws_profile_t *out);
 
 
+/*
+ * 1 when an http (not https) container credentials endpoint may use this
+ * URL authority, as the SDKs allow: localhost, 127.a.b.c written in full,
+ * [::1], the ECS agent 169.254.170.2, the EKS Pod Identity agent
+ * 169.254.170.23; each with an optional ":port".  A name that merely
+ * starts like one ("127.0.0.1.example", "localhost.example") is not one.
+ */
+int cc_container_host_ok(const u_char *authority, size_t len);
+
+
 #endif /* _CC_AWSCREDS_H_INCLUDED_ */

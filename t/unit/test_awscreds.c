@@ -59,6 +59,7 @@ static void test_profile_sections(void);
 static void test_profile_lines(void);
 static void test_profile_duration(void);
 static void test_profile_memory(void);
+static void test_container_host(void);
 
 
 #define T_AKID    "ASIAIOSFODNN7EXAMPLE"
@@ -1707,6 +1708,48 @@ main(void)
     test_profile_lines();
     test_profile_duration();
     test_profile_memory();
+    test_container_host();
 
     return cc_test_done("test_awscreds");
+}
+
+
+static void
+test_container_host(void)
+{
+    size_t  i;
+
+    static const char  *ok[] = {
+        "localhost", "LOCALHOST", "localhost:8080", "127.0.0.1",
+        "127.0.0.1:51679", "127.1.2.3", "127.255.255.255:1", "[::1]",
+        "[::1]:80", "169.254.170.2", "169.254.170.2:80", "169.254.170.23",
+        "169.254.170.23:80", NULL
+    };
+
+    static const char  *bad[] = {
+        "", "localhost.example", "localhost.example:80", "localhostx",
+        "127.0.0.1.nip.io", "127.0.0.1.nip.io:80", "127.1", "127.0.1",
+        "127.0.0.256", "127.0.0.01x", "127.0.0.1:", "127.0.0.1:80x",
+        "127.0.0.1:1234567", "127.0.0.1@evil.example", "127..0.1",
+        "1127.0.0.1", "128.0.0.1", "169.254.170.20", "169.254.170.3",
+        "169.254.170.230", "169.254.170.2.example", "169.254.169.254",
+        "[::2]", "{::1}", "[::1", "::1", "[0:0:0:0:0:0:0:1]x",
+        "evil.example", NULL
+    };
+
+    for (i = 0; ok[i]; i++) {
+        if (!EXPECT_INT(cc_container_host_ok((const u_char *) ok[i],
+                                             strlen(ok[i])), 1))
+        {
+            fprintf(stderr, "    host: \"%s\"\n", ok[i]);
+        }
+    }
+
+    for (i = 0; bad[i]; i++) {
+        if (!EXPECT_INT(cc_container_host_ok((const u_char *) bad[i],
+                                             strlen(bad[i])), 0))
+        {
+            fprintf(stderr, "    host: \"%s\"\n", bad[i]);
+        }
+    }
 }
