@@ -227,10 +227,8 @@ ngx_http_chatcompletions_refresh_stop(ngx_http_chatcompletions_ctx_t *ctx)
 static ngx_int_t
 ngx_http_chatcompletions_plan(ngx_http_chatcompletions_refresh_t *rf)
 {
-    u_char                           *p;
     ngx_int_t                         rc;
-    ngx_uint_t                        i;
-    ngx_str_t                         file, role, session, profile, home;
+    ngx_str_t                         file, role, session, profile;
     ngx_str_t                         files[2];
     cc_str_t                          name;
     cc_aws_profile_t                  prof;
@@ -269,50 +267,12 @@ ngx_http_chatcompletions_plan(ngx_http_chatcompletions_refresh_t *rf)
 
     /* the shared files */
 
-    if (!ngx_http_chatcompletions_getenv("AWS_PROFILE", &profile)) {
-        ngx_str_set(&profile, "default");
-    }
-
-    home.len = 0;
-    (void) ngx_http_chatcompletions_getenv("HOME", &home);
-
-    if (!ngx_http_chatcompletions_getenv("AWS_SHARED_CREDENTIALS_FILE",
-                                         &files[0]))
-    {
-        p = ngx_pnalloc(rf->ctx->request->pool,
-                        home.len + sizeof("/.aws/credentials"));
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        files[0].data = p;
-        files[0].len = ngx_sprintf(p, "%V/.aws/credentials%Z", &home) - p - 1;
-    }
-
-    if (!ngx_http_chatcompletions_getenv("AWS_CONFIG_FILE", &files[1])) {
-        p = ngx_pnalloc(rf->ctx->request->pool,
-                        home.len + sizeof("/.aws/config"));
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        files[1].data = p;
-        files[1].len = ngx_sprintf(p, "%V/.aws/config%Z", &home) - p - 1;
-    }
-
-    for (i = 0; i < 2; i++) {
-        ngx_str_null(&file);
-
-        /* a missing file holds no profile */
-        if (ngx_http_chatcompletions_read_small_file(rf->ctx->request->pool,
+    if (ngx_http_chatcompletions_profile_files(rf->ctx->request->pool,
                                           rf->ctx->request->connection->log,
-                                          files[i].data, &file)
-            == NGX_ERROR)
-        {
-            return NGX_ERROR;
-        }
-
-        files[i] = file;
+                                          &profile, files)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     name.data = profile.data;
@@ -360,6 +320,62 @@ ngx_http_chatcompletions_plan(ngx_http_chatcompletions_refresh_t *rf)
     rf->source = NGX_HTTP_CHATCOMPLETIONS_SRC_IMDS;
 
     return ngx_http_chatcompletions_plan_imds(rf);
+}
+
+
+/*
+ * The shared files' text (a missing file is empty: it holds no profile),
+ * AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE, else ~/.aws/credentials
+ * and ~/.aws/config; and the profile's name, AWS_PROFILE, else "default".
+ * Read in a worker at a refresh (small local files), and by the master
+ * for the region at configuration load.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_profile_files(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_str_t *profile, ngx_str_t *files)
+{
+    u_char      *p;
+    ngx_str_t    home, file;
+    ngx_uint_t   i;
+
+    static char  *vars[] = { "AWS_SHARED_CREDENTIALS_FILE",
+                             "AWS_CONFIG_FILE" };
+    static char  *homes[] = { "/.aws/credentials", "/.aws/config" };
+
+    if (!ngx_http_chatcompletions_getenv("AWS_PROFILE", profile)) {
+        ngx_str_set(profile, "default");
+    }
+
+    (void) ngx_http_chatcompletions_getenv("HOME", &home);
+
+    for (i = 0; i < 2; i++) {
+
+        /* the environment's strings end with a NUL */
+
+        if (!ngx_http_chatcompletions_getenv(vars[i], &files[i])) {
+            p = ngx_pnalloc(pool, home.len + ngx_strlen(homes[i]) + 1);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            files[i].data = p;
+            files[i].len = ngx_sprintf(p, "%V%s%Z", &home, homes[i]) - p - 1;
+        }
+
+        ngx_str_null(&file);
+
+        if (ngx_http_chatcompletions_read_small_file(pool, log, files[i].data,
+                                                     &file)
+            == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+
+        files[i] = file;
+    }
+
+    return NGX_OK;
 }
 
 

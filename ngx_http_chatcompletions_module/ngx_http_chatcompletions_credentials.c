@@ -297,6 +297,56 @@ ngx_http_chatcompletions_credentials_init(ngx_conf_t *cf)
 
 
 /*
+ * The region of the shared files' profile, for a configuration that sets
+ * none (no directive, no AWS_REGION or AWS_DEFAULT_REGION), as the SDKs
+ * take it; read once per configuration load.  Empty when there is none.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_profile_region(ngx_conf_t *cf, ngx_str_t *region)
+{
+    cc_str_t                               name;
+    ngx_str_t                              profile, files[2];
+    cc_alloc_t                             alloc;
+    cc_aws_profile_t                       prof;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_chatcompletions_module);
+
+    if (!ccmcf->profile_read) {
+        ccmcf->profile_read = 1;
+
+        if (ngx_http_chatcompletions_profile_files(cf->pool, cf->log,
+                                                   &profile, files)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        alloc.alloc = ngx_http_chatcompletions_pool_alloc;
+        alloc.data = cf->pool;
+
+        name.data = profile.data;
+        name.len = profile.len;
+
+        if (cc_profile_find(&alloc, files[0].data, files[0].len,
+                            files[1].data, files[1].len, &name, &prof)
+            == CC_OK
+            && prof.found)
+        {
+            ccmcf->profile_region.data = prof.region.data;
+            ccmcf->profile_region.len = prof.region.len;
+        }
+    }
+
+    *region = ccmcf->profile_region;
+
+    return NGX_OK;
+}
+
+
+/*
  * Workers see only the environment the "env" directive names: the
  * variables of the chain are named here, as the SDKs read them, unless
  * the configuration names them already (its "env NAME=value" wins).

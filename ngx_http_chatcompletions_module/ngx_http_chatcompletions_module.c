@@ -493,16 +493,25 @@ ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
         }
 
         if (env == NULL || *env == '\0') {
-            env = "us-east-1";
+            /* the shared files' profile, as the SDKs */
+            if (ngx_http_chatcompletions_profile_region(cf, &conf->region)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            env = conf->region.len ? NULL : "us-east-1";
         }
 
-        conf->region.len = ngx_strlen(env);
-        conf->region.data = ngx_pnalloc(cf->pool, conf->region.len);
-        if (conf->region.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
+        if (env) {
+            conf->region.len = ngx_strlen(env);
+            conf->region.data = ngx_pnalloc(cf->pool, conf->region.len);
+            if (conf->region.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
 
-        ngx_memcpy(conf->region.data, env, conf->region.len);
+            ngx_memcpy(conf->region.data, env, conf->region.len);
+        }
     }
 
     for (i = 0; i < conf->region.len; i++) {

@@ -62,6 +62,8 @@ typedef struct {
     ngx_array_t                      roles;    /* of _role_t * */
     ngx_str_t                        ecs_endpoint;
     uint32_t                         layout;   /* what they come from */
+    ngx_str_t                        profile_region;
+    ngx_flag_t                       profile_read;
 } ngx_http_chatcompletions_main_conf_t;
 
 
@@ -368,6 +370,8 @@ char *ngx_http_chatcompletions_assume_role(ngx_conf_t *cf,
 char *ngx_http_chatcompletions_merge_credentials(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *prev,
     ngx_http_chatcompletions_loc_conf_t *conf);
+ngx_int_t ngx_http_chatcompletions_profile_region(ngx_conf_t *cf,
+    ngx_str_t *region);
 ngx_int_t ngx_http_chatcompletions_credentials_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_chatcompletions_credentials(
     ngx_http_chatcompletions_ctx_t *ctx,
