@@ -2,8 +2,11 @@
 # Built from the same Makefile targets the tests exercise.
 #
 #   docker build -t chatcompletions .
-#   docker run -p 8000:8000 -e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY \
-#       -e AWS_SESSION_TOKEN -e AWS_REGION chatcompletions
+#   docker run -p 8000:8000 -e AWS_REGION chatcompletions
+#
+# Credentials come from the AWS chain (README.md, "AWS credentials"): the
+# task role on ECS, IRSA or Pod Identity on EKS, the instance profile on
+# EC2, or -e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY [-e AWS_SESSION_TOKEN].
 
 FROM debian:12 AS build
 RUN apt-get update && apt-get install -y --no-install-recommends make \
@@ -15,7 +18,7 @@ RUN make deps build
 FROM debian:12
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nginx libyajl2 \
-       ca-certificates \
+       libexpat1 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/debian/ngx_http_chatcompletions_module.so \
      /usr/lib/nginx/modules/
