@@ -22,8 +22,13 @@
  *      BODY ---- invalid request: an OpenAI error ----------------+
  *         |                                                        |
  *         | valid: the first round                                 |
- *         v                                                        |
- *  +-> ATTEMPT ---- a fault: the error (status, or in the stream) -+
+ *         |                                                        |
+ *         |   no valid AWS credentials: wait for a fetch           |
+ *         |-----------> CREDENTIALS -- none in time: 503 ----------+
+ *         |  a set        |                                        |
+ *         v  is there     | a set                                  |
+ *  +-> ATTEMPT <----------+                                        |
+ *  |      |-- a fault: the error (status, or in the stream) -------+
  *  |      |    \                                                   |
  *  |      |     `-- the round answered: [DONE] or the JSON --------+
  *  |      | the round asks for server-side tools                   |
@@ -43,6 +48,8 @@
  *     through its upstream, which then ends the same way;
  *   - the last tool call to settle, by its answer or by its timer, posts
  *     the main request (tools.c);
+ *   - a credentials fetch this request runs ends (fetch.c), or the wait
+ *     timer polls the shared set (credentials.c);
  *   - while tools run, the main request is the active one: its write
  *     events send what a slow client has not taken yet.
  *
