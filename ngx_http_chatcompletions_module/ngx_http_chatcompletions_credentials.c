@@ -689,14 +689,10 @@ ngx_http_chatcompletions_wait(ngx_http_chatcompletions_ctx_t *ctx,
     } else if ((ngx_msec_int_t) (ngx_current_msec - ctx->creds_deadline)
                >= 0)
     {
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "chat_completions: no AWS credentials after %M ms "
-                      "(chat_completions_credentials_timeout)",
-                      cclcf->credentials_timeout);
-
         /* a refresh of this request's own ends now, as failed */
         ngx_http_chatcompletions_refresh_stop(ctx);
 
+        /* logged by no_credentials() */
         ngx_str_set(&why, "they were not obtained in time "
                           "(chat_completions_credentials_timeout)");
 

@@ -2,8 +2,10 @@
 # Memory check: nginx with the module runs under valgrind (memcheck) while
 # requests take every path of the module once: a split stream, corrupt,
 # truncated and stalled streams, an in-stream exception, a Bedrock error,
-# the tool loop streamed and not, a slow tool, and clients that go away
-# mid-stream and while a tool runs.  Any invalid read or write fails.
+# the tool loop streamed and not, a slow tool, clients that go away
+# mid-stream and while a tool runs, and AWS credentials fetched (instance
+# metadata, a role assumed on top, a hanging source that times out).  Any
+# invalid read or write fails.
 set -u
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -78,6 +80,27 @@ http {
             internal;
             proxy_pass http://127.0.0.1:$dport/__slow?ms=300;
         }
+        # the chain instead of the keys: instance metadata (the double)
+        location = /imds {
+            set \$s "";
+            chat_completions_access_key_id "";
+            chat_completions_secret_access_key "";
+            chat_completions_credentials_timeout 300ms;
+            chat_completions;
+        }
+        location = /role {
+            set \$s "";
+            chat_completions_assume_role
+                arn:aws:iam::222222222222:role/bedrock-cross-account
+                external_id=fintalk-external-id session_name=valgrind;
+            chat_completions;
+        }
+        location = /_aws_credentials {
+            internal;
+            proxy_pass \$chat_completions_credentials_url;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
         location = /_bedrock {
             internal;
             proxy_pass http://127.0.0.1:$dport\$chat_completions_bedrock_uri;
@@ -90,7 +113,14 @@ http {
 }
 _EOC_
 
-valgrind --error-exitcode=3 --log-file="$dir/valgrind.log" \
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+    -u AWS_BEARER_TOKEN_BEDROCK -u AWS_WEB_IDENTITY_TOKEN_FILE \
+    -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+    -u AWS_CONTAINER_CREDENTIALS_FULL_URI -u AWS_EC2_METADATA_DISABLED \
+    AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent \
+    AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$dport" \
+    AWS_ENDPOINT_URL_STS="http://127.0.0.1:$dport" \
+    valgrind --error-exitcode=3 --log-file="$dir/valgrind.log" \
     /usr/sbin/nginx -p "$PWD/$dir" -c conf/nginx.conf &
 vg=$!
 for _ in $(seq 1 100); do
@@ -120,6 +150,27 @@ then
     exit 1
 fi
 timeout 0.15 curl -s -o /dev/null "$url/tools" -d "$card"
+
+# credentials: a hanging metadata endpoint (503 after the wait, the fetch
+# stopped), then instance metadata and a role assumed on top of the keys
+creds() {
+    curl -s -o /dev/null "http://127.0.0.1:$dport/__creds" \
+         -H 'Content-Type: application/json' -d "$1"
+}
+creds '{"faults":{"imds":"hang"}}'
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/imds" -d "$loans")
+creds '{"faults":{"imds":"ok"}}'
+sleep 1.5
+for loc in imds role; do
+    curl -s -o "$dir/$loc.out" "$url/$loc" -d "$loans"
+    if [ "$code" != 503 ] || [ "$(tail -c 14 "$dir/$loc.out" | od -An -c | tr -d " ")" != "data:[DONE]\\n\\n" ]
+    then
+        echo "valgrind: credentials: 503 expected while the source hangs" \
+             "(got $code), then a whole stream from /$loc:"
+        cat "$dir/$loc.out"
+        exit 1
+    fi
+done
 # a client that stops reading for a while, then reads on: the stream must
 # resume by itself (no keepalive comment to wake it), not stall
 got=$(perl -MIO::Socket::INET -MSocket -e '
@@ -158,7 +209,10 @@ fi
 # the requests really took the paths they were meant to
 for line in "corrupt eventstream frame" "ended before its metadata event" \
             "sent nothing for" "Bedrock stream failed" \
-            "answered 429" "prematurely closed connection while tools ran"
+            "answered 429" "prematurely closed connection while tools ran" \
+            "AWS credentials from instance_metadata, valid until" \
+            "AWS credentials from configuration+assume_role, valid until" \
+            "instance metadata: no answer within 300 ms"
 do
     if ! grep -q "$line" "$dir/logs/error.log"; then
         echo "valgrind: no \"$line\" in the error log:"
