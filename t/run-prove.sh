@@ -10,7 +10,9 @@ port=${2:-19090}
 log=build/double.log
 mkdir -p build
 
-node t/bedrock/double.js --port "$port" >"$log" 2>&1 &
+# DOUBLE_EXPOSE_SECRETS: t/090-credentials.t looks for the issued secrets
+# in nginx's debug log
+DOUBLE_EXPOSE_SECRETS=1 node t/bedrock/double.js --port "$port" >"$log" 2>&1 &
 double=$!
 trap 'kill $double 2>/dev/null; wait $double 2>/dev/null' EXIT
 

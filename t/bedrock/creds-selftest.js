@@ -27,6 +27,7 @@ const { STSClient, AssumeRoleCommand, AssumeRoleWithWebIdentityCommand,
 const { fromInstanceMetadata, fromContainerMetadata } =
     require('@smithy/credential-provider-imds');
 const { fromHttp } = require('@aws-sdk/credential-provider-http');
+const { config } = require('./lib/credentials');
 
 const AKID = 'AKIDEXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
@@ -288,6 +289,14 @@ test('STS SDK: AssumeRole signed by the SDK (static, issued, chained)',
                      { source: 'web_identity', principal: ROLE,
                        access_key_id: wi.Credentials.AccessKeyId });
     assert.equal(by(b.Credentials.AccessKeyId).principal, XROLE);
+    assert.equal(by(a.Credentials.AccessKeyId).external_id, null);
+    assert.equal(by(a.Credentials.AccessKeyId).duration_seconds, null);
+    assert.equal(by(b.Credentials.AccessKeyId).external_id,
+                 'fintalk-external-id');
+    assert.equal(by(b.Credentials.AccessKeyId).duration_seconds, 3600);
+    assert.equal(by(wi.Credentials.AccessKeyId).session_name, 'selftest');
+    assert.equal(by(wi.Credentials.AccessKeyId).duration_seconds, null);
+    assert.equal('external_id' in by(wi.Credentials.AccessKeyId), false);
     assert.equal(s.hits.sts_assume_role, 2);
     assert.equal(s.failures.sts_assume_role, 0);
     asCreds(a.Credentials);
@@ -599,8 +608,38 @@ test('/__creds control: validation, reset, stats', async () => {
     assert.ok(Object.values(s.hits).every((n) => n === 0));
     assert.deepEqual(Object.keys(s).sort(),
                      ['container_tokens', 'delay_ms', 'failures', 'faults',
-                      'hits', 'issued', 'ttl', 'ttl_override',
-                      'web_identity_tokens']);
+                      'hits', 'imds_token_ttls', 'issued', 'ttl',
+                      'ttl_override', 'web_identity_tokens']);
+});
+
+test('/__creds/secrets (DOUBLE_EXPOSE_SECRETS=1), imds_token_ttls',
+     async () => {
+    assert.equal(config({}).exposeSecrets, false);
+    assert.equal(config({ DOUBLE_EXPOSE_SECRETS: '1' }).exposeSecrets, true);
+    await send('POST', '/__creds/reset', {}, '');
+    const token = await imdsToken(60);
+    const c = await send('GET', '/latest/meta-data/iam/security-credentials/'
+                         + 'fintalk-bedrock-role',
+                         { 'X-aws-ec2-metadata-token': token });
+    const j = JSON.parse(c.text);
+    asCreds(j);
+    const s = await getCreds();
+    assert.deepEqual(s.imds_token_ttls, ['60']);
+    const r = await send('GET', '/__creds/secrets');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, {
+        issued: [{ access_key_id: j.AccessKeyId,
+                   secret_access_key: j.SecretAccessKey,
+                   session_token: j.Token }],
+        imds_tokens: [token],
+    });
+    secretsSeen.push(token);
+    assert.equal((await send('POST', '/__creds/secrets', {}, '')).status,
+                 405);
+    await send('POST', '/__creds/reset', {}, '');
+    assert.deepEqual((await send('GET', '/__creds/secrets')).json,
+                     { issued: [], imds_tokens: [] });
+    assert.deepEqual((await getCreds()).imds_token_ttls, []);
 });
 
 /* ------------------------------------------------------------------ main */
@@ -608,7 +647,9 @@ test('/__creds control: validation, reset, stats', async () => {
 async function main() {
     const child = spawn(process.execPath, [path.join(__dirname, 'double.js'),
                                            '--port', '0'],
-                        { stdio: ['ignore', 'pipe', 'inherit'] });
+                        { stdio: ['ignore', 'pipe', 'inherit'],
+                          env: Object.assign({}, process.env,
+                                             { DOUBLE_EXPOSE_SECRETS: '1' }) });
     let out = '';
     port = await new Promise((resolve, reject) => {
         child.stdout.on('data', (d) => {

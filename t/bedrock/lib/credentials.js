@@ -73,6 +73,7 @@ function config(env) {
             : 'web-identity-token-1,web-identity-token-2'),
         externalIds,
         delayMs: 1000,
+        exposeSecrets: env.DOUBLE_EXPOSE_SECRETS === '1',
     };
 }
 
@@ -194,6 +195,7 @@ function createCredentials(opts) {
         }
         state.webIdentityTokens = [];
         state.containerTokens = [];
+        state.imdsTokenTtls = [];
         registry.clear();
         imdsTokens.clear();
     }
@@ -249,7 +251,26 @@ function createCredentials(opts) {
         if (rec.region !== undefined) {
             out.region = rec.region;
         }
+        if (rec.externalId !== undefined) {
+            out.external_id = rec.externalId;
+        }
+        if (rec.durationSeconds !== undefined) {
+            out.duration_seconds = rec.durationSeconds;
+        }
         return out;
+    }
+
+    /* GET /__creds/secrets (DOUBLE_EXPOSE_SECRETS=1 only): what tests
+     * look for in logs that must not hold them */
+    function secrets() {
+        return {
+            issued: [...registry.values()].map((rec) => ({
+                access_key_id: rec.accessKeyId,
+                secret_access_key: rec.secret,
+                session_token: rec.token,
+            })),
+            imds_tokens: [...imdsTokens.keys()],
+        };
     }
 
     function snapshot() {
@@ -263,13 +284,16 @@ function createCredentials(opts) {
             issued: [...registry.values()].map(publicIssued),
             web_identity_tokens: state.webIdentityTokens.slice(),
             container_tokens: state.containerTokens.slice(),
+            imds_token_ttls: state.imdsTokenTtls.slice(),
         };
     }
 
     /* ------------------------------------------------------ routing */
 
     function route(req, path) {
-        if (path === '/__creds' || path === '/__creds/reset') {
+        if (path === '/__creds' || path === '/__creds/reset'
+            || path === '/__creds/secrets')
+        {
             return { service: 'control' };
         }
         if (path === '/latest' || path.startsWith('/latest/')) {
@@ -492,6 +516,9 @@ function createCredentials(opts) {
                 return html(403, 'Forbidden');
             }
             const t = req.headers['x-aws-ec2-metadata-token-ttl-seconds'];
+            if (t !== undefined) {
+                pushBounded(state.imdsTokenTtls, t);
+            }
             if (t === undefined || !/^\d+$/.test(t.trim())
                 || Number(t) < 1 || Number(t) > 21600)
             {
@@ -660,6 +687,12 @@ function createCredentials(opts) {
         return null;
     }
 
+    /* DurationSeconds as sent (checked already), null when absent */
+    function durationOf(form) {
+        const d = form.get('DurationSeconds');
+        return d === null ? null : Number(d);
+    }
+
     function credentialsNode(rec) {
         return ['Credentials', [
             ['AccessKeyId', rec.accessKeyId],
@@ -751,7 +784,8 @@ function createCredentials(opts) {
             }
             const ar = assumedRole(arn, session);
             const rec = issue('web_identity', arn, ttlFor(req, entry),
-                              { sessionName: session, arn: ar.arn });
+                              { sessionName: session, arn: ar.arn,
+                                durationSeconds: durationOf(form) });
             const n = ccfg.webIdentityTokens.indexOf(tok) + 1;
             entry.notes.push(`web identity token #${n}`,
                              `issued ${rec.accessKeyId} ttl ${rec.ttl} s`);
@@ -794,6 +828,8 @@ function createCredentials(opts) {
             arn: ar.arn,
             region: signer.region,
             signedBy: Object.assign({}, signer.credential),
+            externalId: form.get('ExternalId'),
+            durationSeconds: durationOf(form),
         });
         entry.notes.push(`issued ${rec.accessKeyId} ttl ${rec.ttl} s`);
         return stsAnswer(res, action, [
@@ -811,6 +847,16 @@ function createCredentials(opts) {
         const json = (status, obj) => send(res, status, 'application/json',
                                            JSON.stringify(obj, null, 1));
         const body = await readBody(req);
+        if (path === '/__creds/secrets') {
+            if (!ccfg.exposeSecrets) {
+                return json(404, { message: 'start the double with '
+                                            + 'DOUBLE_EXPOSE_SECRETS=1' });
+            }
+            if (req.method !== 'GET') {
+                return json(405, { message: 'GET /__creds/secrets' });
+            }
+            return json(200, secrets());
+        }
         if (path === '/__creds/reset') {
             if (req.method !== 'POST') {
                 return json(405, { message: 'POST /__creds/reset' });
