@@ -37,7 +37,9 @@ aws_source() {
     if [ -n "${AWS_BEARER_TOKEN_BEDROCK:-}" ]; then
         echo "a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)"; return
     fi
-    if [ -n "${AWS_ACCESS_KEY_ID:-}" ] && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ]
+    # AWS_PROFILE names the profile: the keys are at most its source
+    if [ -z "${AWS_PROFILE:-}" ] && [ -n "${AWS_ACCESS_KEY_ID:-}" ] \
+       && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ]
     then
         echo "the environment (AWS_ACCESS_KEY_ID)"; return
     fi

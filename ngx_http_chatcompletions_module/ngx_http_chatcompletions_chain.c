@@ -49,6 +49,8 @@ static ngx_http_chatcompletions_step_t *ngx_http_chatcompletions_step_add(
 static void ngx_http_chatcompletions_refresh_cleanup(void *data);
 static ngx_int_t ngx_http_chatcompletions_skip(
     ngx_http_chatcompletions_refresh_t *rf, const char *what);
+static ngx_int_t ngx_http_chatcompletions_env(ngx_conf_t *cf,
+    const char *name, ngx_str_t *value);
 
 
 static ngx_str_t  ngx_http_chatcompletions_source_names[] = {
@@ -267,7 +269,7 @@ ngx_http_chatcompletions_plan(ngx_http_chatcompletions_refresh_t *rf)
 
     /* the shared files */
 
-    if (ngx_http_chatcompletions_profile_files(rf->ctx->request->pool,
+    if (ngx_http_chatcompletions_profile_files(NULL, rf->ctx->request->pool,
                                           rf->ctx->request->connection->log,
                                           &profile, files)
         != NGX_OK)
@@ -327,13 +329,14 @@ ngx_http_chatcompletions_plan(ngx_http_chatcompletions_refresh_t *rf)
  * The shared files' text (a missing file is empty: it holds no profile),
  * AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE, else ~/.aws/credentials
  * and ~/.aws/config; and the profile's name, AWS_PROFILE, else "default".
- * Read in a worker at a refresh (small local files), and by the master
- * for the region at configuration load.
+ * Read in a worker at a refresh (small local files; cf NULL), and by the
+ * master for the region at configuration load (cf: the environment as the
+ * workers will see it).
  */
 
 ngx_int_t
-ngx_http_chatcompletions_profile_files(ngx_pool_t *pool, ngx_log_t *log,
-    ngx_str_t *profile, ngx_str_t *files)
+ngx_http_chatcompletions_profile_files(ngx_conf_t *cf, ngx_pool_t *pool,
+    ngx_log_t *log, ngx_str_t *profile, ngx_str_t *files)
 {
     u_char      *p;
     ngx_str_t    home, file;
@@ -343,17 +346,17 @@ ngx_http_chatcompletions_profile_files(ngx_pool_t *pool, ngx_log_t *log,
                              "AWS_CONFIG_FILE" };
     static char  *homes[] = { "/.aws/credentials", "/.aws/config" };
 
-    if (!ngx_http_chatcompletions_getenv("AWS_PROFILE", profile)) {
+    if (!ngx_http_chatcompletions_env(cf, "AWS_PROFILE", profile)) {
         ngx_str_set(profile, "default");
     }
 
-    (void) ngx_http_chatcompletions_getenv("HOME", &home);
+    (void) ngx_http_chatcompletions_env(cf, "HOME", &home);
 
     for (i = 0; i < 2; i++) {
 
         /* the environment's strings end with a NUL */
 
-        if (!ngx_http_chatcompletions_getenv(vars[i], &files[i])) {
+        if (!ngx_http_chatcompletions_env(cf, vars[i], &files[i])) {
             p = ngx_pnalloc(pool, home.len + ngx_strlen(homes[i]) + 1);
             if (p == NULL) {
                 return NGX_ERROR;
@@ -688,4 +691,15 @@ ngx_http_chatcompletions_skip(ngx_http_chatcompletions_refresh_t *rf,
     rf->skipped.data = p;
 
     return NGX_OK;
+}
+
+
+/* the worker's environment, or the configuration's (conf_getenv()) */
+
+static ngx_int_t
+ngx_http_chatcompletions_env(ngx_conf_t *cf, const char *name,
+    ngx_str_t *value)
+{
+    return cf ? ngx_http_chatcompletions_conf_getenv(cf, name, value)
+              : ngx_http_chatcompletions_getenv(name, value);
 }

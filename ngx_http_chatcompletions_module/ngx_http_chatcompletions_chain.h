@@ -166,8 +166,8 @@ ngx_uint_t ngx_http_chatcompletions_refresh_done(
 void ngx_http_chatcompletions_refresh_stop(
     ngx_http_chatcompletions_ctx_t *ctx);
 ngx_str_t ngx_http_chatcompletions_source_name(ngx_uint_t source);
-ngx_int_t ngx_http_chatcompletions_profile_files(ngx_pool_t *pool,
-    ngx_log_t *log, ngx_str_t *profile, ngx_str_t *files);
+ngx_int_t ngx_http_chatcompletions_profile_files(ngx_conf_t *cf,
+    ngx_pool_t *pool, ngx_log_t *log, ngx_str_t *profile, ngx_str_t *files);
 
 /* fetch.c: the steps, each a subrequest to the credentials location */
 ngx_int_t ngx_http_chatcompletions_next_step(

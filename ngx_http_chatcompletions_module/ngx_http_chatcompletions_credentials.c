@@ -317,7 +317,7 @@ ngx_http_chatcompletions_profile_region(ngx_conf_t *cf, ngx_str_t *region)
     if (!ccmcf->profile_read) {
         ccmcf->profile_read = 1;
 
-        if (ngx_http_chatcompletions_profile_files(cf->pool, cf->log,
+        if (ngx_http_chatcompletions_profile_files(cf, cf->pool, cf->log,
                                                    &profile, files)
             != NGX_OK)
         {
@@ -478,6 +478,7 @@ static ngx_int_t
 ngx_http_chatcompletions_static_eval(ngx_http_request_t *r,
     ngx_http_chatcompletions_creds_t *creds)
 {
+    ngx_str_t                             profile;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
@@ -526,6 +527,17 @@ ngx_http_chatcompletions_static_eval(ngx_http_request_t *r,
     if (creds->bearer.len) {
         creds->source = NGX_HTTP_CHATCOMPLETIONS_SRC_API_KEY;
         return NGX_OK;
+    }
+
+    /*
+     * AWS_PROFILE names the profile to use: the environment's keys are
+     * then its source at most (credential_source = Environment), as in
+     * AWS's JavaScript SDK
+     */
+
+    if (ngx_http_chatcompletions_getenv("AWS_PROFILE", &profile)) {
+        ngx_memzero(creds, sizeof(ngx_http_chatcompletions_creds_t));
+        return NGX_DECLINED;
     }
 
     (void) ngx_http_chatcompletions_getenv("AWS_ACCESS_KEY_ID",

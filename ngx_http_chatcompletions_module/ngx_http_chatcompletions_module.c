@@ -478,6 +478,7 @@ ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
     char        *env;
     u_char       c;
     size_t       len;
+    ngx_str_t    v;
     ngx_uint_t   i;
 
     /* region and endpoint follow the AWS SDKs' environment variables */
@@ -487,12 +488,15 @@ ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
     }
 
     if (conf->region.data == NULL) {
-        env = getenv("AWS_REGION");
-        if (env == NULL || *env == '\0') {
-            env = getenv("AWS_DEFAULT_REGION");
-        }
+        /* as the workers see it: an "env NAME=value" directive wins */
 
-        if (env == NULL || *env == '\0') {
+        if (ngx_http_chatcompletions_conf_getenv(cf, "AWS_REGION", &v)
+            || ngx_http_chatcompletions_conf_getenv(cf, "AWS_DEFAULT_REGION",
+                                                    &v))
+        {
+            env = (char *) v.data;
+
+        } else {
             /* the shared files' profile, as the SDKs */
             if (ngx_http_chatcompletions_profile_region(cf, &conf->region)
                 != NGX_OK)
@@ -547,12 +551,12 @@ ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
     }
 
     if (conf->endpoint.data == NULL) {
-        env = getenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME");
-        if (env == NULL || *env == '\0') {
-            env = getenv("AWS_ENDPOINT_URL");
-        }
-
-        if (env != NULL && *env != '\0') {
+        if (ngx_http_chatcompletions_conf_getenv(cf,
+                                        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &v)
+            || ngx_http_chatcompletions_conf_getenv(cf, "AWS_ENDPOINT_URL",
+                                                    &v))
+        {
+            env = (char *) v.data;
             conf->endpoint.len = ngx_strlen(env);
             conf->endpoint.data = ngx_pnalloc(cf->pool, conf->endpoint.len);
             if (conf->endpoint.data == NULL) {

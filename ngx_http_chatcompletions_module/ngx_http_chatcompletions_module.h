@@ -337,6 +337,8 @@ void ngx_http_chatcompletions_run_masked(ngx_http_request_t *sr);
 ngx_int_t ngx_http_chatcompletions_read_small_file(ngx_pool_t *pool,
     ngx_log_t *log, u_char *path, ngx_str_t *out);
 ngx_int_t ngx_http_chatcompletions_getenv(const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_chatcompletions_conf_getenv(ngx_conf_t *cf,
+    const char *name, ngx_str_t *value);
 ngx_int_t ngx_http_chatcompletions_split_url(ngx_str_t *url,
     ngx_str_t *host);
 ngx_int_t ngx_http_chatcompletions_sign_post(ngx_http_request_t *r,

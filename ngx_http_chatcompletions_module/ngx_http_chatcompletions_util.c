@@ -738,3 +738,45 @@ ngx_http_chatcompletions_auth_headers(ngx_http_request_t *sr,
                                                      auth->authorization.data,
                                                      auth->authorization.len);
 }
+
+
+/*
+ * At configuration load: a variable as the workers will see it, the
+ * value of an "env NAME=value" directive, else the master's own.  1 when
+ * set and not empty (the value ends with a NUL); else 0, the value empty.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_conf_getenv(ngx_conf_t *cf, const char *name,
+    ngx_str_t *value)
+{
+    size_t            len;
+    ngx_str_t        *var;
+    ngx_uint_t        i;
+    ngx_core_conf_t  *ccf;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    len = ngx_strlen(name);
+    var = ccf->env.elts;
+
+    for (i = 0; i < ccf->env.nelts; i++) {
+        if (var[i].len == len
+            && ngx_strncmp(var[i].data, name, len) == 0
+            && var[i].data[len] == '=')
+        {
+            value->data = var[i].data + len + 1;
+            value->len = ngx_strlen(value->data);
+
+            if (value->len == 0) {
+                ngx_str_null(value);
+                return 0;
+            }
+
+            return 1;
+        }
+    }
+
+    return ngx_http_chatcompletions_getenv(name, value);
+}

@@ -99,11 +99,9 @@ uint32_t
 ngx_http_chatcompletions_layout(ngx_conf_t *cf,
     ngx_http_chatcompletions_main_conf_t *ccmcf, char **names)
 {
-    char                             *v;
     uint32_t                          crc;
-    ngx_str_t                        *var;
+    ngx_str_t                         v;
     ngx_uint_t                        i, n;
-    ngx_core_conf_t                  *ccf;
     ngx_http_chatcompletions_role_t **roles;
 
     ngx_crc32_init(crc);
@@ -126,33 +124,11 @@ ngx_http_chatcompletions_layout(ngx_conf_t *cf,
 
     /* the chain's environment as the workers will see it */
 
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
-                                           ngx_core_module);
-
     for (n = 0; names[n]; n++) {
-        var = ccf->env.elts;
-
-        for (i = 0; i < ccf->env.nelts; i++) {
-            if (ngx_strncmp(var[i].data, names[n],
-                            var[i].len) == 0
-                && names[n][var[i].len] == '\0')
-            {
-                break;
-            }
-        }
-
-        if (i < ccf->env.nelts && var[i].data[var[i].len] == '=') {
-            v = (char *) var[i].data + var[i].len + 1;
-
-        } else {
-            v = getenv(names[n]);
-        }
+        (void) ngx_http_chatcompletions_conf_getenv(cf, names[n], &v);
 
         ngx_crc32_update(&crc, (u_char *) "|", 1);
-
-        if (v) {
-            ngx_crc32_update(&crc, (u_char *) v, ngx_strlen(v));
-        }
+        ngx_crc32_update(&crc, v.data, v.len);
     }
 
     ngx_crc32_final(crc);

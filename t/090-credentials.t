@@ -1386,7 +1386,6 @@ imds_token_ttls: 21600
 --- double_requests
 POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 --- creds_log
-[error] chat_completions: no AWS credentials after 1000 ms (chat_completions_credentials_timeout)
 [error] chat_completions: cannot get AWS credentials: instance metadata: no answer within 1000 ms (chat_completions_credentials_timeout)
 [error] chat_completions: no AWS credentials for Bedrock: they were not obtained in time (chat_completions_credentials_timeout)
 [error] upstream timed out (110: Connection timed out)
@@ -1845,3 +1844,75 @@ chat_completions: no AWS credentials for Bedrock: container: the credentials loc
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 48: no region configured: the profile's region (AWS_PROFILE of an "env" directive, read at configuration load) signs the calls; the double, in us-east-1, refuses the scope
+--- http_config eval
+"    chat_completions_endpoint http://127.0.0.1:$main::Port;
+    chat_completions_keepalive_interval 0;"
+--- main_config
+    env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
+    env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
+    env AWS_CONFIG_FILE=$TEST_NGINX_SERVER_ROOT/html/config;
+    env AWS_SHARED_CREDENTIALS_FILE=$TEST_NGINX_SERVER_ROOT/html/credentials;
+    env AWS_PROFILE=fintalk;
+--- user_files
+>>> config
+[default]
+region = ap-south-1
+
+[profile fintalk]
+region = eu-west-3
+credential_source = Environment
+>>> credentials
+[fintalk]
+aws_access_key_id = AKIDEXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+--- config
+    #chat
+--- init
+main::reset_double();
+--- request eval
+$main::ChatRequest
+--- error_code: 502
+--- response_body
+{"error":{"message":"Amazon Bedrock refused the gateway's credentials: Credential should be scoped to a valid region.","type":"server_error","param":null,"code":"upstream_auth_failed"}}
+--- error_log
+upstream Bedrock answered 403 InvalidSignatureException for model "amazon.nova-lite-v1:0"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 49: AWS_REGION of an "env" directive wins over the profile's region
+--- http_config eval
+"    chat_completions_endpoint http://127.0.0.1:$main::Port;
+    chat_completions_keepalive_interval 0;"
+--- main_config
+    env AWS_CONFIG_FILE=$TEST_NGINX_SERVER_ROOT/html/config;
+    env AWS_SHARED_CREDENTIALS_FILE=$TEST_NGINX_SERVER_ROOT/html/credentials;
+    env AWS_REGION=us-east-1;
+--- user_files
+>>> config
+[default]
+region = eu-west-3
+>>> credentials
+[default]
+aws_access_key_id = AKIDEXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+--- config
+    #chat
+--- init
+main::reset_double();
+--- request eval
+$main::ChatRequest
+--- response_headers
+X-Credentials-Source: profile
+--- response_body_like eval
+$main::Sse
+--- double_requests
+POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 static AKIDEXAMPLE
+--- no_error_log
+[error]
