@@ -492,7 +492,9 @@ function createDouble(cfgIn) {
         res.on('finish', () => { entry.status = res.statusCode; log(entry); });
         res.on('close', () => {
             if (!res.writableFinished) {
-                entry.status = entry.status || res.statusCode;
+                /* null: the connection closed before any answer */
+                entry.status = entry.status
+                    || (res.headersSent ? res.statusCode : null);
                 entry.aborted = true;
                 log(entry);
             }
@@ -595,7 +597,7 @@ function createDouble(cfgIn) {
         Object.defineProperty(entry, 'logged', { value: true });
         let line = `${entry.method} ${entry.path} `
             + `${entry.scenario === null ? '-' : JSON.stringify(entry.scenario)} `
-            + `${entry.status}`;
+            + `${entry.status === null ? '-' : entry.status}`;
         if (entry.error) {
             line += ' ' + entry.error;
         }
@@ -612,6 +614,7 @@ function createDouble(cfgIn) {
         if (entry.aborted) {
             line += ' (connection closed before the response ended)';
         }
+        line += tg.logTag(entry);       /* " @ADDR:PORT" with several */
         if (!cfg.quiet) {
             process.stdout.write(line + '\n');
         }

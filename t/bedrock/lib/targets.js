@@ -290,6 +290,16 @@ function createTargets(cfg, server) {
         });
     }
 
+    /* the end of a request's log line: where it was received, when the
+     * double listens on more than one address or port */
+    function logTag(entry) {
+        if (cfg.hosts.length + cfg.extraPorts.length < 2
+            || entry.port === undefined) {
+            return '';
+        }
+        return ` @${entry.local_address}:${entry.port}`;
+    }
+
     /* the configuration sigv4.verify() gets for this request */
     function verifyConfig(req) {
         const port = local(req).port;
@@ -566,7 +576,7 @@ function createTargets(cfg, server) {
         return false;
     }
 
-    return { observe, verifyConfig, scenarioText, turn, drop, route, listen,
+    return { observe, logTag, verifyConfig, scenarioText, turn, drop, route, listen,
              close, reset, snapshot, dns, now };
 }
 
