@@ -93,6 +93,11 @@ test-sdk: $(MODULE_SO) $(BUILD)/.node-deps
 test-valgrind: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/valgrind.sh $(MODULE_SO)
 
+# the doubles' own self-checks (t/bedrock: npm test); not part of `test`
+.PHONY: test-double
+test-double: $(BUILD)/.node-deps
+	@cd t/bedrock && npm test --silent
+
 # ----------------------------------------------------------------- run
 
 run: $(MODULE_SO) $(BUILD)/.node-deps

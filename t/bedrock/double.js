@@ -2,7 +2,8 @@
 'use strict';
 /*
  * Amazon Bedrock Converse / ConverseStream test double and local emulator.
- * See README.md.  Usage: node double.js [--port N]
+ * See README.md.  Usage: node double.js [--port N] [--extra-ports N,M]
+ * [--hosts ADDR,ADDR] [--dns-port N] (lib/targets.js, lib/dns.js)
  */
 const http = require('http');
 const crypto = require('crypto');
@@ -13,6 +14,7 @@ const scenario = require('./lib/scenario');
 const { validate, MSG } = require('./lib/validate');
 const emulator = require('./lib/emulator');
 const { createCredentials } = require('./lib/credentials');
+const targets = require('./lib/targets');
 
 const BEDROCK_SUFFIX = 'http://internal.amazon.com/coral/com.amazon.bedrock/';
 const CORAL_SUFFIX = sigv4.CORAL_SERVICE;
@@ -426,6 +428,11 @@ function createDouble(cfgIn) {
             return res.end(body);
         }
 
+        /* /__now, /__targets, /__dns (lib/targets.js) */
+        if (tg.route(req, res, wirePath)) {
+            return;
+        }
+
         /* credential doubles: checked before the Bedrock routes */
         if (creds.match(req, wirePath)) {
             return creds.handle(req, res, wirePath);
@@ -446,6 +453,7 @@ function createDouble(cfgIn) {
         if (wirePath === '/__reset' && req.method === 'POST') {
             recorded.length = 0;
             emulator.resetCounter();
+            await tg.reset();
             res.writeHead(200, { 'Content-Type': 'text/plain',
                                  'Content-Length': 2 });
             return res.end('ok');
@@ -479,17 +487,21 @@ function createDouble(cfgIn) {
         while (recorded.length > MAX_RECORDED) {
             recorded.shift();
         }
+        tg.observe(req, res, entry);
 
         res.on('finish', () => { entry.status = res.statusCode; log(entry); });
         res.on('close', () => {
             if (!res.writableFinished) {
-                entry.status = entry.status || res.statusCode;
+                /* null: the connection closed before any answer */
+                entry.status = entry.status
+                    || (res.headersSent ? res.statusCode : null);
                 entry.aborted = true;
                 log(entry);
             }
         });
 
-        const { sc, errors } = scenario.parse(scenarioText);
+        const { sc, errors } = scenario.parse(tg.scenarioText(scenarioText,
+                                                                req));
         const scen = sc || {};
         entry.id = scen.id || null;
 
@@ -499,7 +511,7 @@ function createDouble(cfgIn) {
         /* authentication first, like AWS */
         let auth;
         try {
-            auth = await sigv4.verify(req, body, cfg);
+            auth = await sigv4.verify(req, body, tg.verifyConfig(req));
         } catch (e) {
             auth = { ok: false, reason: 'verifier error: ' + e.message,
                      error: { status: 403, name: 'InvalidSignatureException',
@@ -552,7 +564,12 @@ function createDouble(cfgIn) {
         if (errors.length) {
             return scenarioError(res, entry, errors.join('; '));
         }
-        return handleModel(req, res, body, entry, route[2], scen, started);
+        /* fail_first, first_delay_first, counter (lib/targets.js) */
+        const turn = tg.turn(scen, scenarioText, entry, req);
+        if (turn.drop) {
+            return tg.drop(req, res, entry, turn);
+        }
+        return handleModel(req, res, body, entry, route[2], turn.sc, started);
     }
 
     /* GET|POST /__slow?ms=N[&status=NNN]: a slow tool backend for
@@ -580,7 +597,7 @@ function createDouble(cfgIn) {
         Object.defineProperty(entry, 'logged', { value: true });
         let line = `${entry.method} ${entry.path} `
             + `${entry.scenario === null ? '-' : JSON.stringify(entry.scenario)} `
-            + `${entry.status}`;
+            + `${entry.status === null ? '-' : entry.status}`;
         if (entry.error) {
             line += ' ' + entry.error;
         }
@@ -597,6 +614,7 @@ function createDouble(cfgIn) {
         if (entry.aborted) {
             line += ' (connection closed before the response ended)';
         }
+        line += tg.logTag(entry);       /* " @ADDR:PORT" with several */
         if (!cfg.quiet) {
             process.stdout.write(line + '\n');
         }
@@ -618,8 +636,9 @@ function createDouble(cfgIn) {
     server.headersTimeout = 66000;
     server.requestTimeout = 0;
     server.on('connection', (s) => s.setNoDelay(true));
+    const tg = targets.createTargets(cfg, server);
 
-    return { server, cfg, recorded, creds };
+    return { server, cfg, recorded, creds, targets: tg };
 }
 
 function main(argv) {
@@ -633,8 +652,10 @@ function main(argv) {
         process.exit(2);
     }
     let server;
+    let tg;
     try {
-        ({ server } = createDouble(cfg));
+        Object.assign(cfg, targets.config(process.env, argv));
+        ({ server, targets: tg } = createDouble(cfg));
     } catch (e) {
         process.stderr.write('bedrock double: ' + e.message + '\n');
         process.exit(2);
@@ -644,11 +665,24 @@ function main(argv) {
         sockets.add(s);
         s.on('close', () => sockets.delete(s));
     });
-    server.listen(cfg.port, cfg.host, () => {
-        process.stdout.write('bedrock double listening on '
-            + `${cfg.host}:${server.address().port}\n`);
+    /* every host x port (lib/targets.js); the usual line comes last */
+    tg.listen().then((a) => {
+        for (const l of a.listeners.slice(1)) {
+            process.stdout.write('bedrock double also listening on '
+                                 + `${l.host}:${l.port}\n`);
+        }
+        if (a.dns) {
+            process.stdout.write('bedrock double: DNS double on '
+                                 + `${a.dns.address}:${a.dns.port} (udp)\n`);
+        }
+        const l = a.listeners[0];
+        process.stdout.write(`bedrock double listening on ${l.host}:${l.port}\n`);
+    }, (e) => {
+        process.stderr.write('bedrock double: ' + e.message + '\n');
+        process.exit(1);
     });
     const stop = () => {
+        tg.close();
         server.close(() => process.exit(0));
         for (const s of sockets) {
             s.destroy();

@@ -79,6 +79,24 @@ const STR_KEYS = ['stop', 'status', 'exception', 'corrupt', 'split', 'tool',
                   'id', 'after', 'usage', 'cache'];
 const ENC_KEYS = ['text', 'pre_text', 'args', 'message', 'error_code',
                   'error_message', 'tool_id', 'final_text'];
+const CHECKS = [];
+
+/* Keys another module adds (lib/targets.js): { num, flag, str, enc: key
+ * lists as above, check(sc, errors): run at the end of every parse } */
+function extend(ext) {
+    NUM_KEYS.push(...(ext.num || []));
+    FLAG_KEYS.push(...(ext.flag || []));
+    STR_KEYS.push(...(ext.str || []));
+    ENC_KEYS.push(...(ext.enc || []));
+    if (ext.check) {
+        CHECKS.push(ext.check);
+    }
+}
+
+function isKey(key) {
+    return [NUM_KEYS, FLAG_KEYS, STR_KEYS, ENC_KEYS]
+        .some((l) => l.includes(key));
+}
 
 function decode(s) {
     try {
@@ -196,7 +214,10 @@ function parse(raw) {
             errors.push(`${k}= needs tool=`);
         }
     }
+    for (const check of CHECKS) {
+        check(sc, errors);
+    }
     return { sc, errors };
 }
 
-module.exports = { parse, ERRORS, STREAM_EXCEPTIONS };
+module.exports = { parse, ERRORS, STREAM_EXCEPTIONS, extend, isKey };
