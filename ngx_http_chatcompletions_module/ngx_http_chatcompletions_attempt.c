@@ -44,6 +44,8 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
 {
     cc_str_t                              body, path;
     ngx_int_t                             rc;
+    ngx_str_t                            *model;
+    ngx_http_chatcompletions_target_t    *t;
     ngx_http_request_t                   *r, *sr;
     cc_buf_t                              converse, error_body;
     ngx_http_post_subrequest_t           *ps;
@@ -65,10 +67,26 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (!ctx->round.retrying) {
+        /* a new round: its first attempt, on the first target */
+        ctx->round.tries = 0;
+        ctx->round.target = 0;
+        ctx->round.on_target = 0;
+        ctx->round.started = ngx_current_msec;
+        ctx->round.last_start = ngx_current_msec;
+    }
+
+    t = cclcf->targets->elts;
+    t = &t[ctx->round.target];
+    model = ngx_http_chatcompletions_target_model_id(ctx, t);
+
+    ctx->target = t;
+    ctx->target_model = *model;
+
     if (cc_bedrock_body(&ctx->alloc, &ctx->chat, &ctx->opts, &body)
         != CC_OK
-        || cc_model_path(&ctx->alloc, (cc_str_t *) &ctx->model_id,
-                         ctx->streaming, &path)
+        || cc_model_path(&ctx->alloc, (cc_str_t *) model, ctx->streaming,
+                         &path)
            != CC_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -141,7 +159,20 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     }
 
     a->sr = sr;
-    a->round = ++ctx->round.n;
+
+    if (ctx->round.retrying) {
+        ctx->round.retrying = 0;
+        ctx->retry_ms += ngx_current_msec - ctx->round.last_start;
+        ctx->round.last_start = ngx_current_msec;
+
+    } else {
+        ctx->round.n++;
+    }
+
+    a->round = ctx->round.n;
+    ctx->round.tries++;
+    ctx->round.on_target++;
+    ctx->attempts++;
 
     ctx->round.attempt = a;
     ctx->bedrock_status = 0;
@@ -171,10 +202,6 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_int_t                             rc;
     const char                           *err;
     cc_sigv4_request_t                    req;
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
-
-    cclcf = ngx_http_get_module_loc_conf(ctx->request,
-                                         ngx_http_chatcompletions_module);
 
     ngx_memzero(auth, sizeof(ngx_http_chatcompletions_auth_t));
 
@@ -207,14 +234,14 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     req.secret_key.len = creds->secret_key.len;
     req.session_token.data = creds->session_token.data;
     req.session_token.len = creds->session_token.len;
-    req.region.data = cclcf->region.data;
-    req.region.len = cclcf->region.len;
+    req.region.data = ctx->target->region.data;
+    req.region.len = ctx->target->region.len;
     req.service.data = (u_char *) "bedrock";
     req.service.len = sizeof("bedrock") - 1;
 
     rc = ngx_http_chatcompletions_sign_post(ctx->request, &ctx->alloc, &req,
-                                            "application/json", &cclcf->host,
-                                            auth, &err);
+                                            "application/json",
+                                            &ctx->target->host, auth, &err);
 
     if (rc == NGX_DECLINED) {
         /* the reason never holds key material */

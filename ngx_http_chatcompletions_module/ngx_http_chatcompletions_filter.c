@@ -677,6 +677,17 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
         rc = cc_stream_event(&ctx->alloc, &ctx->stream, &msg.message_type,
                              type, payload.data, payload.len, &chunk, &fault);
 
+        /*
+         * Content of this attempt goes out: a failure after it cannot be
+         * tried again.  The role chunk is not content (it is sent once).
+         */
+        if (chunk.len
+            && !(type->len == sizeof("messageStart") - 1
+                 && ngx_strncmp(type->data, "messageStart", type->len) == 0))
+        {
+            a->shown = 1;
+        }
+
         /* what the event said is copied: the arena is emptied */
 
         nrc = cc_buf_append(&ctx->alloc, &ctx->pend, chunk.data, chunk.len);

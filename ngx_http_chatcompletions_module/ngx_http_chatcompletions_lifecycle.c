@@ -172,7 +172,8 @@ ngx_http_chatcompletions_wake(ngx_http_request_t *r)
 
     if (r->connection->error) {
         rc = (ctx->state == NGX_HTTP_CHATCOMPLETIONS_TOOLS
-              || ctx->state == NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS)
+              || ctx->state == NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS
+              || ctx->state == NGX_HTTP_CHATCOMPLETIONS_RETRY)
              ? NGX_HTTP_CLIENT_CLOSED_REQUEST : NGX_ERROR;
 
         ctx->state = NGX_HTTP_CHATCOMPLETIONS_DONE;
@@ -231,6 +232,17 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
             }
 
             if (ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
+
+                if (ngx_http_chatcompletions_retry(ctx) == NGX_AGAIN) {
+                    /* the retry timer wakes the request */
+                    ctx->state = NGX_HTTP_CHATCOMPLETIONS_RETRY;
+
+                    /* nothing of ours reads from the client: watch it */
+                    ctx->request->read_event_handler =
+                                           ngx_http_chatcompletions_reading;
+                    return NGX_DONE;
+                }
+
                 rc = ngx_http_chatcompletions_fail(ctx);
                 goto done;
             }
@@ -301,6 +313,17 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
         case NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS:
 
             /* a refresh ended, or the wait timer: look again */
+
+            goto attempt;
+
+        case NGX_HTTP_CHATCOMPLETIONS_RETRY:
+
+            if (ctx->retry.timer_set) {
+                /* a write event during the backoff */
+                return NGX_DONE;
+            }
+
+            ctx->request->read_event_handler = ngx_http_block_reading;
 
             goto attempt;
 
@@ -529,7 +552,9 @@ ngx_http_chatcompletions_reading(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
 
     what = (ctx && ctx->state == NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS)
-           ? "credentials were fetched" : "tools ran";
+           ? "credentials were fetched"
+           : (ctx && ctx->state == NGX_HTTP_CHATCOMPLETIONS_RETRY)
+           ? "the next Bedrock attempt was due" : "tools ran";
 
     if (c->error) {
         /* a send failed, or HTTP/2 reset the stream */
@@ -818,6 +843,10 @@ ngx_http_chatcompletions_cleanup(void *data)
     }
 
     ngx_http_chatcompletions_credentials_cancel(ctx);
+
+    if (ctx->retry.timer_set) {
+        ngx_del_timer(&ctx->retry);
+    }
 
     for (i = 0; i < NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS; i++) {
         if (ctx->round.attempts[i].stall.timer_set) {

@@ -27,8 +27,6 @@ static char *ngx_http_chatcompletions_system_prompt_file(ngx_conf_t *cf,
 static char *ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *prev,
     ngx_http_chatcompletions_loc_conf_t *conf);
-static char *ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
-    ngx_http_chatcompletions_loc_conf_t *cclcf);
 static ngx_int_t ngx_http_chatcompletions_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_chatcompletions_init_process(ngx_cycle_t *cycle);
 static void ngx_http_chatcompletions_exit_process(ngx_cycle_t *cycle);
@@ -119,6 +117,34 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_chatcompletions_main_conf_t, ecs_endpoint),
+      NULL },
+
+    { ngx_string("chat_completions_target"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatcompletions_target,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_attempts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, attempts),
+      NULL },
+
+    { ngx_string("chat_completions_retry_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, retry_budget),
+      NULL },
+
+    { ngx_string("chat_completions_retry_backoff"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, retry_backoff),
       NULL },
 
     { ngx_string("chat_completions_model"),
@@ -314,6 +340,8 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
      *     conf->region = { 0, NULL };
      *     conf->endpoint = { 0, NULL };
      *     conf->host = { 0, NULL };
+     *     conf->targets = NULL;
+     *     conf->targets_own = 0;
      *     conf->credentials_location = { 0, NULL };
      *     conf->model = { 0, NULL };
      *     conf->first_user_message = { 0, NULL };
@@ -341,6 +369,9 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->tool_timeout = NGX_CONF_UNSET_MSEC;
     conf->tool_max_size = NGX_CONF_UNSET_SIZE;
     conf->max_rounds = NGX_CONF_UNSET_UINT;
+    conf->attempts = NGX_CONF_UNSET_UINT;
+    conf->retry_budget = NGX_CONF_UNSET_MSEC;
+    conf->retry_backoff = NGX_CONF_UNSET_MSEC;
 
     return conf;
 }
@@ -369,6 +400,7 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     if (ngx_http_chatcompletions_merge_endpoint(cf, prev, conf)
+        || ngx_http_chatcompletions_merge_targets(cf, prev, conf)
         != NGX_CONF_OK
         || ngx_http_chatcompletions_merge_credentials(cf, prev, conf)
            != NGX_CONF_OK)
@@ -475,11 +507,9 @@ ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *prev,
     ngx_http_chatcompletions_loc_conf_t *conf)
 {
-    char        *env;
-    u_char       c;
-    size_t       len;
-    ngx_str_t    v;
-    ngx_uint_t   i;
+    char       *env;
+    size_t      len;
+    ngx_str_t   v;
 
     /* region and endpoint follow the AWS SDKs' environment variables */
 
@@ -518,19 +548,7 @@ ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
         }
     }
 
-    for (i = 0; i < conf->region.len; i++) {
-        c = conf->region.data[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid Bedrock region \"%V\"",
-                               &conf->region);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (conf->region.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty Bedrock region");
+    if (ngx_http_chatcompletions_check_region(cf, &conf->region) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -584,7 +602,10 @@ ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
     }
 
     if (conf->host.data == NULL) {
-        if (ngx_http_chatcompletions_endpoint_host(cf, conf) != NGX_CONF_OK) {
+        if (ngx_http_chatcompletions_endpoint_host(cf, &conf->endpoint,
+                                                   &conf->host)
+            != NGX_CONF_OK)
+        {
             return NGX_CONF_ERROR;
         }
     }
@@ -593,21 +614,48 @@ ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
 }
 
 
-static char *
-ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
-    ngx_http_chatcompletions_loc_conf_t *cclcf)
+/* lowercase letters, digits, "-" */
+
+ngx_int_t
+ngx_http_chatcompletions_check_region(ngx_conf_t *cf, ngx_str_t *region)
 {
-    u_char  *p, *last, *host;
+    u_char      c;
+    ngx_uint_t  i;
 
-    p = cclcf->endpoint.data;
-    last = p + cclcf->endpoint.len;
+    for (i = 0; i < region->len; i++) {
+        c = region->data[i];
 
-    if (cclcf->endpoint.len > 8
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Bedrock region \"%V\"", region);
+            return NGX_ERROR;
+        }
+    }
+
+    if (region->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "empty Bedrock region");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+char *
+ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf, ngx_str_t *endpoint,
+    ngx_str_t *host)
+{
+    u_char  *p, *last, *start;
+
+    p = endpoint->data;
+    last = p + endpoint->len;
+
+    if (endpoint->len > 8
         && ngx_strncasecmp(p, (u_char *) "https://", 8) == 0)
     {
         p += 8;
 
-    } else if (cclcf->endpoint.len > 7
+    } else if (endpoint->len > 7
                && ngx_strncasecmp(p, (u_char *) "http://", 7) == 0)
     {
         p += 7;
@@ -616,26 +664,26 @@ ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid Bedrock endpoint \"%V\": "
                            "it must start with \"https://\" or \"http://\"",
-                           &cclcf->endpoint);
+                           endpoint);
         return NGX_CONF_ERROR;
     }
 
-    host = p;
+    start = p;
 
     while (p < last && *p != '/' && *p != '?') {
         p++;
     }
 
-    if (p == host || (p < last && !(*p == '/' && p + 1 == last))) {
+    if (p == start || (p < last && !(*p == '/' && p + 1 == last))) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid Bedrock endpoint \"%V\": "
                            "expected a scheme and a host, with no path",
-                           &cclcf->endpoint);
+                           endpoint);
         return NGX_CONF_ERROR;
     }
 
-    cclcf->host.data = host;
-    cclcf->host.len = p - host;
+    host->data = start;
+    host->len = p - start;
 
     return NGX_CONF_OK;
 }

@@ -79,6 +79,16 @@ typedef struct {
 } ngx_http_chatcompletions_tool_conf_t;
 
 
+/* a place Bedrock answers from: chat_completions_target */
+typedef struct {
+    ngx_str_t                        region;        /* signed for */
+    ngx_str_t                        endpoint;
+    ngx_str_t                        host;          /* from endpoint */
+    ngx_str_t                        model;         /* empty: the request's */
+    ngx_array_t                     *maps;          /* of ngx_keyval_t */
+} ngx_http_chatcompletions_target_t;
+
+
 typedef struct {
     ngx_flag_t                       enable;
 
@@ -87,6 +97,12 @@ typedef struct {
     ngx_str_t                        endpoint;
     ngx_str_t                        host;          /* from endpoint */
     ngx_flag_t                       endpoint_derived;  /* from region */
+
+    ngx_array_t                     *targets;       /* of _target_t */
+    ngx_flag_t                       targets_own;   /* not the implicit */
+    ngx_uint_t                       attempts;
+    ngx_msec_t                       retry_budget;
+    ngx_msec_t                       retry_backoff;
 
     ngx_http_complex_value_t        *access_key_id;
     ngx_http_complex_value_t        *secret_access_key;
@@ -137,6 +153,8 @@ typedef enum {
     NGX_HTTP_CHATCOMPLETIONS_BODY = 0,          /* reading the body */
     NGX_HTTP_CHATCOMPLETIONS_CREDENTIALS,       /* waiting for them */
     NGX_HTTP_CHATCOMPLETIONS_ATTEMPT,           /* a Bedrock call runs */
+    NGX_HTTP_CHATCOMPLETIONS_RETRY,             /* backing off for the
+                                                   next attempt */
     NGX_HTTP_CHATCOMPLETIONS_TOOLS,             /* server tools run */
     NGX_HTTP_CHATCOMPLETIONS_DONE               /* the answer is out */
 } ngx_http_chatcompletions_state_e;
@@ -189,6 +207,7 @@ typedef struct {
     ngx_msec_t                            last_read;
 
     unsigned                              capture:1; /* answer is ours */
+    unsigned                              shown:1;  /* content sent out */
     unsigned                              metadata:1; /* round ended */
     unsigned                              truncated:1;
     unsigned                              done:1;
@@ -230,6 +249,14 @@ typedef struct {
 typedef struct {
     ngx_uint_t                            n;        /* 1, 2, ... */
 
+    /* its attempts: how many, on which target, since when */
+    ngx_uint_t                            tries;
+    ngx_uint_t                            target;   /* index */
+    ngx_uint_t                            on_target;
+    ngx_msec_t                            started;
+    ngx_msec_t                            last_start;
+    unsigned                              retrying:1;
+
     ngx_str_t                             bedrock_uri;
     ngx_str_t                             body;
 
@@ -258,6 +285,13 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_str_t                        id;           /* chatcmpl-... */
 
     ngx_http_chatcompletions_round_t round;       /* the current one */
+
+    /* the attempts of all rounds, where the last went, the retries' wait */
+    ngx_http_chatcompletions_target_t *target;
+    ngx_str_t                        target_model;
+    ngx_uint_t                       attempts;
+    ngx_msec_t                       retry_ms;
+    ngx_event_t                      retry;
 
     /* the outcome: a fault, and the status it maps to */
     ngx_http_chatcompletions_fault_t fault;
@@ -365,6 +399,23 @@ ngx_int_t ngx_http_chatcompletions_send_sse_header(
 ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last);
 ngx_int_t ngx_http_chatcompletions_send_buffered(ngx_http_request_t *r);
+
+/* targets.c: where an attempt goes, and another one after a failure */
+char *ngx_http_chatcompletions_target(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_chatcompletions_merge_targets(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *prev,
+    ngx_http_chatcompletions_loc_conf_t *conf);
+ngx_str_t *ngx_http_chatcompletions_target_model_id(
+    ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_target_t *t);
+ngx_int_t ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx);
+
+/* module.c: configuration checks shared with targets.c */
+ngx_int_t ngx_http_chatcompletions_check_region(ngx_conf_t *cf,
+    ngx_str_t *region);
+char *ngx_http_chatcompletions_endpoint_host(ngx_conf_t *cf,
+    ngx_str_t *endpoint, ngx_str_t *host);
 
 /* credentials.c: the AWS credential chain, shared by the workers */
 char *ngx_http_chatcompletions_assume_role(ngx_conf_t *cf,

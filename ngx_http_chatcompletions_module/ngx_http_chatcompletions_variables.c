@@ -31,7 +31,11 @@ typedef enum {
     NGX_HTTP_CHATCOMPLETIONS_VAR_TOOL_INPUT,
     NGX_HTTP_CHATCOMPLETIONS_VAR_UPSTREAM_URL,
     NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_SOURCE,
-    NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_URL
+    NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_URL,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_ATTEMPTS,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_TARGET,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_RETRY_MS,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED
 } ngx_http_chatcompletions_var_e;
 
 
@@ -148,6 +152,26 @@ static ngx_http_variable_t  ngx_http_chatcompletions_vars[] = {
       NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_URL,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("chat_completions_attempts"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_ATTEMPTS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_target"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_TARGET,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_retry_ms"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_RETRY_MS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_hedged"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -182,7 +206,8 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     if (data == NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_HOST) {
         cclcf = ngx_http_get_module_loc_conf(ctx ? ctx->request : r,
                                              ngx_http_chatcompletions_module);
-        s = cclcf->host;
+        /* the current attempt's target, else the location's first */
+        s = (ctx && ctx->target) ? ctx->target->host : cclcf->host;
         goto string;
     }
 
@@ -201,7 +226,25 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_MODEL:
-        s = ctx->model_id;
+        s = ctx->target_model.len ? ctx->target_model : ctx->model_id;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_ATTEMPTS:
+        n = ctx->attempts;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_TARGET:
+        if (ctx->target) {
+            s = ctx->target->region;
+        }
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_RETRY_MS:
+        n = ctx->attempts ? (int64_t) ctx->retry_ms : -1;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED:
+        n = ctx->attempts ? 0 : -1;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_ID:
@@ -280,10 +323,7 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
             break;
         }
 
-        cclcf = ngx_http_get_module_loc_conf(ctx->request,
-                                             ngx_http_chatcompletions_module);
-
-        host = cclcf->endpoint;
+        host = ctx->target->endpoint;
 
         while (host.len && host.data[host.len - 1] == '/') {
             host.len--;

@@ -11,8 +11,14 @@ log=build/double.log
 mkdir -p build
 
 # DOUBLE_EXPOSE_SECRETS: t/090-credentials.t looks for the issued secrets
-# in nginx's debug log
-DOUBLE_EXPOSE_SECRETS=1 node t/bedrock/double.js --port "$port" >"$log" 2>&1 &
+# in nginx's debug log.  Two more ports stand for Bedrock targets (the
+# second in us-west-2) and one stays closed (t/100-retries.t).
+port2=$((port + 3))
+port3=$((port + 4))
+closed=$((port + 5))
+DOUBLE_EXPOSE_SECRETS=1 DOUBLE_PORT_REGIONS="$port3=us-west-2" \
+    node t/bedrock/double.js --port "$port" --extra-ports "$port2,$port3" \
+    >"$log" 2>&1 &
 double=$!
 trap 'kill $double 2>/dev/null; wait $double 2>/dev/null' EXIT
 
@@ -30,4 +36,6 @@ perl -MTest::Nginx::Socket -e1 2>/dev/null || inc+=(-I t/compat)
 export TEST_NGINX_LOAD_MODULES="$so"
 export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
 export TEST_NGINX_BEDROCK_PORT=$port
+export TEST_NGINX_BEDROCK_PORT2=$port2 TEST_NGINX_BEDROCK_PORT3=$port3
+export TEST_NGINX_CLOSED_PORT=$closed
 prove "${inc[@]}" ${PROVE_FLAGS:-} t/*.t

@@ -1,0 +1,447 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_chatcompletions_module.h"
+
+
+/*
+ * Where a Bedrock call goes, and what happens when it fails before the
+ * client saw anything of it.
+ *
+ * A location has an ordered list of targets (chat_completions_target),
+ * each a region with its endpoint and the model it runs; without the
+ * directive, one target made of chat_completions_region and
+ * chat_completions_endpoint.  Every round starts on the first.
+ *
+ * An attempt that fails before any of its content reached the client
+ * (throttled, 5xx, unreachable, stalled, cut or an exception before its
+ * first delta) is tried again while chat_completions_attempts and
+ * chat_completions_retry_budget allow: once on the same target after a
+ * backoff with jitter, then on the next target at once.  A client error
+ * (400, 403, 404) and anything after content was shown are final.
+ */
+
+
+#define NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS_MAX  10
+
+
+static char *ngx_http_chatcompletions_target_model(ngx_conf_t *cf,
+    ngx_http_chatcompletions_target_t *t, ngx_str_t *value);
+static const char *ngx_http_chatcompletions_retryable(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_chatcompletions_attempt_t *a);
+static void ngx_http_chatcompletions_retry_handler(ngx_event_t *ev);
+
+
+/*
+ * chat_completions_target region [endpoint=url] [model=id]
+ *                         [map=from=to ...];
+ */
+
+char *
+ngx_http_chatcompletions_target(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_chatcompletions_loc_conf_t *cclcf = conf;
+
+    u_char                             *p;
+    ngx_str_t                          *value;
+    ngx_uint_t                          i;
+    ngx_http_chatcompletions_target_t  *t;
+
+    value = cf->args->elts;
+
+    if (cclcf->targets == NULL) {
+        cclcf->targets = ngx_array_create(cf->pool, 2,
+                                   sizeof(ngx_http_chatcompletions_target_t));
+        if (cclcf->targets == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    t = ngx_array_push(cclcf->targets);
+    if (t == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(t, sizeof(ngx_http_chatcompletions_target_t));
+
+    t->region = value[1];
+
+    if (ngx_http_chatcompletions_check_region(cf, &t->region) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "endpoint=", 9) == 0) {
+            t->endpoint.data = value[i].data + 9;
+            t->endpoint.len = value[i].len - 9;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "model=", 6) == 0
+            || ngx_strncmp(value[i].data, "map=", 4) == 0)
+        {
+            if (ngx_http_chatcompletions_target_model(cf, t, &value[i])
+                != NGX_CONF_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\": expected "
+                           "\"endpoint=\", \"model=\" or \"map=\"",
+                           &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (t->endpoint.len == 0) {
+        p = ngx_pnalloc(cf->pool, sizeof("https://bedrock-runtime."
+                                         ".amazonaws.com") - 1
+                                  + t->region.len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        t->endpoint.data = p;
+        t->endpoint.len = ngx_sprintf(p, "https://bedrock-runtime.%V"
+                                         ".amazonaws.com", &t->region)
+                          - p;
+    }
+
+    if (ngx_http_chatcompletions_endpoint_host(cf, &t->endpoint, &t->host)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* model=id: every request's model here; map=from=to: one model's */
+
+static char *
+ngx_http_chatcompletions_target_model(ngx_conf_t *cf,
+    ngx_http_chatcompletions_target_t *t, ngx_str_t *value)
+{
+    u_char        *eq;
+    ngx_keyval_t  *kv;
+
+    if (value->data[1] == 'o') {
+        if (value->len == 6 || t->model.len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid or duplicate \"%V\"", value);
+            return NGX_CONF_ERROR;
+        }
+
+        t->model.data = value->data + 6;
+        t->model.len = value->len - 6;
+
+        return NGX_CONF_OK;
+    }
+
+    eq = ngx_strlchr(value->data + 4, value->data + value->len, '=');
+
+    if (eq == NULL || eq == value->data + 4
+        || eq + 1 == value->data + value->len)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\": expected "
+                           "\"map=<client model id>=<model id>\"", value);
+        return NGX_CONF_ERROR;
+    }
+
+    if (t->maps == NULL) {
+        t->maps = ngx_array_create(cf->pool, 2, sizeof(ngx_keyval_t));
+        if (t->maps == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = ngx_array_push(t->maps);
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    kv->key.data = value->data + 4;
+    kv->key.len = eq - kv->key.data;
+    kv->value.data = eq + 1;
+    kv->value.len = value->data + value->len - kv->value.data;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The targets of a level: its own, an outer level's own, or the one made
+ * of this level's region and endpoint.
+ */
+
+char *
+ngx_http_chatcompletions_merge_targets(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *prev,
+    ngx_http_chatcompletions_loc_conf_t *conf)
+{
+    ngx_http_chatcompletions_target_t  *t;
+
+    ngx_conf_merge_uint_value(conf->attempts, prev->attempts, 1);
+    ngx_conf_merge_msec_value(conf->retry_budget, prev->retry_budget, 10000);
+    ngx_conf_merge_msec_value(conf->retry_backoff, prev->retry_backoff, 100);
+
+    if (conf->attempts == 0
+        || conf->attempts > NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "chat_completions_attempts must be 1 to %d",
+                           NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->targets) {
+        conf->targets_own = 1;
+        return NGX_CONF_OK;
+    }
+
+    if (prev->targets_own) {
+        conf->targets = prev->targets;
+        conf->targets_own = 1;
+        return NGX_CONF_OK;
+    }
+
+    conf->targets = ngx_array_create(cf->pool, 1,
+                                   sizeof(ngx_http_chatcompletions_target_t));
+    if (conf->targets == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    t = ngx_array_push(conf->targets);
+    if (t == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(t, sizeof(ngx_http_chatcompletions_target_t));
+
+    t->region = conf->region;
+    t->endpoint = conf->endpoint;
+    t->host = conf->host;
+
+    return NGX_CONF_OK;
+}
+
+
+/* the model a target runs for the request */
+
+ngx_str_t *
+ngx_http_chatcompletions_target_model_id(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_target_t *t)
+{
+    ngx_uint_t     i;
+    ngx_keyval_t  *kv;
+
+    if (t->maps) {
+        kv = t->maps->elts;
+
+        for (i = 0; i < t->maps->nelts; i++) {
+            if (kv[i].key.len == ctx->model_id.len
+                && ngx_strncmp(kv[i].key.data, ctx->model_id.data,
+                               ctx->model_id.len)
+                   == 0)
+            {
+                return &kv[i].value;
+            }
+        }
+    }
+
+    return t->model.len ? &t->model : &ctx->model_id;
+}
+
+
+/*
+ * A round's attempt failed: NGX_AGAIN when another one is due (the retry
+ * timer is set, ctx->target chosen), NGX_DECLINED when the failure is
+ * the answer.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_msec_t                            delay, elapsed, cap;
+    ngx_uint_t                            next, n;
+    const char                           *why;
+    ngx_http_chatcompletions_target_t    *targets;
+    ngx_http_chatcompletions_attempt_t   *a;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    a = ctx->round.attempt;
+
+    why = ngx_http_chatcompletions_retryable(ctx, a);
+
+    if (why == NULL || ctx->round.tries >= cclcf->attempts) {
+        return NGX_DECLINED;
+    }
+
+    targets = cclcf->targets->elts;
+    n = cclcf->targets->nelts;
+
+    /* the same target once more after a backoff, then the next at once */
+
+    next = ctx->round.target;
+    delay = 0;
+
+    if (ctx->round.on_target >= 2 && n > 1) {
+        next = (ctx->round.target + 1) % n;
+
+    } else if (n > 1 && ctx->fault.kind
+                        == NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE)
+    {
+        /* nothing answered there: the next target */
+        next = (ctx->round.target + 1) % n;
+    }
+
+    if (next == ctx->round.target) {
+        cap = cclcf->retry_backoff << ngx_min(ctx->round.on_target - 1, 6);
+        delay = cap / 2 + (ngx_msec_t) ngx_random() % (cap / 2 + 1);
+    }
+
+    elapsed = ngx_current_msec - ctx->round.started;
+
+    if (elapsed + delay >= cclcf->retry_budget) {
+        ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                      "chat_completions: Bedrock attempt %ui on %V failed "
+                      "(%s); no retry: %M of %M ms "
+                      "(chat_completions_retry_budget) spent",
+                      ctx->attempts, &targets[ctx->round.target].region,
+                      why, elapsed, cclcf->retry_budget);
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                  "chat_completions: Bedrock attempt %ui on %V (model "
+                  "\"%V\") abandoned: %s; attempt %ui on %V in %M ms",
+                  ctx->attempts, &targets[ctx->round.target].region,
+                  ngx_http_chatcompletions_target_model_id(ctx,
+                                             &targets[ctx->round.target]),
+                  why, ctx->attempts + 1, &targets[next].region, delay);
+
+    if (next != ctx->round.target) {
+        ctx->round.on_target = 0;
+    }
+
+    ctx->round.target = next;
+    ctx->round.retrying = 1;
+
+    /* the last attempt's failure is forgotten: the next one's counts */
+
+    ngx_memzero(&ctx->fault, sizeof(ngx_http_chatcompletions_fault_t));
+    ctx->bedrock_status = 0;
+
+    if (ctx->streaming) {
+        cc_stream_next_round(&ctx->stream);
+    }
+
+    ctx->retry.handler = ngx_http_chatcompletions_retry_handler;
+    ctx->retry.data = ctx;
+    ctx->retry.log = ctx->request->connection->log;
+    ctx->retry.cancelable = 1;
+
+    /* a timer even for no delay: next() is entered afresh */
+    ngx_add_timer(&ctx->retry, delay);
+
+    return NGX_AGAIN;
+}
+
+
+/* why a failed attempt may be tried again; NULL: it may not */
+
+static const char *
+ngx_http_chatcompletions_retryable(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_attempt_t *a)
+{
+    if (a == NULL || a->shown) {
+        return NULL;
+    }
+
+    switch (ctx->fault.kind) {
+
+    case NGX_HTTP_CHATCOMPLETIONS_FAULT_HTTP:
+
+        switch (ctx->bedrock_status) {
+        case NGX_HTTP_TOO_MANY_REQUESTS:
+            return "throttled (429)";
+        case NGX_HTTP_INTERNAL_SERVER_ERROR:
+            return "Bedrock answered 500";
+        case NGX_HTTP_BAD_GATEWAY:
+            return "Bedrock answered 502";
+        case NGX_HTTP_SERVICE_UNAVAILABLE:
+            return "Bedrock answered 503";
+        case NGX_HTTP_GATEWAY_TIME_OUT:
+            return "Bedrock answered 504";
+        default:
+            /* 400, 403, 404: the same request fails the same way */
+            return NULL;
+        }
+
+    case NGX_HTTP_CHATCOMPLETIONS_FAULT_EXCEPTION:
+
+        if (ctx->fault.type.len == sizeof("invalid_request_error") - 1
+            && ngx_strncmp(ctx->fault.type.data, "invalid_request_error",
+                           ctx->fault.type.len)
+               == 0)
+        {
+            return NULL;
+        }
+
+        return "an exception before the first token";
+
+    case NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE:
+        return ctx->bedrock_status == NGX_HTTP_GATEWAY_TIME_OUT
+               ? "no answer in time" : "unreachable";
+
+    case NGX_HTTP_CHATCOMPLETIONS_FAULT_TIMEOUT:
+        return "stalled before the first token";
+
+    case NGX_HTTP_CHATCOMPLETIONS_FAULT_TRUNCATED:
+        return "cut before the first token";
+
+    case NGX_HTTP_CHATCOMPLETIONS_FAULT_FRAMING:
+        return "a corrupt frame before the first token";
+
+    default:
+        return NULL;
+    }
+}
+
+
+/* the backoff is over: ngx_http_chatcompletions_wake() */
+
+static void
+ngx_http_chatcompletions_retry_handler(ngx_event_t *ev)
+{
+    ngx_http_request_t              *r;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = ev->data;
+    r = ctx->request;
+
+    if (ctx->state != NGX_HTTP_CHATCOMPLETIONS_RETRY) {
+        return;
+    }
+
+    (void) ngx_http_post_request(r, NULL);
+
+    ngx_http_run_posted_requests(r->connection);
+}
