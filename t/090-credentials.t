@@ -23,6 +23,10 @@
 # nginx's environment is the test's, minus every variable of the chain;
 # each block names what it sets, and gets by default (unless it names
 # them) shared files that do not exist and instance metadata disabled.
+# In a block's config, "#chat" stands for the chat location (with the
+# credentials' source in X-Credentials-Source) and /pause, "#credentials"
+# for the shipped conf/aws_credentials.conf, and "#relay" for a container
+# endpoint on nginx itself that answers as localhost and [::1].
 
 use lib '.';
 use Cwd ();
@@ -1801,7 +1805,59 @@ hits: none
 
 
 
-=== TEST 46: no credentials location in the server: a 503 saying that the location answered without reaching the source (405: nginx's static files refuse the metadata token's PUT), and how to fix it
+=== TEST 46: a FULL_URI over http on 169.254.170.9 (in the container range, but neither ECS's .2 nor EKS's .23) is refused
+--- main_config
+    env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.9/creds;
+    env AWS_EC2_METADATA_DISABLED=false;
+    env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
+--- config
+    #chat
+    #credentials
+--- init
+main::reset_double();
+--- request eval
+$main::ChatRequest
+--- error_code: 503
+--- response_body
+{"error":{"message":"No AWS credentials could be obtained for Amazon Bedrock: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host.","type":"server_error","param":null,"code":"no_credentials"}}
+--- double_creds
+hits: none
+--- creds_log
+[error] chat_completions: cannot get AWS credentials: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host
+[error] chat_completions: no AWS credentials for Bedrock: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 47: a FULL_URI whose scheme is written HTTP is plain http too: another host is refused
+--- main_config
+    env AWS_CONTAINER_CREDENTIALS_FULL_URI=HTTP://container-creds.example/creds;
+    env AWS_EC2_METADATA_DISABLED=false;
+    env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
+--- config
+    #chat
+    #credentials
+--- init
+main::reset_double();
+--- request eval
+$main::ChatRequest
+--- error_code: 503
+--- response_body
+{"error":{"message":"No AWS credentials could be obtained for Amazon Bedrock: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host.","type":"server_error","param":null,"code":"no_credentials"}}
+--- double_creds
+hits: none
+--- creds_log
+[error] chat_completions: cannot get AWS credentials: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host
+[error] chat_completions: no AWS credentials for Bedrock: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 48: no credentials location in the server: a 503 saying that the location answered without reaching the source (405: nginx's static files refuse the metadata token's PUT), and how to fix it
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1825,7 +1881,7 @@ hits: none
 
 
 
-=== TEST 47: no credentials location in the server, container endpoint: the GET finds no file (404), a 503 saying the source was not reached
+=== TEST 49: no credentials location in the server, container endpoint: the GET finds no file (404), a 503 saying the source was not reached
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/task-1;
 --- config
