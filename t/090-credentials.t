@@ -1138,7 +1138,49 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #2 token
 
 
 
-=== TEST 25: instance metadata disabled (AWS_EC2_METADATA_DISABLED=true) and nothing else: a 503 naming what was tried; the endpoint is not asked
+=== TEST 25: instance metadata: a metadata token that stopped working (401) is replaced once, and the refresh goes on
+--- main_config
+    env AWS_EC2_METADATA_DISABLED=false;
+    env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
+--- config
+    #chat
+    #credentials
+
+    # the double forgets its metadata tokens and the sets it issued
+    location = /double-forget {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__creds/reset;
+    }
+
+    location = /double-reset {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__reset;
+    }
+--- init
+main::reset_double({ttl => 6});
+--- request eval
+[$main::ChatRequest, "POST /double-forget", "POST /double-reset",
+ "GET /pause?ms=2000", $main::ChatRequest, "GET /pause?ms=300",
+ $main::ChatRequest]
+--- error_code eval
+[200, 200, 200, 200, 502, 200, 200]
+--- response_body_like eval
+[$main::Sse, '"hits"', '^ok$', '^\{"ms":2000,',
+ '^\{"error":\{"message":"Amazon Bedrock refused the gateway\'s credentials: The security token included in the request is invalid\.","type":"server_error","param":null,"code":"upstream_auth_failed"\}\}$',
+ '^\{"ms":300,', $main::Sse]
+--- double_creds
+hits: imds_token=1 imds_role=2 imds_credentials=1
+failures: imds_role=1
+issued #1: imds fintalk-bedrock-role
+imds_token_ttls: 21600
+--- double_requests
+POST /model/amazon.nova-lite-v1%3A0/converse-stream 403 - - token UnrecognizedClientException
+POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 26: instance metadata disabled (AWS_EC2_METADATA_DISABLED=true) and nothing else: a 503 naming what was tried; the endpoint is not asked
 --- main_config
     env AWS_EC2_METADATA_DISABLED=true;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1164,7 +1206,7 @@ hits: none
 
 
 
-=== TEST 26: chat_completions_assume_role on top of the environment's keys: AssumeRole signed by them with the external id, session name and duration (source "environment+assume_role")
+=== TEST 27: chat_completions_assume_role on top of the environment's keys: AssumeRole signed by them with the external id, session name and duration (source "environment+assume_role")
 --- main_config
     env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
     env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
@@ -1199,7 +1241,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 
 
 
-=== TEST 27: chat_completions_assume_role on top of instance metadata: the instance's set signs the AssumeRole; no session name or duration given
+=== TEST 28: chat_completions_assume_role on top of instance metadata: the instance's set signs the AssumeRole; no session name or duration given
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1233,7 +1275,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #2 token
 
 
 
-=== TEST 28: chat_completions_assume_role with a wrong external id: a 503 naming AccessDenied
+=== TEST 29: chat_completions_assume_role with a wrong external id: a 503 naming AccessDenied
 --- main_config
     env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
     env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
@@ -1264,7 +1306,7 @@ failures: sts_assume_role=1
 
 
 
-=== TEST 29: source down: instance metadata answers 503, a 503 no_credentials naming it
+=== TEST 30: source down: instance metadata answers 503, a 503 no_credentials naming it
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1292,7 +1334,7 @@ faults: imds=down
 
 
 
-=== TEST 30: source down: STS answers 503 to AssumeRoleWithWebIdentity
+=== TEST 31: source down: STS answers 503 to AssumeRoleWithWebIdentity
 --- main_config
     env AWS_WEB_IDENTITY_TOKEN_FILE=$TEST_NGINX_SERVER_ROOT/html/web-identity-token;
     env AWS_ROLE_ARN=arn:aws:iam::111111111111:role/fintalk-irsa;
@@ -1323,7 +1365,7 @@ chat_completions: no AWS credentials for Bedrock: STS AssumeRoleWithWebIdentity 
 
 
 
-=== TEST 31: source down: the container endpoint closes the connection without an answer
+=== TEST 32: source down: the container endpoint closes the connection without an answer
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/task-1;
 --- config
@@ -1351,7 +1393,7 @@ faults: container=refuse
 
 
 
-=== TEST 32: a hanging source with chat_completions_credentials_timeout 1s: 503 after about 1 s; the next request at once gets the reason kept; once the source is back, answers again
+=== TEST 33: a hanging source with chat_completions_credentials_timeout 1s: 503 after about 1 s; the next request at once gets the reason kept; once the source is back, answers again
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1400,7 +1442,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 
 
 
-=== TEST 33: source down while a set is in hand: the refresh fails (logged at error), the set keeps serving
+=== TEST 34: source down while a set is in hand: the refresh fails (logged at error), the set keeps serving
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1440,7 +1482,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 
 
 
-=== TEST 34: chat_completions_credentials_location names another location; $chat_completions_credentials_url is the fetch's URL
+=== TEST 35: chat_completions_credentials_location names another location; $chat_completions_credentials_url is the fetch's URL
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1474,7 +1516,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 
 
 
-=== TEST 35: at debug level, instance metadata and a role on top: no secret key, session token or metadata token in the log
+=== TEST 36: at debug level, instance metadata and a role on top: no secret key, session token or metadata token in the log
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1510,7 +1552,7 @@ Authorization:
 
 
 
-=== TEST 36: at debug level, web identity: neither the web identity token nor the set STS issued is in the log
+=== TEST 37: at debug level, web identity: neither the web identity token nor the set STS issued is in the log
 --- main_config
     env AWS_WEB_IDENTITY_TOKEN_FILE=$TEST_NGINX_SERVER_ROOT/html/web-identity-token;
     env AWS_ROLE_ARN=arn:aws:iam::111111111111:role/fintalk-irsa;
@@ -1543,7 +1585,7 @@ X-Amz-Security-Token
 
 
 
-=== TEST 37: at debug level, the container endpoint with a token file: neither the authorization token nor the set is in the log
+=== TEST 38: at debug level, the container endpoint with a token file: neither the authorization token nor the set is in the log
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/v1/credentials;
     env AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$TEST_NGINX_SERVER_ROOT/html/container-token;
@@ -1574,7 +1616,7 @@ X-Amz-Security-Token
 
 
 
-=== TEST 38: at debug level, a profile's keys and session token sign an AssumeRole: none of them, nor the role's set, is in the log
+=== TEST 39: at debug level, a profile's keys and session token sign an AssumeRole: none of them, nor the role's set, is in the log
 --- main_config
     env AWS_PROFILE=cross;
     env AWS_SHARED_CREDENTIALS_FILE=$TEST_NGINX_SERVER_ROOT/html/credentials;
@@ -1617,7 +1659,7 @@ X-Amz-Security-Token
 
 
 
-=== TEST 39: at debug level, the environment's keys and session token: not in the log
+=== TEST 40: at debug level, the environment's keys and session token: not in the log
 --- main_config
     env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
     env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
@@ -1646,7 +1688,7 @@ X-Amz-Security-Token
 
 
 
-=== TEST 40: AWS_ENDPOINT_URL_BEDROCK_RUNTIME end to end: the shipped Bedrock location (proxy_pass $chat_completions_upstream_url) reaches the double, not AWS
+=== TEST 41: AWS_ENDPOINT_URL_BEDROCK_RUNTIME end to end: the shipped Bedrock location (proxy_pass $chat_completions_upstream_url) reaches the double, not AWS
 --- http_config
     # chat_completions_endpoint is not set: nginx's environment has
     # AWS_ENDPOINT_URL_BEDROCK_RUNTIME (see the top of this file)
@@ -1675,7 +1717,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 static AKIDEXAMPLE
 
 
 
-=== TEST 41: a FULL_URI that is not http(s) is a 503 saying so; instance metadata, next in the chain, is not asked
+=== TEST 42: a FULL_URI that is not http(s) is a 503 saying so; instance metadata, next in the chain, is not asked
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=ftp://x/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1701,7 +1743,7 @@ hits: none
 
 
 
-=== TEST 42: a FULL_URI over http whose host only starts like a loopback address (127.0.0.1.nip.io) is refused; instance metadata is not asked
+=== TEST 43: a FULL_URI over http whose host only starts like a loopback address (127.0.0.1.nip.io) is refused; instance metadata is not asked
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1.nip.io/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1727,7 +1769,7 @@ hits: none
 
 
 
-=== TEST 43: a FULL_URI over http on a host that only starts like "localhost" (localhost.example:80) is refused
+=== TEST 44: a FULL_URI over http on a host that only starts like "localhost" (localhost.example:80) is refused
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://localhost.example:80/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1753,7 +1795,7 @@ hits: none
 
 
 
-=== TEST 44: a FULL_URI over http on 169.254.170.20 (not the ECS or EKS address) is refused
+=== TEST 45: a FULL_URI over http on 169.254.170.20 (not the ECS or EKS address) is refused
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.20/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1779,7 +1821,7 @@ hits: none
 
 
 
-=== TEST 45: a FULL_URI over http on 127.1 (a short form, not a literal loopback address) is refused
+=== TEST 46: a FULL_URI over http on 127.1 (a short form, not a literal loopback address) is refused
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.1/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1805,7 +1847,7 @@ hits: none
 
 
 
-=== TEST 46: a FULL_URI over http on 169.254.170.9 (in the container range, but neither ECS's .2 nor EKS's .23) is refused
+=== TEST 47: a FULL_URI over http on 169.254.170.9 (in the container range, but neither ECS's .2 nor EKS's .23) is refused
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.9/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1831,7 +1873,7 @@ hits: none
 
 
 
-=== TEST 47: a FULL_URI whose scheme is written HTTP is plain http too: another host is refused
+=== TEST 48: a FULL_URI whose scheme is written HTTP is plain http too: another host is refused
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=HTTP://container-creds.example/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1857,7 +1899,7 @@ hits: none
 
 
 
-=== TEST 48: no credentials location in the server: a 503 saying that the location answered without reaching the source (405: nginx's static files refuse the metadata token's PUT), and how to fix it
+=== TEST 49: no credentials location in the server: a 503 saying that the location answered without reaching the source (405: nginx's static files refuse the metadata token's PUT), and how to fix it
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1881,7 +1923,7 @@ hits: none
 
 
 
-=== TEST 49: no credentials location in the server, container endpoint: the GET finds no file (404), a 503 saying the source was not reached
+=== TEST 50: no credentials location in the server, container endpoint: the GET finds no file (404), a 503 saying the source was not reached
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/task-1;
 --- config
