@@ -1945,7 +1945,7 @@ chat_completions: no AWS credentials for Bedrock: container: the credentials loc
 
 
 
-=== TEST 48: no region configured: the profile's region (AWS_PROFILE of an "env" directive, read at configuration load) signs the calls; the double, in us-east-1, refuses the scope
+=== TEST 51: no region configured: the profile's region (AWS_PROFILE of an "env" directive, read at configuration load) signs the calls; the double, in us-east-1, refuses the scope
 --- http_config eval
 "    chat_completions_endpoint http://127.0.0.1:$main::Port;
     chat_completions_keepalive_interval 0;"
@@ -1984,7 +1984,7 @@ upstream Bedrock answered 403 InvalidSignatureException for model "amazon.nova-l
 
 
 
-=== TEST 49: AWS_REGION of an "env" directive wins over the profile's region
+=== TEST 52: AWS_REGION of an "env" directive wins over the profile's region
 --- http_config eval
 "    chat_completions_endpoint http://127.0.0.1:$main::Port;
     chat_completions_keepalive_interval 0;"
