@@ -74,11 +74,6 @@ delete @ENV{@ChainEnv};
 # the shipped configuration files the blocks include
 $ENV{TEST_NGINX_CONF_DIR} = Cwd::abs_path('conf');
 
-# read by nginx at configuration load, from its own environment (an "env"
-# directive cannot set it): a block without chat_completions_endpoint
-# calls Bedrock there
-$ENV{AWS_ENDPOINT_URL_BEDROCK_RUNTIME} = "http://127.0.0.1:$Port";
-
 our %EnvDefaults = (
     AWS_SHARED_CREDENTIALS_FILE => '/nonexistent/credentials',
     AWS_CONFIG_FILE => '/nonexistent/config',
@@ -1690,11 +1685,13 @@ X-Amz-Security-Token
 
 === TEST 41: AWS_ENDPOINT_URL_BEDROCK_RUNTIME end to end: the shipped Bedrock location (proxy_pass $chat_completions_upstream_url) reaches the double, not AWS
 --- http_config
-    # chat_completions_endpoint is not set: nginx's environment has
-    # AWS_ENDPOINT_URL_BEDROCK_RUNTIME (see the top of this file)
+    # chat_completions_endpoint is not set (which this comment also tells
+    # t::ChatCompletions, so that it adds neither its endpoint nor its
+    # keys): AWS_ENDPOINT_URL_BEDROCK_RUNTIME names the double
     chat_completions_region us-east-1;
     chat_completions_keepalive_interval 0;
 --- main_config
+    env AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
     env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
     env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
 --- config
