@@ -23,6 +23,10 @@
 # nginx's environment is the test's, minus every variable of the chain;
 # each block names what it sets, and gets by default (unless it names
 # them) shared files that do not exist and instance metadata disabled.
+# In a block's config, "#chat" stands for the chat location (with the
+# credentials' source in X-Credentials-Source) and /pause, "#credentials"
+# for the shipped conf/aws_credentials.conf, and "#relay" for a container
+# endpoint on nginx itself that answers as localhost and [::1].
 
 use lib '.';
 use Cwd ();
@@ -69,11 +73,6 @@ delete @ENV{@ChainEnv};
 
 # the shipped configuration files the blocks include
 $ENV{TEST_NGINX_CONF_DIR} = Cwd::abs_path('conf');
-
-# read by nginx at configuration load, from its own environment (an "env"
-# directive cannot set it): a block without chat_completions_endpoint
-# calls Bedrock there
-$ENV{AWS_ENDPOINT_URL_BEDROCK_RUNTIME} = "http://127.0.0.1:$Port";
 
 our %EnvDefaults = (
     AWS_SHARED_CREDENTIALS_FILE => '/nonexistent/credentials',
@@ -1134,7 +1133,49 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #2 token
 
 
 
-=== TEST 25: instance metadata disabled (AWS_EC2_METADATA_DISABLED=true) and nothing else: a 503 naming what was tried; the endpoint is not asked
+=== TEST 25: instance metadata: a metadata token that stopped working (401) is replaced once, and the refresh goes on
+--- main_config
+    env AWS_EC2_METADATA_DISABLED=false;
+    env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
+--- config
+    #chat
+    #credentials
+
+    # the double forgets its metadata tokens and the sets it issued
+    location = /double-forget {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__creds/reset;
+    }
+
+    location = /double-reset {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__reset;
+    }
+--- init
+main::reset_double({ttl => 6});
+--- request eval
+[$main::ChatRequest, "POST /double-forget", "POST /double-reset",
+ "GET /pause?ms=2000", $main::ChatRequest, "GET /pause?ms=300",
+ $main::ChatRequest]
+--- error_code eval
+[200, 200, 200, 200, 502, 200, 200]
+--- response_body_like eval
+[$main::Sse, '"hits"', '^ok$', '^\{"ms":2000,',
+ '^\{"error":\{"message":"Amazon Bedrock refused the gateway\'s credentials: The security token included in the request is invalid\.","type":"server_error","param":null,"code":"upstream_auth_failed"\}\}$',
+ '^\{"ms":300,', $main::Sse]
+--- double_creds
+hits: imds_token=1 imds_role=2 imds_credentials=1
+failures: imds_role=1
+issued #1: imds fintalk-bedrock-role
+imds_token_ttls: 21600
+--- double_requests
+POST /model/amazon.nova-lite-v1%3A0/converse-stream 403 - - token UnrecognizedClientException
+POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 26: instance metadata disabled (AWS_EC2_METADATA_DISABLED=true) and nothing else: a 503 naming what was tried; the endpoint is not asked
 --- main_config
     env AWS_EC2_METADATA_DISABLED=true;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1160,7 +1201,7 @@ hits: none
 
 
 
-=== TEST 26: chat_completions_assume_role on top of the environment's keys: AssumeRole signed by them with the external id, session name and duration (source "environment+assume_role")
+=== TEST 27: chat_completions_assume_role on top of the environment's keys: AssumeRole signed by them with the external id, session name and duration (source "environment+assume_role")
 --- main_config
     env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
     env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
@@ -1195,7 +1236,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 
 
 
-=== TEST 27: chat_completions_assume_role on top of instance metadata: the instance's set signs the AssumeRole; no session name or duration given
+=== TEST 28: chat_completions_assume_role on top of instance metadata: the instance's set signs the AssumeRole; no session name or duration given
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1229,7 +1270,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #2 token
 
 
 
-=== TEST 28: chat_completions_assume_role with a wrong external id: a 503 naming AccessDenied
+=== TEST 29: chat_completions_assume_role with a wrong external id: a 503 naming AccessDenied
 --- main_config
     env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
     env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
@@ -1260,7 +1301,7 @@ failures: sts_assume_role=1
 
 
 
-=== TEST 29: source down: instance metadata answers 503, a 503 no_credentials naming it
+=== TEST 30: source down: instance metadata answers 503, a 503 no_credentials naming it
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1288,7 +1329,7 @@ faults: imds=down
 
 
 
-=== TEST 30: source down: STS answers 503 to AssumeRoleWithWebIdentity
+=== TEST 31: source down: STS answers 503 to AssumeRoleWithWebIdentity
 --- main_config
     env AWS_WEB_IDENTITY_TOKEN_FILE=$TEST_NGINX_SERVER_ROOT/html/web-identity-token;
     env AWS_ROLE_ARN=arn:aws:iam::111111111111:role/fintalk-irsa;
@@ -1319,7 +1360,7 @@ chat_completions: no AWS credentials for Bedrock: STS AssumeRoleWithWebIdentity 
 
 
 
-=== TEST 31: source down: the container endpoint closes the connection without an answer
+=== TEST 32: source down: the container endpoint closes the connection without an answer
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/task-1;
 --- config
@@ -1347,7 +1388,7 @@ faults: container=refuse
 
 
 
-=== TEST 32: a hanging source with chat_completions_credentials_timeout 1s: 503 after about 1 s; the next request at once gets the reason kept; once the source is back, answers again
+=== TEST 33: a hanging source with chat_completions_credentials_timeout 1s: 503 after about 1 s; the next request at once gets the reason kept; once the source is back, answers again
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1396,7 +1437,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 
 
 
-=== TEST 33: source down while a set is in hand: the refresh fails (logged at error), the set keeps serving
+=== TEST 34: source down while a set is in hand: the refresh fails (logged at error), the set keeps serving
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1436,7 +1477,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 
 
 
-=== TEST 34: chat_completions_credentials_location names another location; $chat_completions_credentials_url is the fetch's URL
+=== TEST 35: chat_completions_credentials_location names another location; $chat_completions_credentials_url is the fetch's URL
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1470,7 +1511,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 #1 token
 
 
 
-=== TEST 35: at debug level, instance metadata and a role on top: no secret key, session token or metadata token in the log
+=== TEST 36: at debug level, instance metadata and a role on top: no secret key, session token or metadata token in the log
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1506,7 +1547,7 @@ Authorization:
 
 
 
-=== TEST 36: at debug level, web identity: neither the web identity token nor the set STS issued is in the log
+=== TEST 37: at debug level, web identity: neither the web identity token nor the set STS issued is in the log
 --- main_config
     env AWS_WEB_IDENTITY_TOKEN_FILE=$TEST_NGINX_SERVER_ROOT/html/web-identity-token;
     env AWS_ROLE_ARN=arn:aws:iam::111111111111:role/fintalk-irsa;
@@ -1539,7 +1580,7 @@ X-Amz-Security-Token
 
 
 
-=== TEST 37: at debug level, the container endpoint with a token file: neither the authorization token nor the set is in the log
+=== TEST 38: at debug level, the container endpoint with a token file: neither the authorization token nor the set is in the log
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/v1/credentials;
     env AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$TEST_NGINX_SERVER_ROOT/html/container-token;
@@ -1570,7 +1611,7 @@ X-Amz-Security-Token
 
 
 
-=== TEST 38: at debug level, a profile's keys and session token sign an AssumeRole: none of them, nor the role's set, is in the log
+=== TEST 39: at debug level, a profile's keys and session token sign an AssumeRole: none of them, nor the role's set, is in the log
 --- main_config
     env AWS_PROFILE=cross;
     env AWS_SHARED_CREDENTIALS_FILE=$TEST_NGINX_SERVER_ROOT/html/credentials;
@@ -1613,7 +1654,7 @@ X-Amz-Security-Token
 
 
 
-=== TEST 39: at debug level, the environment's keys and session token: not in the log
+=== TEST 40: at debug level, the environment's keys and session token: not in the log
 --- main_config
     env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
     env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
@@ -1642,13 +1683,15 @@ X-Amz-Security-Token
 
 
 
-=== TEST 40: AWS_ENDPOINT_URL_BEDROCK_RUNTIME end to end: the shipped Bedrock location (proxy_pass $chat_completions_upstream_url) reaches the double, not AWS
+=== TEST 41: AWS_ENDPOINT_URL_BEDROCK_RUNTIME end to end: the shipped Bedrock location (proxy_pass $chat_completions_upstream_url) reaches the double, not AWS
 --- http_config
-    # chat_completions_endpoint is not set: nginx's environment has
-    # AWS_ENDPOINT_URL_BEDROCK_RUNTIME (see the top of this file)
+    # chat_completions_endpoint is not set (which this comment also tells
+    # t::ChatCompletions, so that it adds neither its endpoint nor its
+    # keys): AWS_ENDPOINT_URL_BEDROCK_RUNTIME names the double
     chat_completions_region us-east-1;
     chat_completions_keepalive_interval 0;
 --- main_config
+    env AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
     env AWS_ACCESS_KEY_ID=AKIDEXAMPLE;
     env AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
 --- config
@@ -1671,7 +1714,7 @@ POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 static AKIDEXAMPLE
 
 
 
-=== TEST 41: a FULL_URI that is not http(s) is a 503 saying so; instance metadata, next in the chain, is not asked
+=== TEST 42: a FULL_URI that is not http(s) is a 503 saying so; instance metadata, next in the chain, is not asked
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=ftp://x/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1697,7 +1740,7 @@ hits: none
 
 
 
-=== TEST 42: a FULL_URI over http whose host only starts like a loopback address (127.0.0.1.nip.io) is refused; instance metadata is not asked
+=== TEST 43: a FULL_URI over http whose host only starts like a loopback address (127.0.0.1.nip.io) is refused; instance metadata is not asked
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1.nip.io/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1723,7 +1766,7 @@ hits: none
 
 
 
-=== TEST 43: a FULL_URI over http on a host that only starts like "localhost" (localhost.example:80) is refused
+=== TEST 44: a FULL_URI over http on a host that only starts like "localhost" (localhost.example:80) is refused
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://localhost.example:80/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1749,7 +1792,7 @@ hits: none
 
 
 
-=== TEST 44: a FULL_URI over http on 169.254.170.20 (not the ECS or EKS address) is refused
+=== TEST 45: a FULL_URI over http on 169.254.170.20 (not the ECS or EKS address) is refused
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.20/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1775,7 +1818,7 @@ hits: none
 
 
 
-=== TEST 45: a FULL_URI over http on 127.1 (a short form, not a literal loopback address) is refused
+=== TEST 46: a FULL_URI over http on 127.1 (a short form, not a literal loopback address) is refused
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.1/creds;
     env AWS_EC2_METADATA_DISABLED=false;
@@ -1801,7 +1844,59 @@ hits: none
 
 
 
-=== TEST 46: no credentials location in the server: a 503 saying that the location answered without reaching the source (405: nginx's static files refuse the metadata token's PUT), and how to fix it
+=== TEST 47: a FULL_URI over http on 169.254.170.9 (in the container range, but neither ECS's .2 nor EKS's .23) is refused
+--- main_config
+    env AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.9/creds;
+    env AWS_EC2_METADATA_DISABLED=false;
+    env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
+--- config
+    #chat
+    #credentials
+--- init
+main::reset_double();
+--- request eval
+$main::ChatRequest
+--- error_code: 503
+--- response_body
+{"error":{"message":"No AWS credentials could be obtained for Amazon Bedrock: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host.","type":"server_error","param":null,"code":"no_credentials"}}
+--- double_creds
+hits: none
+--- creds_log
+[error] chat_completions: cannot get AWS credentials: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host
+[error] chat_completions: no AWS credentials for Bedrock: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 48: a FULL_URI whose scheme is written HTTP is plain http too: another host is refused
+--- main_config
+    env AWS_CONTAINER_CREDENTIALS_FULL_URI=HTTP://container-creds.example/creds;
+    env AWS_EC2_METADATA_DISABLED=false;
+    env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
+--- config
+    #chat
+    #credentials
+--- init
+main::reset_double();
+--- request eval
+$main::ChatRequest
+--- error_code: 503
+--- response_body
+{"error":{"message":"No AWS credentials could be obtained for Amazon Bedrock: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host.","type":"server_error","param":null,"code":"no_credentials"}}
+--- double_creds
+hits: none
+--- creds_log
+[error] chat_completions: cannot get AWS credentials: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host
+[error] chat_completions: no AWS credentials for Bedrock: container: AWS_CONTAINER_CREDENTIALS_FULL_URI over http must name a loopback or container host
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 49: no credentials location in the server: a 503 saying that the location answered without reaching the source (405: nginx's static files refuse the metadata token's PUT), and how to fix it
 --- main_config
     env AWS_EC2_METADATA_DISABLED=false;
     env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
@@ -1825,7 +1920,7 @@ hits: none
 
 
 
-=== TEST 47: no credentials location in the server, container endpoint: the GET finds no file (404), a 503 saying the source was not reached
+=== TEST 50: no credentials location in the server, container endpoint: the GET finds no file (404), a 503 saying the source was not reached
 --- main_config
     env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/task-1;
 --- config
@@ -1847,7 +1942,7 @@ chat_completions: no AWS credentials for Bedrock: container: the credentials loc
 
 
 
-=== TEST 48: no region configured: the profile's region (AWS_PROFILE of an "env" directive, read at configuration load) signs the calls; the double, in us-east-1, refuses the scope
+=== TEST 51: no region configured: the profile's region (AWS_PROFILE of an "env" directive, read at configuration load) signs the calls; the double, in us-east-1, refuses the scope
 --- http_config eval
 "    chat_completions_endpoint http://127.0.0.1:$main::Port;
     chat_completions_keepalive_interval 0;"
@@ -1886,7 +1981,7 @@ upstream Bedrock answered 403 InvalidSignatureException for model "amazon.nova-l
 
 
 
-=== TEST 49: AWS_REGION of an "env" directive wins over the profile's region
+=== TEST 52: AWS_REGION of an "env" directive wins over the profile's region
 --- http_config eval
 "    chat_completions_endpoint http://127.0.0.1:$main::Port;
     chat_completions_keepalive_interval 0;"
