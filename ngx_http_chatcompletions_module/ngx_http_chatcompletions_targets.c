@@ -72,6 +72,9 @@ ngx_http_chatcompletions_target(ngx_conf_t *cf, ngx_command_t *cmd,
 
     ngx_memzero(t, sizeof(ngx_http_chatcompletions_target_t));
 
+    /* an outer level is not merged itself: say so here */
+    cclcf->targets_own = 1;
+
     t->region = value[1];
 
     if (ngx_http_chatcompletions_check_region(cf, &t->region) != NGX_OK) {
@@ -208,8 +211,7 @@ ngx_http_chatcompletions_merge_targets(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->targets) {
-        conf->targets_own = 1;
+    if (conf->targets_own) {
         return NGX_CONF_OK;
     }
 
@@ -324,7 +326,7 @@ ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
                       "chat_completions: Bedrock attempt %ui on %V failed "
                       "(%s); no retry: %M of %M ms "
                       "(chat_completions_retry_budget) spent",
-                      ctx->attempts, &targets[ctx->round.target].region,
+                      ctx->attempts, &targets[ctx->round.target].host,
                       why, elapsed, cclcf->retry_budget);
         return NGX_DECLINED;
     }
@@ -332,10 +334,10 @@ ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
     ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
                   "chat_completions: Bedrock attempt %ui on %V (model "
                   "\"%V\") abandoned: %s; attempt %ui on %V in %M ms",
-                  ctx->attempts, &targets[ctx->round.target].region,
+                  ctx->attempts, &targets[ctx->round.target].host,
                   ngx_http_chatcompletions_target_model_id(ctx,
                                              &targets[ctx->round.target]),
-                  why, ctx->attempts + 1, &targets[next].region, delay);
+                  why, ctx->attempts + 1, &targets[next].host, delay);
 
     if (next != ctx->round.target) {
         ctx->round.on_target = 0;
