@@ -295,7 +295,7 @@ ngx_http_chatcompletions_plan(ngx_http_chatcompletions_refresh_t *rf)
                                                      0);
     }
 
-    if (getenv("AWS_PROFILE") != NULL) {
+    if (ngx_http_chatcompletions_getenv("AWS_PROFILE", &file)) {
         return ngx_http_chatcompletions_reason(rf, "profile \"%V\" "
                                                "(AWS_PROFILE) is in neither "
                                                "shared file", &profile);

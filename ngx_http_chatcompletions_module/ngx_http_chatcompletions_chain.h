@@ -81,6 +81,7 @@ typedef struct {
 typedef struct {
     uint32_t                  layout;        /* of the roles */
     ngx_uint_t                nslots;
+    ngx_uint_t                static_told;   /* 1 << source, at notice */
 
     /* the IMDSv2 session token, for all workers until its TTL */
     time_t                    imds_until;

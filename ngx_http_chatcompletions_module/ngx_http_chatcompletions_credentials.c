@@ -46,6 +46,8 @@ static ngx_int_t ngx_http_chatcompletions_static(
     ngx_http_chatcompletions_creds_t *creds);
 static ngx_int_t ngx_http_chatcompletions_static_eval(ngx_http_request_t *r,
     ngx_http_chatcompletions_creds_t *creds);
+static void ngx_http_chatcompletions_static_told(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_uint_t source);
 static ngx_int_t ngx_http_chatcompletions_slot_get(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_uint_t slot,
     ngx_http_chatcompletions_creds_t *base,
@@ -429,6 +431,11 @@ ngx_http_chatcompletions_credentials(ngx_http_chatcompletions_ctx_t *ctx,
     switch (rc) {
 
     case NGX_OK:
+        if (creds->source <= NGX_HTTP_CHATCOMPLETIONS_SRC_ENV) {
+            /* the chain's sources are told by zone.c */
+            ngx_http_chatcompletions_static_told(ctx, creds->source);
+        }
+
         ngx_http_chatcompletions_credentials_cancel(ctx);
         ctx->creds_deadline = 0;
         ctx->creds_source = ngx_http_chatcompletions_source_name(
@@ -471,6 +478,48 @@ ngx_http_chatcompletions_static(ngx_http_chatcompletions_ctx_t *ctx,
     r->connection->log->log_level = level;
 
     return rc;
+}
+
+
+/*
+ * A static source is told once at notice, as the chain's are: once per
+ * process without a lock, once for all workers through the zone.
+ */
+
+static void
+ngx_http_chatcompletions_static_told(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_uint_t source)
+{
+    ngx_uint_t                         bit, tell;
+    ngx_str_t                          name;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_chatcompletions_shctx_t  *sh;
+
+    static ngx_uint_t  told;
+
+    bit = (ngx_uint_t) 1 << source;
+
+    if (told & bit) {
+        return;
+    }
+
+    told |= bit;
+
+    sh = ngx_http_chatcompletions_zone(ctx->request, &shpool);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    tell = !(sh->static_told & bit);
+    sh->static_told |= bit;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (tell) {
+        name = ngx_http_chatcompletions_source_name(source);
+
+        ngx_log_error(NGX_LOG_NOTICE, ctx->request->connection->log, 0,
+                      "chat_completions: AWS credentials from %V", &name);
+    }
 }
 
 

@@ -182,6 +182,34 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_refresh_t *rf,
     }
 
     now = ngx_time();
+
+    /*
+     * A set that would be refreshed at once (a skewed clock, a source
+     * handing out sets about to expire) is a failure: with its backoff,
+     * not a fetch per request.
+     */
+
+    if (ok && rf->creds.expiration
+        && (time_t) rf->creds.expiration
+           <= now + 2 * NGX_HTTP_CHATCOMPLETIONS_VALID_MARGIN)
+    {
+        name = ngx_http_chatcompletions_source_name(rf->source);
+
+        if ((time_t) rf->creds.expiration > now) {
+            (void) ngx_http_chatcompletions_reason(rf, "the set from %V "
+                                   "expires in %T s, too soon to use (is "
+                                   "the clock right?)", &name,
+                                   (time_t) rf->creds.expiration - now);
+        } else {
+            (void) ngx_http_chatcompletions_reason(rf, "the set from %V "
+                                   "expired %T s ago (is the clock right?)",
+                                   &name,
+                                   now - (time_t) rf->creds.expiration);
+        }
+
+        ok = 0;
+    }
+
     sh = ngx_http_chatcompletions_zone(rf->ctx->request, &shpool);
     s = &sh->slots[rf->slot];
 

@@ -354,6 +354,8 @@ hits: none
 --- double_requests
 POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 static AKIDEXAMPLE token
 POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 static AKIDEXAMPLE token
+--- creds_log
+[notice] chat_completions: AWS credentials from environment
 --- no_error_log
 [error]
 
@@ -2011,3 +2013,29 @@ $main::Sse
 POST /model/amazon.nova-lite-v1%3A0/converse-stream 200 sigv4 static AKIDEXAMPLE
 --- no_error_log
 [error]
+
+
+
+=== TEST 53: a source handing out a set about to expire (a skewed clock): a failure with its backoff, not a fetch per request
+--- main_config
+    env AWS_EC2_METADATA_DISABLED=false;
+    env AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
+--- config
+    #chat
+    #credentials
+--- init
+main::reset_double({ttl => 3});
+--- request eval
+[$main::ChatRequest, $main::ChatRequest, $main::ChatRequest]
+--- error_code eval
+[503, 503, 503]
+--- response_body_like eval
+[qr/^\{"error":\{"message":"No AWS credentials could be obtained for Amazon Bedrock: the set from instance_metadata expires in [1-3] s, too soon to use \(is the clock right\?\)\.","type":"server_error","param":null,"code":"no_credentials"\}\}\n\z/,
+ qr/too soon to use/, qr/too soon to use/]
+--- double_creds
+hits: imds_token=1 imds_role=1 imds_credentials=1
+issued #1: imds fintalk-bedrock-role
+imds_token_ttls: 21600
+--- no_error_log
+[alert]
+[crit]
