@@ -27,7 +27,8 @@
  *         |-----------> CREDENTIALS -- none in time: 503 ----------+
  *         |  a set        |                                        |
  *         v  is there     | a set                                  |
- *  +-> ATTEMPT <----------+                                        |
+ *  +-> ATTEMPT <----------+-------------------+                    |
+ *  |      |-- a fault before content: RETRY --+ (the backoff)      |
  *  |      |-- a fault: the error (status, or in the stream) -------+
  *  |      |    \                                                   |
  *  |      |     `-- the round answered: [DONE] or the JSON --------+
@@ -50,6 +51,7 @@
  *     the main request (tools.c);
  *   - a credentials fetch this request runs ends (fetch.c), or the wait
  *     timer polls the shared set (credentials.c);
+ *   - the retry timer ends a backoff (targets.c);
  *   - while tools run, the main request is the active one: its write
  *     events send what a slow client has not taken yet.
  *

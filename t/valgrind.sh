@@ -3,9 +3,10 @@
 # requests take every path of the module once: a split stream, corrupt,
 # truncated and stalled streams, an in-stream exception, a Bedrock error,
 # the tool loop streamed and not, a slow tool, clients that go away
-# mid-stream and while a tool runs, and AWS credentials fetched (instance
-# metadata, a role assumed on top, a hanging source that times out).  Any
-# invalid read or write fails.
+# mid-stream and while a tool runs, AWS credentials fetched (instance
+# metadata, a role assumed on top, a hanging source that times out), a
+# retried attempt and a client gone during a retry's backoff.  Any invalid
+# read or write fails.
 set -u
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -80,6 +81,20 @@ http {
             internal;
             proxy_pass http://127.0.0.1:$dport/__slow?ms=300;
         }
+        # a throttled attempt tried again; a client gone during a backoff
+        location = /retry {
+            set \$s "tokens=3; fail_first=1; counter=vg-retry";
+            chat_completions_attempts 2;
+            chat_completions_retry_backoff 50ms;
+            chat_completions;
+        }
+        location = /retrygone {
+            set \$s "status=ThrottlingException";
+            chat_completions_attempts 2;
+            chat_completions_retry_backoff 5s;
+            chat_completions_retry_budget 20s;
+            chat_completions;
+        }
         # the chain instead of the keys: instance metadata (the double)
         location = /imds {
             set \$s "";
@@ -150,6 +165,12 @@ then
     exit 1
 fi
 timeout 0.15 curl -s -o /dev/null "$url/tools" -d "$card"
+curl -s -o "$dir/retry.out" "$url/retry" -d "$loans"
+if [ "$(tail -c 14 "$dir/retry.out" | od -An -c | tr -d " ")" != "data:[DONE]\\n\\n" ]; then
+    echo "valgrind: the retried stream did not end well:"; cat "$dir/retry.out"
+    exit 1
+fi
+timeout 1 curl -s -o /dev/null "$url/retrygone" -d "$loans"
 
 # credentials: a hanging metadata endpoint (503 after the wait, the fetch
 # stopped), then instance metadata and a role assumed on top of the keys
@@ -212,7 +233,9 @@ for line in "corrupt eventstream frame" "ended before its metadata event" \
             "answered 429" "prematurely closed connection while tools ran" \
             "AWS credentials from instance_metadata, valid until" \
             "AWS credentials from configuration+assume_role, valid until" \
-            "instance metadata: no answer within 300 ms"
+            "instance metadata: no answer within 300 ms" \
+            "abandoned: throttled (429); attempt 2" \
+            "closed connection while the next Bedrock attempt was due"
 do
     if ! grep -q "$line" "$dir/logs/error.log"; then
         echo "valgrind: no \"$line\" in the error log:"
