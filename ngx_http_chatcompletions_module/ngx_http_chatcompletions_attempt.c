@@ -70,7 +70,7 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     if (!ctx->round.retrying) {
         /* a new round: its first attempt, on the first target */
         ctx->round.tries = 0;
-        ctx->round.target = 0;
+        ctx->round.target = ngx_http_chatcompletions_first_target(ctx);
         ctx->round.on_target = 0;
         ctx->round.started = ngx_current_msec;
         ctx->round.last_start = ngx_current_msec;

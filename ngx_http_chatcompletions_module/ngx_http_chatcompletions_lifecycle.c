@@ -249,6 +249,8 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
                 goto done;
             }
 
+            ngx_http_chatcompletions_target_ok(ctx);
+
             if (!ctx->streaming) {
                 rc = ngx_http_chatcompletions_converse(ctx);
                 if (rc != NGX_DONE) {

@@ -147,6 +147,13 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       offsetof(ngx_http_chatcompletions_loc_conf_t, retry_backoff),
       NULL },
 
+    { ngx_string("chat_completions_cooldown"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_chatcompletions_cooldown,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("chat_completions_model"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -372,6 +379,8 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->attempts = NGX_CONF_UNSET_UINT;
     conf->retry_budget = NGX_CONF_UNSET_MSEC;
     conf->retry_backoff = NGX_CONF_UNSET_MSEC;
+    conf->cooldown = NGX_CONF_UNSET_MSEC;
+    conf->cooldown_failures = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -867,7 +876,9 @@ ngx_http_chatcompletions_init(ngx_conf_t *cf)
         return NGX_OK;
     }
 
-    if (ngx_http_chatcompletions_credentials_init(cf) != NGX_OK) {
+    if (ngx_http_chatcompletions_credentials_init(cf) != NGX_OK
+        || ngx_http_chatcompletions_targets_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

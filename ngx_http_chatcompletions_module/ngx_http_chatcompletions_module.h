@@ -64,6 +64,10 @@ typedef struct {
     uint32_t                         layout;   /* what they come from */
     ngx_str_t                        profile_region;
     ngx_flag_t                       profile_read;
+
+    /* targets.c: the declared targets' cool-downs, for all workers */
+    ngx_shm_zone_t                  *targets_zone;
+    ngx_uint_t                       ntargets;
 } ngx_http_chatcompletions_main_conf_t;
 
 
@@ -86,6 +90,7 @@ typedef struct {
     ngx_str_t                        host;          /* from endpoint */
     ngx_str_t                        model;         /* empty: the request's */
     ngx_array_t                     *maps;          /* of ngx_keyval_t */
+    ngx_int_t                        slot;          /* cool-down, or -1 */
 } ngx_http_chatcompletions_target_t;
 
 
@@ -103,6 +108,8 @@ typedef struct {
     ngx_uint_t                       attempts;
     ngx_msec_t                       retry_budget;
     ngx_msec_t                       retry_backoff;
+    ngx_msec_t                       cooldown;
+    ngx_uint_t                       cooldown_failures;
 
     ngx_http_complex_value_t        *access_key_id;
     ngx_http_complex_value_t        *secret_access_key;
@@ -410,6 +417,12 @@ ngx_str_t *ngx_http_chatcompletions_target_model_id(
     ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_target_t *t);
 ngx_int_t ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx);
+ngx_uint_t ngx_http_chatcompletions_first_target(
+    ngx_http_chatcompletions_ctx_t *ctx);
+void ngx_http_chatcompletions_target_ok(ngx_http_chatcompletions_ctx_t *ctx);
+char *ngx_http_chatcompletions_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_chatcompletions_targets_init(ngx_conf_t *cf);
 
 /* module.c: configuration checks shared with targets.c */
 ngx_int_t ngx_http_chatcompletions_check_region(ngx_conf_t *cf,

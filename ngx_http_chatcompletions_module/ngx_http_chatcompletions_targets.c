@@ -26,10 +26,22 @@
  * chat_completions_retry_budget allow: once on the same target after a
  * backoff with jitter, then on the next target at once.  A client error
  * (400, 403, 404) and anything after content was shown are final.
+ *
+ * A declared target that fails chat_completions_cooldown's number of
+ * times in a row (any worker's attempts) is skipped for its time: the
+ * count and the end of the cool-down are atomics in shared memory, no
+ * lock on the way of a request.
  */
 
 
 #define NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS_MAX  10
+
+
+/* a declared target's state, shared by the workers */
+typedef struct {
+    ngx_atomic_t                      failures;   /* in a row */
+    ngx_atomic_t                      until;      /* ngx_current_msec */
+} ngx_http_chatcompletions_cool_t;
 
 
 static char *ngx_http_chatcompletions_target_model(ngx_conf_t *cf,
@@ -37,6 +49,14 @@ static char *ngx_http_chatcompletions_target_model(ngx_conf_t *cf,
 static const char *ngx_http_chatcompletions_retryable(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_chatcompletions_attempt_t *a);
 static void ngx_http_chatcompletions_retry_handler(ngx_event_t *ev);
+static ngx_int_t ngx_http_chatcompletions_targets_zone(
+    ngx_shm_zone_t *shm_zone, void *data);
+static ngx_http_chatcompletions_cool_t *ngx_http_chatcompletions_cool(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_chatcompletions_target_t *t);
+static ngx_uint_t ngx_http_chatcompletions_next_target(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_uint_t from);
+static void ngx_http_chatcompletions_target_failed(
+    ngx_http_chatcompletions_ctx_t *ctx);
 
 
 /*
@@ -50,10 +70,11 @@ ngx_http_chatcompletions_target(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_chatcompletions_loc_conf_t *cclcf = conf;
 
-    u_char                             *p;
-    ngx_str_t                          *value;
-    ngx_uint_t                          i;
-    ngx_http_chatcompletions_target_t  *t;
+    u_char                                *p;
+    ngx_str_t                             *value;
+    ngx_uint_t                             i;
+    ngx_http_chatcompletions_target_t     *t;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
 
     value = cf->args->elts;
 
@@ -74,6 +95,10 @@ ngx_http_chatcompletions_target(ngx_conf_t *cf, ngx_command_t *cmd,
 
     /* an outer level is not merged itself: say so here */
     cclcf->targets_own = 1;
+
+    ccmcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_chatcompletions_module);
+    t->slot = ccmcf->ntargets++;
 
     t->region = value[1];
 
@@ -201,6 +226,9 @@ ngx_http_chatcompletions_merge_targets(ngx_conf_t *cf,
     ngx_conf_merge_uint_value(conf->attempts, prev->attempts, 1);
     ngx_conf_merge_msec_value(conf->retry_budget, prev->retry_budget, 10000);
     ngx_conf_merge_msec_value(conf->retry_backoff, prev->retry_backoff, 100);
+    ngx_conf_merge_msec_value(conf->cooldown, prev->cooldown, 0);
+    ngx_conf_merge_uint_value(conf->cooldown_failures,
+                              prev->cooldown_failures, 3);
 
     if (conf->attempts == 0
         || conf->attempts > NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS_MAX)
@@ -234,6 +262,8 @@ ngx_http_chatcompletions_merge_targets(ngx_conf_t *cf,
 
     ngx_memzero(t, sizeof(ngx_http_chatcompletions_target_t));
 
+    /* the only target: nothing to skip it for */
+    t->slot = -1;
     t->region = conf->region;
     t->endpoint = conf->endpoint;
     t->host = conf->host;
@@ -292,7 +322,14 @@ ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
 
     why = ngx_http_chatcompletions_retryable(ctx, a);
 
-    if (why == NULL || ctx->round.tries >= cclcf->attempts) {
+    if (why == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* the target's failure, whatever comes next */
+    ngx_http_chatcompletions_target_failed(ctx);
+
+    if (ctx->round.tries >= cclcf->attempts) {
         return NGX_DECLINED;
     }
 
@@ -304,14 +341,13 @@ ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
     next = ctx->round.target;
     delay = 0;
 
-    if (ctx->round.on_target >= 2 && n > 1) {
-        next = (ctx->round.target + 1) % n;
-
-    } else if (n > 1 && ctx->fault.kind
-                        == NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE)
+    if (n > 1
+        && (ctx->round.on_target >= 2
+            || ctx->fault.kind == NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE
+            || ngx_http_chatcompletions_cool(ctx, &targets[next]) != NULL))
     {
-        /* nothing answered there: the next target */
-        next = (ctx->round.target + 1) % n;
+        /* tried twice, nothing answered there, or now cooling down */
+        next = ngx_http_chatcompletions_next_target(ctx, ctx->round.target);
     }
 
     if (next == ctx->round.target) {
@@ -446,4 +482,271 @@ ngx_http_chatcompletions_retry_handler(ngx_event_t *ev)
     (void) ngx_http_post_request(r, NULL);
 
     ngx_http_run_posted_requests(r->connection);
+}
+
+
+/*
+ * chat_completions_cooldown time|off [failures=N]: a declared target
+ * failing N times in a row is skipped for time.
+ */
+
+char *
+ngx_http_chatcompletions_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_chatcompletions_loc_conf_t *cclcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (cclcf->cooldown != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        cclcf->cooldown = 0;
+
+    } else {
+        cclcf->cooldown = ngx_parse_time(&value[1], 0);
+        if (cclcf->cooldown == (ngx_msec_t) NGX_ERROR
+            || cclcf->cooldown == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid cool-down time \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "failures=", 9) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": expected "
+                               "\"failures=\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        n = ngx_atoi(value[2].data + 9, value[2].len - 9);
+        if (n <= 0 || n > 1000) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\": 1 to 1000", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        cclcf->cooldown_failures = n;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the declared targets' zone: their state survives a reload */
+
+ngx_int_t
+ngx_http_chatcompletions_targets_init(ngx_conf_t *cf)
+{
+    size_t                                 size;
+    ngx_str_t                              name;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_chatcompletions_module);
+
+    if (ccmcf->ntargets == 0) {
+        return NGX_OK;
+    }
+
+    size = ngx_align(ccmcf->ntargets * sizeof(ngx_http_chatcompletions_cool_t)
+                     + 8 * ngx_pagesize, ngx_pagesize);
+
+    ngx_str_set(&name, "chat_completions_targets");
+
+    ccmcf->targets_zone = ngx_shared_memory_add(cf, &name, size,
+                                              &ngx_http_chatcompletions_module);
+    if (ccmcf->targets_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    ccmcf->targets_zone->init = ngx_http_chatcompletions_targets_zone;
+    ccmcf->targets_zone->data = ccmcf;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_targets_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t                       *shpool;
+    ngx_http_chatcompletions_cool_t       *cool;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (data && shpool->data) {
+        /* a reload: the same zone, the same size, the same targets */
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    cool = ngx_slab_calloc(shpool,
+                     ccmcf->ntargets * sizeof(ngx_http_chatcompletions_cool_t));
+    if (cool == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = cool;
+    shm_zone->data = cool;
+
+    return NGX_OK;
+}
+
+
+/* a target's state when it is cooling down now, else NULL */
+
+static ngx_http_chatcompletions_cool_t *
+ngx_http_chatcompletions_cool(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_target_t *t)
+{
+    ngx_http_chatcompletions_cool_t       *cool;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    if (t->slot < 0) {
+        return NULL;
+    }
+
+    ccmcf = ngx_http_get_module_main_conf(ctx->request,
+                                          ngx_http_chatcompletions_module);
+
+    cool = ccmcf->targets_zone->data;
+    cool = &cool[t->slot];
+
+    return ((ngx_msec_int_t) (cool->until - ngx_current_msec) > 0)
+           ? cool : NULL;
+}
+
+
+/* a round's first target: the first not cooling down (else the first) */
+
+ngx_uint_t
+ngx_http_chatcompletions_first_target(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_uint_t                            i;
+    ngx_http_chatcompletions_target_t    *t;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    t = cclcf->targets->elts;
+
+    for (i = 0; i < cclcf->targets->nelts; i++) {
+        if (ngx_http_chatcompletions_cool(ctx, &t[i]) == NULL) {
+            return i;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the target after "from" not cooling down, else simply the next one */
+
+static ngx_uint_t
+ngx_http_chatcompletions_next_target(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_uint_t from)
+{
+    ngx_uint_t                            i, n, k;
+    ngx_http_chatcompletions_target_t    *t;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    t = cclcf->targets->elts;
+    n = cclcf->targets->nelts;
+
+    for (i = 1; i < n; i++) {
+        k = (from + i) % n;
+
+        if (ngx_http_chatcompletions_cool(ctx, &t[k]) == NULL) {
+            return k;
+        }
+    }
+
+    return (from + 1) % n;
+}
+
+
+/* the current target failed: perhaps it cools down now */
+
+static void
+ngx_http_chatcompletions_target_failed(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_atomic_uint_t                      failures;
+    ngx_http_chatcompletions_cool_t       *cool;
+    ngx_http_chatcompletions_target_t     *t;
+    ngx_http_chatcompletions_loc_conf_t   *cclcf;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    t = ctx->target;
+
+    if (t == NULL || t->slot < 0 || cclcf->cooldown == 0) {
+        return;
+    }
+
+    ccmcf = ngx_http_get_module_main_conf(ctx->request,
+                                          ngx_http_chatcompletions_module);
+
+    cool = ccmcf->targets_zone->data;
+    cool = &cool[t->slot];
+
+    failures = ngx_atomic_fetch_add(&cool->failures, 1) + 1;
+
+    if (failures < cclcf->cooldown_failures
+        || !ngx_atomic_cmp_set(&cool->failures, failures, 0))
+    {
+        /* not yet; or another worker counted past it and cools it down */
+        return;
+    }
+
+    cool->until = ngx_current_msec + cclcf->cooldown;
+
+    ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                  "chat_completions: Bedrock target %V (%V) failed %ui "
+                  "times in a row: skipped for %M ms "
+                  "(chat_completions_cooldown)", &t->host, &t->region,
+                  (ngx_uint_t) failures, cclcf->cooldown);
+}
+
+
+/* an attempt answered: its target's failures in a row are over */
+
+void
+ngx_http_chatcompletions_target_ok(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_http_chatcompletions_cool_t       *cool;
+    ngx_http_chatcompletions_target_t     *t;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    t = ctx->target;
+
+    if (t == NULL || t->slot < 0) {
+        return;
+    }
+
+    ccmcf = ngx_http_get_module_main_conf(ctx->request,
+                                          ngx_http_chatcompletions_module);
+
+    cool = ccmcf->targets_zone->data;
+    cool = &cool[t->slot];
+
+    if (cool->failures) {
+        cool->failures = 0;
+    }
 }

@@ -75,7 +75,7 @@ sub retry_log_lines {
     while (my $line = <$fh>) {
         next unless $line =~ /^\S+ \S+ \[(warn|error)\] \d+#\d+: (?:\*\d+ )?(.*)$/;
         my ($level, $msg) = ($1, $2);
-        next unless $msg =~ /^chat_completions: Bedrock attempt/;
+        next unless $msg =~ /^chat_completions: Bedrock (?:attempt|target)/;
         $msg =~ s/(?: while [^,]*)?, client: .*//;
         $msg =~ s/ in [1-9]\d* ms$/ in N ms/;
         $msg =~ s/127\.0\.0\.1:$P1\b/P1/g;
@@ -121,6 +121,10 @@ add_response_body_check(sub {
     my $name = $block->name;
 
     return if $dry_run;
+
+    # after the block's last request
+    my $reqs = $block->request;
+    return if $req_idx != (ref $reqs eq 'ARRAY' ? $#$reqs : 0);
 
     # the lines nginx writes as it finishes the request
     select undef, undef, undef, 0.1;
@@ -455,3 +459,44 @@ P1 amazon.nova-lite-v1:0 429
 --- retry_log
 --- error_log
 upstream Bedrock answered 429 ThrottlingException
+
+
+
+=== TEST 14: chat_completions_cooldown: a target failing twice in a row is skipped by the next requests, then tried again once the cool-down is over
+--- http_config eval
+"$main::Targets
+    chat_completions_attempts 3;
+    chat_completions_retry_backoff 10ms;
+    chat_completions_cooldown 1s failures=2;"
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=2; @$TEST_NGINX_BEDROCK_PORT.status=ThrottlingException";
+        add_header X-Target-Port $chat_completions_bedrock_host always;
+        chat_completions;
+    }
+
+    location = /pause {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__slow?ms=1300;
+    }
+--- request eval
+[$main::ChatRequest, $main::ChatRequest, "GET /pause", $main::ChatRequest]
+--- response_body_like eval
+[$main::Sse, $main::Sse, qr/"ms":1300/, $main::Sse]
+--- calls
+P1 amazon.nova-lite-v1:0 429
+P1 amazon.nova-lite-v1:0 429
+P2 amazon.nova-lite-v1:0 200
+P2 amazon.nova-lite-v1:0 200
+P1 amazon.nova-lite-v1:0 429
+P1 amazon.nova-lite-v1:0 429
+P2 amazon.nova-lite-v1:0 200
+--- retry_log
+[warn] chat_completions: Bedrock attempt 1 on P1 (model "amazon.nova-lite-v1:0") abandoned: throttled (429); attempt 2 on P1 in N ms
+[warn] chat_completions: Bedrock target P1 (us-east-1) failed 2 times in a row: skipped for 1000 ms (chat_completions_cooldown)
+[warn] chat_completions: Bedrock attempt 2 on P1 (model "amazon.nova-lite-v1:0") abandoned: throttled (429); attempt 3 on P2 in 0 ms
+[warn] chat_completions: Bedrock attempt 1 on P1 (model "amazon.nova-lite-v1:0") abandoned: throttled (429); attempt 2 on P1 in N ms
+[warn] chat_completions: Bedrock target P1 (us-east-1) failed 2 times in a row: skipped for 1000 ms (chat_completions_cooldown)
+[warn] chat_completions: Bedrock attempt 2 on P1 (model "amazon.nova-lite-v1:0") abandoned: throttled (429); attempt 3 on P2 in 0 ms
+--- no_error_log
+[error]
+[alert]
