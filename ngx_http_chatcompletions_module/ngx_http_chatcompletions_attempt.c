@@ -21,7 +21,7 @@
 
 
 static ngx_int_t ngx_http_chatcompletions_sign(
-    ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_chatcompletions_attempt_t *a,
     ngx_http_chatcompletions_creds_t *creds,
     ngx_http_chatcompletions_auth_t *auth);
 static ngx_int_t ngx_http_chatcompletions_request_headers(
@@ -40,17 +40,19 @@ static ngx_int_t ngx_http_chatcompletions_request_headers(
 
 ngx_int_t
 ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_http_post_subrequest_pt done, ngx_event_handler_pt stall)
+    ngx_http_post_subrequest_pt done, ngx_event_handler_pt stall,
+    ngx_uint_t shadow)
 {
     cc_str_t                              body, path;
     ngx_int_t                             rc;
     ngx_str_t                            *model;
-    ngx_http_chatcompletions_target_t    *t;
+    ngx_uint_t                            target;
     ngx_http_request_t                   *r, *sr;
     cc_buf_t                              converse, error_body;
     ngx_http_post_subrequest_t           *ps;
     ngx_http_chatcompletions_auth_t       auth;
     ngx_http_chatcompletions_creds_t      creds;
+    ngx_http_chatcompletions_target_t    *t;
     ngx_http_chatcompletions_attempt_t   *a;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
@@ -60,14 +62,15 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     rc = ngx_http_chatcompletions_credentials(ctx, &creds);
 
     if (rc == NGX_AGAIN || rc == NGX_DECLINED) {
-        return rc;
+        /* a racing attempt does not wait: it is not started */
+        return shadow ? NGX_DECLINED : rc;
     }
 
     if (rc != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (!ctx->round.retrying) {
+    if (!ctx->round.retrying && !shadow) {
         /* a new round: its first attempt, on the first target */
         ctx->round.tries = 0;
         ctx->round.target = ngx_http_chatcompletions_first_target(ctx);
@@ -76,12 +79,12 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
         ctx->round.last_start = ngx_current_msec;
     }
 
-    t = cclcf->targets->elts;
-    t = &t[ctx->round.target];
-    model = ngx_http_chatcompletions_target_model_id(ctx, t);
+    target = shadow ? ngx_http_chatcompletions_hedge_target(ctx)
+                    : ctx->round.target;
 
-    ctx->target = t;
-    ctx->target_model = *model;
+    t = cclcf->targets->elts;
+    t = &t[target];
+    model = ngx_http_chatcompletions_target_model_id(ctx, t);
 
     if (cc_bedrock_body(&ctx->alloc, &ctx->chat, &ctx->opts, &body)
         != CC_OK
@@ -94,14 +97,48 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
 
     ctx->round.body.data = body.data;
     ctx->round.body.len = body.len;
-    ctx->round.bedrock_uri.data = path.data;
-    ctx->round.bedrock_uri.len = path.len;
+
+    /* a slot with nothing in flight; the slots keep their buffers */
+
+    a = &ctx->round.attempts[0];
+
+    if (a == ctx->round.attempt && a->sr && !a->done) {
+        a = &ctx->round.attempts[1];
+    }
+
+    if (a->sr && !a->done) {
+        return shadow ? NGX_DECLINED : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    converse = a->converse;
+    error_body = a->error_body;
+
+    ngx_memzero(a, sizeof(ngx_http_chatcompletions_attempt_t));
+
+    a->converse.data = converse.data;
+    a->converse.cap = converse.cap;
+    a->converse.min = 4096;
+    a->error_body.data = error_body.data;
+    a->error_body.cap = error_body.cap;
+    a->error_body.min = NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX;
+
+    a->ctx = ctx;
+    a->target = t;
+    a->model = *model;
+    a->uri.data = path.data;
+    a->uri.len = path.len;
+    a->shadow = shadow;
+    a->raw.min = 4096;
 
     /* everything that can fail is done before the subrequest exists */
 
-    rc = ngx_http_chatcompletions_sign(ctx, &creds, &auth);
+    rc = ngx_http_chatcompletions_sign(ctx, a, &creds, &auth);
 
     if (rc == NGX_DECLINED) {
+        if (shadow) {
+            return NGX_DECLINED;
+        }
+
         ngx_http_chatcompletions_set_fault(ctx,
                                  NGX_HTTP_CHATCOMPLETIONS_FAULT_UNREACHABLE,
                                  "server_error", "no_credentials",
@@ -120,24 +157,6 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     if (ps == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    /* the slot is reused by every round: its buffers too */
-
-    a = &ctx->round.attempts[0];
-
-    converse = a->converse;
-    error_body = a->error_body;
-
-    ngx_memzero(a, sizeof(ngx_http_chatcompletions_attempt_t));
-
-    a->converse.data = converse.data;
-    a->converse.cap = converse.cap;
-    a->converse.min = 4096;
-    a->error_body.data = error_body.data;
-    a->error_body.cap = error_body.cap;
-    a->error_body.min = NGX_HTTP_CHATCOMPLETIONS_ERROR_BODY_MAX;
-
-    a->ctx = ctx;
 
     a->stall.handler = stall;
     a->stall.data = a;
@@ -160,22 +179,31 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
 
     a->sr = sr;
 
-    if (ctx->round.retrying) {
-        ctx->round.retrying = 0;
-        ctx->retry_ms += ngx_current_msec - ctx->round.last_start;
-        ctx->round.last_start = ngx_current_msec;
+    if (shadow) {
+        ctx->round.shadow = a;
+        ctx->hedges++;
 
     } else {
-        ctx->round.n++;
+        if (ctx->round.retrying) {
+            ctx->round.retrying = 0;
+            ctx->retry_ms += ngx_current_msec - ctx->round.last_start;
+            ctx->round.last_start = ngx_current_msec;
+
+        } else {
+            ctx->round.n++;
+        }
+
+        ctx->round.attempt = a;
+        ctx->round.bedrock_uri = a->uri;
+        ctx->target = t;
+        ctx->target_model = *model;
+        ctx->bedrock_status = 0;
+        ctx->round.on_target++;
     }
 
     a->round = ctx->round.n;
     ctx->round.tries++;
-    ctx->round.on_target++;
     ctx->attempts++;
-
-    ctx->round.attempt = a;
-    ctx->bedrock_status = 0;
 
     /* see ngx_http_chatcompletions_run_masked() */
     sr->write_event_handler = ngx_http_chatcompletions_run_masked;
@@ -194,6 +222,7 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
 
 static ngx_int_t
 ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_attempt_t *a,
     ngx_http_chatcompletions_creds_t *creds,
     ngx_http_chatcompletions_auth_t *auth)
 {
@@ -224,8 +253,8 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
 
     ngx_memzero(&req, sizeof(cc_sigv4_request_t));
 
-    req.path.data = ctx->round.bedrock_uri.data;
-    req.path.len = ctx->round.bedrock_uri.len;
+    req.path.data = a->uri.data;
+    req.path.len = a->uri.len;
     req.payload = ctx->round.body.data;
     req.payload_len = ctx->round.body.len;
     req.access_key.data = creds->access_key.data;
@@ -234,14 +263,14 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     req.secret_key.len = creds->secret_key.len;
     req.session_token.data = creds->session_token.data;
     req.session_token.len = creds->session_token.len;
-    req.region.data = ctx->target->region.data;
-    req.region.len = ctx->target->region.len;
+    req.region.data = a->target->region.data;
+    req.region.len = a->target->region.len;
     req.service.data = (u_char *) "bedrock";
     req.service.len = sizeof("bedrock") - 1;
 
     rc = ngx_http_chatcompletions_sign_post(ctx->request, &ctx->alloc, &req,
                                             "application/json",
-                                            &ctx->target->host, auth, &err);
+                                            &a->target->host, auth, &err);
 
     if (rc == NGX_DECLINED) {
         /* the reason never holds key material */

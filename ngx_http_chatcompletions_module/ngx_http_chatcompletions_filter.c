@@ -26,6 +26,14 @@
  */
 
 
+/* what a racing attempt may send before its first token */
+#define NGX_HTTP_CHATCOMPLETIONS_RAW_MAX  (1024 * 1024)
+
+
+static ngx_int_t ngx_http_chatcompletions_shadow_header(
+    ngx_http_chatcompletions_attempt_t *a, ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_shadow_body(
+    ngx_http_chatcompletions_attempt_t *a, ngx_chain_t *in);
 static ngx_int_t ngx_http_chatcompletions_header_filter(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_body_filter(ngx_http_request_t *r,
@@ -126,6 +134,10 @@ ngx_http_chatcompletions_header_filter(ngx_http_request_t *r)
     r->header_sent = 1;
     r->filter_need_in_memory = 1;
 
+    if (a->shadow || a->superseded) {
+        return ngx_http_chatcompletions_shadow_header(a, r);
+    }
+
     ctx->bedrock_status = r->headers_out.status;
 
     if (r->headers_out.status == NGX_HTTP_OK) {
@@ -203,6 +215,10 @@ ngx_http_chatcompletions_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     if (a->ctx->emitting) {
         return ngx_http_next_body_filter(r, in);
+    }
+
+    if (a->shadow || a->superseded || a->pending) {
+        return ngx_http_chatcompletions_shadow_body(a, in);
     }
 
     ctx = a->ctx;
@@ -290,6 +306,24 @@ ngx_http_chatcompletions_attempt_done(ngx_http_request_t *sr, void *data,
 
     if (a->stall.timer_set) {
         ngx_del_timer(&a->stall);
+    }
+
+    if (a->pending) {
+        /* it won, but its bytes wait: activate() ends it */
+        return (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || rc == NGX_ERROR)
+               ? rc : NGX_OK;
+    }
+
+    if (a->shadow || a->superseded) {
+        /* a racer that did not win: nothing of it counts */
+
+        if (a->shadow) {
+            ngx_http_chatcompletions_hedge_lost(a, "it ended before its "
+                                                "first token");
+        }
+
+        return (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || rc == NGX_ERROR)
+               ? rc : NGX_OK;
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
@@ -683,9 +717,21 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
          */
         if (chunk.len
             && !(type->len == sizeof("messageStart") - 1
-                 && ngx_strncmp(type->data, "messageStart", type->len) == 0))
+                 && ngx_strncmp(type->data, "messageStart", type->len) == 0)
+            && !a->shown)
         {
             a->shown = 1;
+
+            if (ctx->deadline.timer_set) {
+                ngx_del_timer(&ctx->deadline);
+            }
+
+            if (ctx->round.shadow) {
+                /* the first token came first here: the racer lost */
+                ngx_http_chatcompletions_hedge_lost(ctx->round.shadow,
+                                                 "the other attempt's first "
+                                                 "token came first");
+            }
         }
 
         /* what the event said is copied: the arena is emptied */
@@ -852,4 +898,265 @@ ngx_http_chatcompletions_filter_init(ngx_conf_t *cf)
     ngx_http_top_body_filter = ngx_http_chatcompletions_body_filter;
 
     return NGX_OK;
+}
+
+
+/* a racing attempt's headers: a failure ends its race, nothing else */
+
+static ngx_int_t
+ngx_http_chatcompletions_shadow_header(ngx_http_chatcompletions_attempt_t *a,
+    ngx_http_request_t *r)
+{
+    u_char                                buf[64];
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    if (a->superseded) {
+        return NGX_OK;
+    }
+
+    if (r->headers_out.status != NGX_HTTP_OK) {
+        (void) ngx_snprintf(buf, sizeof(buf), "Bedrock answered %ui%Z",
+                            r->headers_out.status);
+        ngx_http_chatcompletions_hedge_lost(a, (char *) buf);
+        return NGX_OK;
+    }
+
+    cclcf = ngx_http_get_module_loc_conf(a->ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    if (cclcf->read_timeout) {
+        ngx_http_chatcompletions_touch(&a->stall, &a->last_read,
+                                       cclcf->read_timeout);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A racing attempt's bytes are kept, and its frames looked at, until its
+ * first token: then it wins (promote()), else it loses on its first
+ * failure.  A loser's bytes go nowhere.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_shadow_body(ngx_http_chatcompletions_attempt_t *a,
+    ngx_chain_t *in)
+{
+    int                               rc;
+    ngx_buf_t                        *b;
+    ngx_uint_t                        won;
+    ngx_chain_t                      *cl;
+    const char                       *err;
+    const u_char                     *pos;
+    cc_es_message_t                   msg;
+    ngx_http_chatcompletions_ctx_t   *ctx;
+
+    ctx = a->ctx;
+    won = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ngx_buf_in_memory(b)) {
+            continue;
+        }
+
+        if (a->superseded) {
+            b->pos = b->last;
+            continue;
+        }
+
+        if (a->raw.len + (b->last - b->pos)
+            > NGX_HTTP_CHATCOMPLETIONS_RAW_MAX)
+        {
+            ngx_http_chatcompletions_hedge_lost(a, "too much before its "
+                                                "first token");
+            b->pos = b->last;
+            continue;
+        }
+
+        if (cc_buf_append(&ctx->alloc, &a->raw, b->pos, b->last - b->pos)
+            != CC_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        pos = b->pos;
+        b->pos = b->last;
+
+        if (a->stall.timer_set) {
+            a->last_read = ngx_current_msec;
+        }
+
+        if (a->pending || won) {
+            /* it won: its bytes wait for their turn (activate()) */
+            continue;
+        }
+
+        for ( ;; ) {
+            rc = cc_es_decode(&a->decoder, &pos, b->last, &msg, &err);
+
+            if (rc == CC_AGAIN) {
+                break;
+            }
+
+            if (rc == CC_ERROR) {
+                ngx_http_chatcompletions_hedge_lost(a, "a corrupt frame");
+                break;
+            }
+
+            if (msg.message_type.len != sizeof("event") - 1
+                || ngx_strncmp(msg.message_type.data, "event", 5) != 0)
+            {
+                ngx_http_chatcompletions_hedge_lost(a, "an exception before "
+                                                    "its first token");
+                break;
+            }
+
+            if ((msg.event_type.len == sizeof("contentBlockDelta") - 1
+                 && ngx_strncmp(msg.event_type.data, "contentBlockDelta",
+                                msg.event_type.len) == 0)
+                || (msg.event_type.len == sizeof("contentBlockStart") - 1
+                    && ngx_strncmp(msg.event_type.data, "contentBlockStart",
+                                   msg.event_type.len) == 0))
+            {
+                /* its first token: it wins, with everything it sent */
+                won = 1;
+                break;
+            }
+        }
+    }
+
+    return won ? ngx_http_chatcompletions_promote(a) : NGX_OK;
+}
+
+
+/*
+ * The racing attempt wins: the round's attempt, which showed nothing,
+ * is cancelled, and what the winner sent so far goes the usual way.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_promote(ngx_http_chatcompletions_attempt_t *a)
+{
+    ngx_http_chatcompletions_ctx_t      *ctx;
+    ngx_http_chatcompletions_attempt_t  *old;
+
+    ctx = a->ctx;
+    old = ctx->round.attempt;
+
+    if (old && old != a && !old->done) {
+        old->superseded = 1;
+
+        if (old->stall.timer_set) {
+            ngx_del_timer(&old->stall);
+        }
+
+        (void) ngx_http_chatcompletions_cancel_upstream(old->sr);
+
+        ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                      "chat_completions: Bedrock attempt on %V (model "
+                      "\"%V\") abandoned: the racing attempt on %V had its "
+                      "first token first", &old->target->host, &old->model,
+                      &a->target->host);
+    }
+
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
+
+    a->shadow = 0;
+    a->pending = 1;
+    ctx->round.shadow = NULL;
+    ctx->round.attempt = a;
+    ctx->round.bedrock_uri = a->uri;
+    ctx->target = a->target;
+    ctx->target_model = a->model;
+    ctx->hedge_won = 1;
+
+    /* a fault of the old attempt is not the answer */
+    ngx_memzero(&ctx->fault, sizeof(ngx_http_chatcompletions_fault_t));
+    ctx->bedrock_status = NGX_HTTP_OK;
+
+    if (ngx_http_chatcompletions_send_sse_header(ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_chatcompletions_activate(a);
+}
+
+
+/*
+ * The winner's output can reach the client only as the active request of
+ * the connection: after the old attempt's subrequest is finalized, the
+ * main request's output filter makes the next subrequest, the winner,
+ * active (nginx's postpone filter).  Then what it sent goes the usual
+ * way; if it has ended already, it ends now.  NGX_OK also while it still
+ * waits for its turn (next() calls again).
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_activate(ngx_http_chatcompletions_attempt_t *a)
+{
+    ngx_int_t                        rc;
+    ngx_buf_t                       *b;
+    ngx_chain_t                      out;
+    ngx_connection_t                *c;
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = a->ctx;
+    c = ctx->request->connection;
+
+    if (!a->pending) {
+        return NGX_OK;
+    }
+
+    if (c->data != a->sr) {
+        if (c->data != ctx->request) {
+            /* the old attempt is not finalized yet */
+            return NGX_OK;
+        }
+
+        if (ngx_http_output_filter(ctx->request, NULL) == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (c->data != a->sr) {
+            return NGX_OK;
+        }
+    }
+
+    a->pending = 0;
+
+    rc = NGX_OK;
+
+    if (a->raw.len) {
+        cc_es_init(&a->decoder, &ctx->alloc, 0);
+
+        b = ngx_calloc_buf(ctx->request->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->pos = a->raw.data;
+        b->last = a->raw.data + a->raw.len;
+        b->memory = 1;
+
+        out.buf = b;
+        out.next = NULL;
+
+        rc = ngx_http_chatcompletions_stream_body(a, &out);
+    }
+
+    if (a->done && rc != NGX_ERROR) {
+        a->truncated = ngx_http_chatcompletions_upstream_short(a->sr);
+        ngx_http_chatcompletions_drain_held(a);
+        ngx_http_chatcompletions_outcome(a);
+
+        /* the main request decides what follows */
+        (void) ngx_http_post_request(ctx->request, NULL);
+    }
+
+    return rc;
 }

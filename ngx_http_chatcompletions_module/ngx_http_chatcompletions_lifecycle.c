@@ -52,6 +52,8 @@
  *   - a credentials fetch this request runs ends (fetch.c), or the wait
  *     timer polls the shared set (credentials.c);
  *   - the retry timer ends a backoff (targets.c);
+ *   - the first-token deadline starts a racing attempt (no state change:
+ *     ATTEMPT; the winner of the race becomes ctx->round.attempt);
  *   - while tools run, the main request is the active one: its write
  *     events send what a slow client has not taken yet.
  *
@@ -82,6 +84,7 @@ static void ngx_http_chatcompletions_account(
     ngx_http_chatcompletions_ctx_t *ctx);
 static void ngx_http_chatcompletions_keepalive_handler(ngx_event_t *ev);
 static void ngx_http_chatcompletions_stall_handler(ngx_event_t *ev);
+static void ngx_http_chatcompletions_deadline_handler(ngx_event_t *ev);
 static void ngx_http_chatcompletions_cleanup(void *data);
 
 
@@ -229,8 +232,39 @@ ngx_http_chatcompletions_next(ngx_http_chatcompletions_ctx_t *ctx)
 
             a = ctx->round.attempt;
 
+            if (a->pending) {
+                /* a racer won: its turn may have come */
+                if (ngx_http_chatcompletions_activate(a) == NGX_ERROR) {
+                    rc = NGX_ERROR;
+                    goto done;
+                }
+
+                return NGX_DONE;
+            }
+
             if (!a->done) {
                 return NGX_DONE;
+            }
+
+            if (ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE
+                && ctx->round.shadow && !a->shown)
+            {
+                /* the attempt racing it carries the round on */
+                ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log,
+                              0, "chat_completions: Bedrock attempt on %V "
+                              "(model \"%V\") failed before its first "
+                              "token; the racing attempt on %V goes on",
+                              &a->target->host, &a->model,
+                              &ctx->round.shadow->target->host);
+
+                if (ngx_http_chatcompletions_promote(ctx->round.shadow)
+                    == NGX_ERROR)
+                {
+                    rc = NGX_ERROR;
+                    goto done;
+                }
+
+                continue;
             }
 
             if (ctx->fault.kind != NGX_HTTP_CHATCOMPLETIONS_FAULT_NONE) {
@@ -408,7 +442,8 @@ ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
 
     rc = ngx_http_chatcompletions_attempt_start(ctx,
                                        ngx_http_chatcompletions_attempt_done,
-                                       ngx_http_chatcompletions_stall_handler);
+                                       ngx_http_chatcompletions_stall_handler,
+                                       0);
 
     if (rc == NGX_AGAIN) {
         /* waiting for credentials: the wait timer or the refresh wakes */
@@ -436,6 +471,15 @@ ngx_http_chatcompletions_start(ngx_http_chatcompletions_ctx_t *ctx)
     {
         ngx_http_chatcompletions_touch(&ctx->keepalive, &ctx->last_sent,
                                        cclcf->keepalive_interval);
+    }
+
+    if (ctx->streaming && cclcf->first_token_deadline) {
+        ctx->deadline.handler = ngx_http_chatcompletions_deadline_handler;
+        ctx->deadline.data = ctx;
+        ctx->deadline.log = ctx->request->connection->log;
+        ctx->deadline.cancelable = 1;
+
+        ngx_add_timer(&ctx->deadline, cclcf->first_token_deadline);
     }
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
@@ -810,6 +854,12 @@ ngx_http_chatcompletions_stall_handler(ngx_event_t *ev)
         return;
     }
 
+    if (a->shadow || a->superseded) {
+        ngx_http_chatcompletions_hedge_lost(a, "it stalled before its first "
+                                            "token");
+        return;
+    }
+
     /* the upstream ends the attempt, as if proxy_read_timeout had fired */
 
     if (ngx_http_chatcompletions_stop_upstream(a->sr, 1) != NGX_OK) {
@@ -852,9 +902,74 @@ ngx_http_chatcompletions_cleanup(void *data)
         ngx_del_timer(&ctx->retry);
     }
 
+    if (ctx->deadline.timer_set) {
+        ngx_del_timer(&ctx->deadline);
+    }
+
     for (i = 0; i < NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS; i++) {
         if (ctx->round.attempts[i].stall.timer_set) {
             ngx_del_timer(&ctx->round.attempts[i].stall);
         }
     }
+}
+
+
+/*
+ * chat_completions_first_token_deadline: the round's attempt has shown no
+ * token yet; a second one races it on the next target, without
+ * cancelling it.  The first to send a token wins, the other is cancelled
+ * (filter.c, promote()).
+ */
+
+static void
+ngx_http_chatcompletions_deadline_handler(ngx_event_t *ev)
+{
+    ngx_int_t                             rc;
+    ngx_http_request_t                   *r;
+    ngx_http_chatcompletions_ctx_t       *ctx;
+    ngx_http_chatcompletions_attempt_t   *a, *h;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    ctx = ev->data;
+    r = ctx->request;
+    a = ctx->round.attempt;
+
+    if (ctx->state != NGX_HTTP_CHATCOMPLETIONS_ATTEMPT || a == NULL
+        || a->done || a->shown || ctx->round.shadow)
+    {
+        return;
+    }
+
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+
+    if (ctx->round.tries >= cclcf->attempts
+        || ngx_current_msec - ctx->round.started >= cclcf->retry_budget)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "chat_completions: no first token from %V after "
+                      "%M ms, and no attempt left to race it",
+                      &a->target->host, cclcf->first_token_deadline);
+        return;
+    }
+
+    rc = ngx_http_chatcompletions_attempt_start(ctx,
+                                       ngx_http_chatcompletions_attempt_done,
+                                       ngx_http_chatcompletions_stall_handler,
+                                       1);
+
+    if (rc != NGX_DONE) {
+        return;
+    }
+
+    h = ctx->round.shadow;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "chat_completions: no first token from %V after %M ms "
+                  "(chat_completions_first_token_deadline): attempt %ui "
+                  "races it on %V (model \"%V\")", &a->target->host,
+                  cclcf->first_token_deadline, ctx->attempts,
+                  &h->target->host, &h->model);
+
+    /* the subrequest runs */
+    ngx_http_run_posted_requests(r->connection);
 }

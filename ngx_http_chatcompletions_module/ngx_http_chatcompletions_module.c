@@ -147,6 +147,13 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       offsetof(ngx_http_chatcompletions_loc_conf_t, retry_backoff),
       NULL },
 
+    { ngx_string("chat_completions_first_token_deadline"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, first_token_deadline),
+      NULL },
+
     { ngx_string("chat_completions_cooldown"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_chatcompletions_cooldown,
@@ -380,6 +387,7 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->retry_budget = NGX_CONF_UNSET_MSEC;
     conf->retry_backoff = NGX_CONF_UNSET_MSEC;
     conf->cooldown = NGX_CONF_UNSET_MSEC;
+    conf->first_token_deadline = NGX_CONF_UNSET_MSEC;
     conf->cooldown_failures = NGX_CONF_UNSET_UINT;
 
     return conf;

@@ -109,6 +109,7 @@ typedef struct {
     ngx_msec_t                       retry_budget;
     ngx_msec_t                       retry_backoff;
     ngx_msec_t                       cooldown;
+    ngx_msec_t                       first_token_deadline;
     ngx_uint_t                       cooldown_failures;
 
     ngx_http_complex_value_t        *access_key_id;
@@ -204,6 +205,14 @@ typedef struct {
     ngx_uint_t                            round;
     ngx_int_t                             rc;       /* how sr ended */
 
+    /* where it goes: its target, model and signed path */
+    ngx_http_chatcompletions_target_t    *target;
+    ngx_str_t                             model;
+    ngx_str_t                             uri;
+
+    /* racing the round's attempt: its bytes, kept until it wins */
+    cc_buf_t                              raw;
+
     ngx_str_t                             error_type;
     cc_buf_t                              error_body;
     cc_buf_t                              converse; /* a JSON answer */
@@ -215,6 +224,9 @@ typedef struct {
 
     unsigned                              capture:1; /* answer is ours */
     unsigned                              shown:1;  /* content sent out */
+    unsigned                              shadow:1; /* races, not shown */
+    unsigned                              superseded:1; /* lost the race */
+    unsigned                              pending:1; /* won, not yet out */
     unsigned                              metadata:1; /* round ended */
     unsigned                              truncated:1;
     unsigned                              done:1;
@@ -268,6 +280,7 @@ typedef struct {
     ngx_str_t                             body;
 
     ngx_http_chatcompletions_attempt_t   *attempt;  /* the one streaming */
+    ngx_http_chatcompletions_attempt_t   *shadow;   /* the one racing it */
     ngx_http_chatcompletions_attempt_t    attempts[
                                      NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS];
 
@@ -299,6 +312,9 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_uint_t                       attempts;
     ngx_msec_t                       retry_ms;
     ngx_event_t                      retry;
+    ngx_event_t                      deadline;     /* first token */
+    ngx_uint_t                       hedges;       /* racing attempts */
+    unsigned                         hedge_won:1;
 
     /* the outcome: a fault, and the status it maps to */
     ngx_http_chatcompletions_fault_t fault;
@@ -375,6 +391,7 @@ ngx_int_t ngx_http_chatcompletions_post_json(ngx_http_request_t *sr,
 ngx_int_t ngx_http_chatcompletions_post_body(ngx_http_request_t *sr,
     u_char *data, size_t len, char *type);
 void ngx_http_chatcompletions_run_masked(ngx_http_request_t *sr);
+ngx_int_t ngx_http_chatcompletions_cancel_upstream(ngx_http_request_t *sr);
 ngx_int_t ngx_http_chatcompletions_read_small_file(ngx_pool_t *pool,
     ngx_log_t *log, u_char *path, ngx_str_t *out);
 ngx_int_t ngx_http_chatcompletions_getenv(const char *name, ngx_str_t *value);
@@ -419,6 +436,12 @@ ngx_str_t *ngx_http_chatcompletions_target_model_id(
 ngx_int_t ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx);
 ngx_uint_t ngx_http_chatcompletions_first_target(
     ngx_http_chatcompletions_ctx_t *ctx);
+ngx_uint_t ngx_http_chatcompletions_hedge_target(
+    ngx_http_chatcompletions_ctx_t *ctx);
+void ngx_http_chatcompletions_deadline_arm(
+    ngx_http_chatcompletions_ctx_t *ctx);
+void ngx_http_chatcompletions_hedge_lost(
+    ngx_http_chatcompletions_attempt_t *a, const char *why);
 void ngx_http_chatcompletions_target_ok(ngx_http_chatcompletions_ctx_t *ctx);
 char *ngx_http_chatcompletions_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -460,7 +483,7 @@ ngx_http_chatcompletions_ctx_t *ngx_http_chatcompletions_refresh_ctx(
 /* attempt.c: a Bedrock call, from credentials to its end */
 ngx_int_t ngx_http_chatcompletions_attempt_start(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_post_subrequest_pt done,
-    ngx_event_handler_pt stall);
+    ngx_event_handler_pt stall, ngx_uint_t shadow);
 void ngx_http_chatcompletions_set_fault(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_fault_e fault, char *type, char *code,
     u_char *msg, size_t len);
@@ -495,6 +518,10 @@ ngx_int_t ngx_http_chatcompletions_attempt_done(ngx_http_request_t *sr,
 ngx_http_chatcompletions_attempt_t *ngx_http_chatcompletions_attempt_of(
     ngx_http_request_t *r);
 void ngx_http_chatcompletions_drain_held(
+    ngx_http_chatcompletions_attempt_t *a);
+ngx_int_t ngx_http_chatcompletions_promote(
+    ngx_http_chatcompletions_attempt_t *a);
+ngx_int_t ngx_http_chatcompletions_activate(
     ngx_http_chatcompletions_attempt_t *a);
 ngx_int_t ngx_http_chatcompletions_send_pending(
     ngx_http_chatcompletions_ctx_t *ctx);

@@ -227,6 +227,8 @@ ngx_http_chatcompletions_merge_targets(ngx_conf_t *cf,
     ngx_conf_merge_msec_value(conf->retry_budget, prev->retry_budget, 10000);
     ngx_conf_merge_msec_value(conf->retry_backoff, prev->retry_backoff, 100);
     ngx_conf_merge_msec_value(conf->cooldown, prev->cooldown, 0);
+    ngx_conf_merge_msec_value(conf->first_token_deadline,
+                              prev->first_token_deadline, 0);
     ngx_conf_merge_uint_value(conf->cooldown_failures,
                               prev->cooldown_failures, 3);
 
@@ -749,4 +751,56 @@ ngx_http_chatcompletions_target_ok(ngx_http_chatcompletions_ctx_t *ctx)
     if (cool->failures) {
         cool->failures = 0;
     }
+}
+
+
+/* where a racing attempt goes: the next target, or the same if alone */
+
+ngx_uint_t
+ngx_http_chatcompletions_hedge_target(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    if (cclcf->targets->nelts < 2) {
+        return ctx->round.target;
+    }
+
+    return ngx_http_chatcompletions_next_target(ctx, ctx->round.target);
+}
+
+
+/* a racing attempt is out of the race: cancelled at once */
+
+void
+ngx_http_chatcompletions_hedge_lost(ngx_http_chatcompletions_attempt_t *a,
+    const char *why)
+{
+    ngx_http_chatcompletions_ctx_t  *ctx;
+
+    ctx = a->ctx;
+
+    if (a->superseded) {
+        return;
+    }
+
+    a->superseded = 1;
+
+    if (ctx->round.shadow == a) {
+        ctx->round.shadow = NULL;
+    }
+
+    if (a->stall.timer_set) {
+        ngx_del_timer(&a->stall);
+    }
+
+    if (!a->done) {
+        (void) ngx_http_chatcompletions_cancel_upstream(a->sr);
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
+                  "chat_completions: racing Bedrock attempt on %V (model "
+                  "\"%V\") abandoned: %s", &a->target->host, &a->model, why);
 }

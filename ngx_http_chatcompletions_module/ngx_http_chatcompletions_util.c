@@ -780,3 +780,42 @@ ngx_http_chatcompletions_conf_getenv(ngx_conf_t *cf, const char *name,
 
     return ngx_http_chatcompletions_getenv(name, value);
 }
+
+
+/*
+ * A racing attempt that lost: its connection is closed at once.  Once
+ * the upstream is reading the body, the response is declared complete
+ * and a read is posted: the non-buffered upstream ends the subrequest
+ * quietly (ngx_http_upstream_process_non_buffered_request(), checked
+ * against nginx 1.22.1); before, as stop_upstream(sr, 1) does.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_cancel_upstream(ngx_http_request_t *sr)
+{
+    ngx_connection_t     *pc;
+    ngx_http_upstream_t  *u;
+
+    u = sr->upstream;
+
+    if (u == NULL || u->peer.connection == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (!u->header_sent) {
+        return ngx_http_chatcompletions_stop_upstream(sr, 1);
+    }
+
+    pc = u->peer.connection;
+
+    u->length = 0;
+    u->keepalive = 0;
+
+    if (pc->read->timer_set) {
+        ngx_del_timer(pc->read);
+    }
+
+    ngx_post_event(pc->read, &ngx_posted_events);
+
+    return NGX_OK;
+}

@@ -182,11 +182,12 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
 {
     u_char                                *p;
     int64_t                                n;
-    ngx_str_t                              s, host;
+    ngx_str_t                              s, host, uri;
     ngx_http_chatcompletions_ctx_t        *ctx;
     ngx_http_chatcompletions_tool_call_t  *call;
     ngx_http_chatcompletions_refresh_t    *rf;
     ngx_http_chatcompletions_loc_conf_t   *cclcf;
+    ngx_http_chatcompletions_attempt_t    *a;
 
     if (data == NGX_HTTP_CHATCOMPLETIONS_VAR_CREDENTIALS_URL) {
         /* a credentials fetch's own target */
@@ -206,8 +207,10 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     if (data == NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_HOST) {
         cclcf = ngx_http_get_module_loc_conf(ctx ? ctx->request : r,
                                              ngx_http_chatcompletions_module);
-        /* the current attempt's target, else the location's first */
-        s = (ctx && ctx->target) ? ctx->target->host : cclcf->host;
+        /* an attempt's own target, the current one's, the location's */
+        a = ngx_http_chatcompletions_attempt_of(r);
+        s = a ? a->target->host
+              : (ctx && ctx->target) ? ctx->target->host : cclcf->host;
         goto string;
     }
 
@@ -222,7 +225,8 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     switch (data) {
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_BEDROCK_URI:
-        s = ctx->round.bedrock_uri;
+        a = ngx_http_chatcompletions_attempt_of(r);
+        s = a ? a->uri : ctx->round.bedrock_uri;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_MODEL:
@@ -244,7 +248,7 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED:
-        n = ctx->attempts ? 0 : -1;
+        n = ctx->attempts ? (ctx->hedges ? 1 : 0) : -1;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_ID:
@@ -319,23 +323,33 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
     case NGX_HTTP_CHATCOMPLETIONS_VAR_UPSTREAM_URL:
         /* the endpoint and the signed path, for proxy_pass */
 
-        if (ctx->round.bedrock_uri.len == 0) {
+        /* in an attempt's subrequest, its own: a racer has its target */
+
+        a = ngx_http_chatcompletions_attempt_of(r);
+
+        if (a) {
+            host = a->target->endpoint;
+            uri = a->uri;
+
+        } else if (ctx->round.bedrock_uri.len && ctx->target) {
+            host = ctx->target->endpoint;
+            uri = ctx->round.bedrock_uri;
+
+        } else {
             break;
         }
-
-        host = ctx->target->endpoint;
 
         while (host.len && host.data[host.len - 1] == '/') {
             host.len--;
         }
 
-        p = ngx_pnalloc(r->pool, host.len + ctx->round.bedrock_uri.len);
+        p = ngx_pnalloc(r->pool, host.len + uri.len);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
         s.data = p;
-        s.len = ngx_sprintf(p, "%V%V", &host, &ctx->round.bedrock_uri) - p;
+        s.len = ngx_sprintf(p, "%V%V", &host, &uri) - p;
         break;
     }
 

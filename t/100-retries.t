@@ -136,6 +136,22 @@ add_response_body_check(sub {
     if (defined(my $want = $block->retry_log)) {
         Test::More::is(retry_log_lines(), $want, "$name - retry_log");
     }
+
+    # the loser's connection closed soon after the winner's first frame
+    if (defined(my $max = $block->loser_closed_within_ms)) {
+        my ($won, $lost);
+        for my $r (@{ double('GET', '/__requests') }) {
+            next unless $r->{path} =~ m{^/model/};
+            if ($r->{aborted}) { $lost = $r } else { $won = $r }
+        }
+        my $gap = ($won && $lost && defined $lost->{closed_at}
+                   && defined $won->{first_frame_at})
+                  ? $lost->{closed_at} - $won->{first_frame_at} : undef;
+        Test::More::ok(defined $gap && $gap >= 0 && $gap < $max,
+                       "$name - the loser closed "
+                       . (defined $gap ? sprintf("%.1f", $gap) : '?')
+                       . " ms after the winner's first frame (< $max)");
+    }
 });
 
 run_tests();
@@ -499,4 +515,107 @@ P2 amazon.nova-lite-v1:0 200
 [warn] chat_completions: Bedrock attempt 2 on P1 (model "amazon.nova-lite-v1:0") abandoned: throttled (429); attempt 3 on P2 in 0 ms
 --- no_error_log
 [error]
+[alert]
+
+
+
+=== TEST 15: chat_completions_first_token_deadline: the first attempt stalls before its first token; a second one races it on the next target and wins; the first is cancelled at once
+--- http_config eval
+"$main::Targets
+    chat_completions_attempts 2;
+    chat_completions_first_token_deadline 300ms;
+    chat_completions_read_timeout 10s;"
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=2; @$TEST_NGINX_BEDROCK_PORT.first_delay=3000";
+        chat_completions;
+    }
+--- request eval
+$main::ChatRequest
+--- response_body_like eval
+$main::Sse
+--- calls
+P1 amazon.nova-lite-v1:0 200 aborted
+P2 amazon.nova-lite-v1:0 200
+--- retry_log
+[warn] chat_completions: Bedrock attempt on P1 (model "amazon.nova-lite-v1:0") abandoned: the racing attempt on P2 had its first token first
+--- error_log
+chat_completions: no first token from 127.0.0.1:
+(chat_completions_first_token_deadline): attempt 2 races it on 127.0.0.1:
+--- loser_closed_within_ms: 50
+--- no_error_log
+[error]
+
+
+
+=== TEST 16: the first attempt's token comes before the racer's: the racer is cancelled, the first goes on
+--- http_config eval
+"$main::Targets
+    chat_completions_attempts 2;
+    chat_completions_first_token_deadline 200ms;"
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=2; @$TEST_NGINX_BEDROCK_PORT.first_delay=500; @$TEST_NGINX_BEDROCK_PORT2.first_delay=1500";
+        chat_completions;
+    }
+--- request eval
+$main::ChatRequest
+--- response_body_like eval
+$main::Sse
+--- calls
+P1 amazon.nova-lite-v1:0 200
+P2 amazon.nova-lite-v1:0 200 aborted
+--- error_log
+racing Bedrock attempt on 127.0.0.1:
+abandoned: the other attempt's first token came first
+--- loser_closed_within_ms: 50
+--- no_error_log
+[error]
+
+
+
+=== TEST 17: the racer fails (throttled) while the first attempt is slow: the first goes on and answers
+--- http_config eval
+"$main::Targets
+    chat_completions_attempts 3;
+    chat_completions_first_token_deadline 200ms;"
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=2; @$TEST_NGINX_BEDROCK_PORT.first_delay=600; @$TEST_NGINX_BEDROCK_PORT2.status=ThrottlingException";
+        chat_completions;
+    }
+--- request eval
+$main::ChatRequest
+--- response_body_like eval
+$main::Sse
+--- calls
+P1 amazon.nova-lite-v1:0 200
+P2 amazon.nova-lite-v1:0 429
+--- error_log
+abandoned: Bedrock answered 429
+--- no_error_log
+[error]
+
+
+
+=== TEST 18: the first attempt fails before its first token while the racer runs: the racer carries the stream
+--- http_config eval
+"$main::Targets
+    chat_completions_attempts 2;
+    chat_completions_first_token_deadline 200ms;"
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=2; @$TEST_NGINX_BEDROCK_PORT.first_delay=400; @$TEST_NGINX_BEDROCK_PORT.exception=serviceUnavailableException; @$TEST_NGINX_BEDROCK_PORT.after=0; @$TEST_NGINX_BEDROCK_PORT2.first_delay=600";
+        chat_completions;
+    }
+--- request eval
+$main::ChatRequest
+--- response_body_like eval
+$main::Sse
+--- calls
+P1 amazon.nova-lite-v1:0 200
+P2 amazon.nova-lite-v1:0 200
+--- error_log
+failed before its first token; the racing attempt on 127.0.0.1:
+--- no_error_log
 [alert]

@@ -5,8 +5,9 @@
 # the tool loop streamed and not, a slow tool, clients that go away
 # mid-stream and while a tool runs, AWS credentials fetched (instance
 # metadata, a role assumed on top, a hanging source that times out), a
-# retried attempt and a client gone during a retry's backoff.  Any invalid
-# read or write fails.
+# retried attempt, a client gone during a retry's backoff, a racing
+# attempt that wins, and a client gone while two race.  Any invalid read
+# or write fails.
 set -u
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -95,6 +96,20 @@ http {
             chat_completions_retry_budget 20s;
             chat_completions;
         }
+        # a first token late: a second attempt races the first and wins;
+        # a client gone while two attempts race
+        location = /hedge {
+            set \$s "tokens=3; first_delay=2000; first_delay_first=1; counter=vg-hedge";
+            chat_completions_attempts 2;
+            chat_completions_first_token_deadline 200ms;
+            chat_completions;
+        }
+        location = /hedgegone {
+            set \$s "tokens=3; first_delay=3000";
+            chat_completions_attempts 2;
+            chat_completions_first_token_deadline 100ms;
+            chat_completions;
+        }
         # the chain instead of the keys: instance metadata (the double)
         location = /imds {
             set \$s "";
@@ -171,6 +186,13 @@ if [ "$(tail -c 14 "$dir/retry.out" | od -An -c | tr -d " ")" != "data:[DONE]\\n
     exit 1
 fi
 timeout 1 curl -s -o /dev/null "$url/retrygone" -d "$loans"
+curl -s -o "$dir/hedge.out" "$url/hedge" -d "$loans"
+if [ "$(grep -c '"delta":{"content":' "$dir/hedge.out")" != 3 ] \
+   || [ "$(tail -c 14 "$dir/hedge.out" | od -An -c | tr -d " ")" != "data:[DONE]\\n\\n" ]; then
+    echo "valgrind: the hedged stream is not whole:"; cat "$dir/hedge.out"
+    exit 1
+fi
+timeout 0.6 curl -s -o /dev/null "$url/hedgegone" -d "$loans"
 
 # credentials: a hanging metadata endpoint (503 after the wait, the fetch
 # stopped), then instance metadata and a role assumed on top of the keys
@@ -235,7 +257,8 @@ for line in "corrupt eventstream frame" "ended before its metadata event" \
             "AWS credentials from configuration+assume_role, valid until" \
             "instance metadata: no answer within 300 ms" \
             "abandoned: throttled (429); attempt 2" \
-            "closed connection while the next Bedrock attempt was due"
+            "closed connection while the next Bedrock attempt was due" \
+            "had its first token first" "races it on"
 do
     if ! grep -q "$line" "$dir/logs/error.log"; then
         echo "valgrind: no \"$line\" in the error log:"
