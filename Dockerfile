@@ -28,9 +28,6 @@ RUN sed -i 's#^pid .*#pid /run/nginx-chatcompletions.pid;#' \
     && sed -i 's#default conf/fintalk/data;#default /etc/nginx/chatcompletions/fintalk/data;#' \
         /etc/nginx/chatcompletions/fintalk/maps.conf
 EXPOSE 8000
-# AWS_REGION picks the Bedrock region of the shipped config at start
-CMD ["sh", "-c", "r=$(printf %s \"${AWS_REGION:-us-east-1}\" | tr -cd a-z0-9-) \
-     && sed -i \"s/us-east-1/$r/g\" \
-     /etc/nginx/chatcompletions/*.conf \
-     && exec nginx -c /etc/nginx/chatcompletions/nginx.conf \
-        -g 'daemon off;'"]
+# AWS_REGION picks the Bedrock region of the shipped config at start, and
+# the system's nameserver becomes nginx's resolver (conf/docker-start.sh)
+CMD ["sh", "/etc/nginx/chatcompletions/docker-start.sh"]

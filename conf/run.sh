@@ -88,6 +88,10 @@ if [ "$mode" = aws ]; then
     if [ -n "$ns" ]; then
         sed -i "s#^    include chat_completions_server.conf;#    resolver $ns valid=30s;\n&#" \
             "$run/conf/nginx.conf"
+    else
+        log "no nameserver in /etc/resolv.conf: Bedrock's addresses are" \
+            "looked up only at start"
+        sed -i '/chat_completions_resolve/d' "$run/conf/nginx.conf"
     fi
 else
     log "no AWS credentials found (environment, web identity, shared" \

@@ -147,6 +147,13 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       offsetof(ngx_http_chatcompletions_loc_conf_t, retry_backoff),
       NULL },
 
+    { ngx_string("chat_completions_resolve"),
+      NGX_HTTP_UPS_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_chatcompletions_resolve,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("chat_completions_first_token_deadline"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -879,6 +886,10 @@ ngx_http_chatcompletions_init(ngx_conf_t *cf)
     ccmcf = ngx_http_conf_get_module_main_conf(cf,
                                              ngx_http_chatcompletions_module);
 
+    if (ngx_http_chatcompletions_resolve_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* the filters cost nothing where no location uses the module */
     if (!ccmcf->used) {
         return NGX_OK;
@@ -902,7 +913,15 @@ ngx_http_chatcompletions_init_process(ngx_cycle_t *cycle)
     ccmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                              ngx_http_chatcompletions_module);
 
-    if (ccmcf == NULL || !ccmcf->used) {
+    if (ccmcf == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_chatcompletions_resolve_start(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!ccmcf->used) {
         return NGX_OK;
     }
 

@@ -68,6 +68,9 @@ typedef struct {
     /* targets.c: the declared targets' cool-downs, for all workers */
     ngx_shm_zone_t                  *targets_zone;
     ngx_uint_t                       ntargets;
+
+    /* resolve.c: upstream blocks whose names are followed */
+    ngx_array_t                     *resolves;
 } ngx_http_chatcompletions_main_conf_t;
 
 
@@ -446,6 +449,12 @@ void ngx_http_chatcompletions_target_ok(ngx_http_chatcompletions_ctx_t *ctx);
 char *ngx_http_chatcompletions_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_chatcompletions_targets_init(ngx_conf_t *cf);
+
+/* resolve.c: upstream servers' names followed while nginx runs */
+char *ngx_http_chatcompletions_resolve(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_chatcompletions_resolve_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_chatcompletions_resolve_start(ngx_cycle_t *cycle);
 
 /* module.c: configuration checks shared with targets.c */
 ngx_int_t ngx_http_chatcompletions_check_region(ngx_conf_t *cf,

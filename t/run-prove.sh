@@ -12,12 +12,16 @@ mkdir -p build
 
 # DOUBLE_EXPOSE_SECRETS: t/090-credentials.t looks for the issued secrets
 # in nginx's debug log.  Two more ports stand for Bedrock targets (the
-# second in us-west-2) and one stays closed (t/100-retries.t).
+# second in us-west-2) and one stays closed (t/100-retries.t); every port
+# also listens on 127.0.0.2, and a DNS double answers on UDP port + 6
+# (t/110-resolve.t).
 port2=$((port + 3))
 port3=$((port + 4))
 closed=$((port + 5))
+dns=$((port + 6))
 DOUBLE_EXPOSE_SECRETS=1 DOUBLE_PORT_REGIONS="$port3=us-west-2" \
     node t/bedrock/double.js --port "$port" --extra-ports "$port2,$port3" \
+    --hosts 127.0.0.1,127.0.0.2 --dns-port "$dns" --dns-names localhost=127.0.0.1 \
     >"$log" 2>&1 &
 double=$!
 trap 'kill $double 2>/dev/null; wait $double 2>/dev/null' EXIT
@@ -37,5 +41,5 @@ export TEST_NGINX_LOAD_MODULES="$so"
 export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
 export TEST_NGINX_BEDROCK_PORT=$port
 export TEST_NGINX_BEDROCK_PORT2=$port2 TEST_NGINX_BEDROCK_PORT3=$port3
-export TEST_NGINX_CLOSED_PORT=$closed
+export TEST_NGINX_CLOSED_PORT=$closed TEST_NGINX_DNS_PORT=$dns
 prove "${inc[@]}" ${PROVE_FLAGS:-} t/*.t
