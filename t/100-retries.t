@@ -126,8 +126,9 @@ add_response_body_check(sub {
     my $reqs = $block->request;
     return if $req_idx != (ref $reqs eq 'ARRAY' ? $#$reqs : 0);
 
-    # the lines nginx writes as it finishes the request
-    select undef, undef, undef, 0.1;
+    # the lines nginx writes as it finishes the request (a client that
+    # went away: what nginx then closes)
+    select undef, undef, undef, defined $block->abort ? 0.5 : 0.1;
 
     if (defined(my $want = $block->calls)) {
         Test::More::is(calls_summary(), $want, "$name - calls");
@@ -617,5 +618,30 @@ P1 amazon.nova-lite-v1:0 200
 P2 amazon.nova-lite-v1:0 200
 --- error_log
 failed before its first token; the racing attempt on 127.0.0.1:
+--- no_error_log
+[alert]
+
+
+
+=== TEST 19: the client goes away while two attempts race: both upstream connections are closed
+--- http_config eval
+"$main::Targets
+    chat_completions_attempts 2;
+    chat_completions_first_token_deadline 200ms;"
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=2; first_delay=5000";
+        chat_completions;
+    }
+--- request eval
+$main::ChatRequest
+--- timeout: 0.6
+--- abort
+--- ignore_response
+--- calls
+P1 amazon.nova-lite-v1:0 200 aborted
+P2 amazon.nova-lite-v1:0 200 aborted
+--- error_log
+races it on 127.0.0.1:
 --- no_error_log
 [alert]
