@@ -83,24 +83,7 @@ add_response_body_check(sub {
     }
 });
 
-run_tests();
-
-__DATA__
-
-=== TEST 1: the DNS answer changes while requests flow: the upstream's peer follows it, no request fails, keepalive connections are kept
---- http_config eval
-"    resolver 127.0.0.1:$main::Dns valid=1s ipv6=off;
-    upstream bedrock_runtime {
-        server localhost:$main::Port;
-        keepalive 8;
-        chat_completions_resolve interval=1s;
-    }
-    chat_completions_endpoint http://localhost:$main::Port;
-    chat_completions_region us-east-1;
-    chat_completions_access_key_id AKIDEXAMPLE;
-    chat_completions_secret_access_key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
-    chat_completions_keepalive_interval 0;"
---- config
+our $Config = <<'_EOC_';
     location = /v1/chat/completions {
         set $double_scenario "tokens=2";
         chat_completions;
@@ -130,6 +113,27 @@ __DATA__
     location = /pause {
         proxy_pass http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT/__slow?ms=2500;
     }
+_EOC_
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the DNS answer changes while requests flow: the upstream's peer follows it, no request fails, keepalive connections are kept
+--- http_config eval
+"    resolver 127.0.0.1:$main::Dns valid=1s ipv6=off;
+    upstream bedrock_runtime {
+        server localhost:$main::Port;
+        keepalive 8;
+        chat_completions_resolve interval=1s;
+    }
+    chat_completions_endpoint http://localhost:$main::Port;
+    chat_completions_region us-east-1;
+    chat_completions_access_key_id AKIDEXAMPLE;
+    chat_completions_secret_access_key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
+    chat_completions_keepalive_interval 0;"
+--- config eval
+$main::Config
 --- request eval
 [$main::ChatRequest, $main::ChatRequest,
  "POST /dns\n" . '{"name":"localhost","a":["127.0.0.2"],"ttl":1}',
