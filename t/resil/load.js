@@ -32,7 +32,11 @@
  * RESIL_DOUBLE_PORT and the next one).  RESIL_CLIENTS (200),
  * RESIL_A_SECONDS (30), RESIL_B_SECONDS (20), RESIL_LIGHT_CLIENTS (20),
  * RESIL_LIGHT_SECONDS (5), RESIL_ONLY=a,b narrow it; RESIL_KEEP=1 leaves
- * the last nginx running.  Logs: build/resil-load/.
+ * the last nginx running.  RESIL_UPSTREAM_KEEPALIVE=1 names the targets
+ * bedrock-east and bedrock-west, upstream blocks with keepalive (as the
+ * README's configuration does): with the ports in the endpoints, as by
+ * default, every attempt opens its own connection.  Logs:
+ * build/resil-load/.
  */
 const http = require('http');
 const fs = require('fs');
@@ -49,6 +53,7 @@ const CLIENTS = Number(process.env.RESIL_CLIENTS || 200);
 const A_SECONDS = Number(process.env.RESIL_A_SECONDS || 30);
 const B_SECONDS = Number(process.env.RESIL_B_SECONDS || 20);
 const ONLY = process.env.RESIL_ONLY || 'a,b';
+const KEEPALIVE = process.env.RESIL_UPSTREAM_KEEPALIVE === '1';
 const LIGHT = Number(process.env.RESIL_LIGHT_CLIENTS || 20);
 const LIGHT_SECONDS = Number(process.env.RESIL_LIGHT_SECONDS || 5);
 const DIR = path.join(TOP, 'build', 'resil-load');
@@ -128,6 +133,14 @@ async function double(method, p) {
     return r.body && /^[[{]/.test(r.body) ? JSON.parse(r.body) : r.body;
 }
 
+/* a target's endpoint host (and port), as the warn lines name it */
+function host(port) {
+    if (KEEPALIVE) {
+        return port === P1 ? 'bedrock-east' : 'bedrock-west';
+    }
+    return `127.0.0.1:${port}`;
+}
+
 /*
  * $scenario for the Bedrock location; split_clients takes no variables
  * in its values, so it picks a bucket and a map makes the scenario.
@@ -154,13 +167,15 @@ http {
         '"connection":$connection,"connection_requests":$connection_requests,'
         '"id":"$chat_completions_id"}';
 ${scenario}
+    ${KEEPALIVE ? `upstream ${host(P1)} { server 127.0.0.1:${P1}; keepalive 64; }
+    upstream ${host(P2)} { server 127.0.0.1:${P2}; keepalive 64; }` : ''}
     server {
         listen 127.0.0.1:${PORT} reuseport;
         chat_completions_access_key_id AKIDEXAMPLE;
         chat_completions_secret_access_key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
         chat_completions_keepalive_interval 0;
-        chat_completions_target us-east-1 endpoint=http://127.0.0.1:${P1};
-        chat_completions_target us-west-2 endpoint=http://127.0.0.1:${P2}
+        chat_completions_target us-east-1 endpoint=http://${host(P1)};
+        chat_completions_target us-west-2 endpoint=http://${host(P2)}
                                 model=us.amazon.nova-lite-v1:0;
         chat_completions_attempts 3;
         chat_completions_retry_backoff ${BACKOFF}ms;
@@ -474,12 +489,12 @@ function countBy(list, f) {
 
 /* a target in a regular expression */
 function at(port) {
-    return `127\\.0\\.0\\.1:${port}`;
+    return host(port).replace(/\./g, '\\.');
 }
 
 /* the double's calls on a port with a status */
 function on(calls, port, status) {
-    const re = new RegExp(`" ${status} .*@${at(port)}$`);
+    const re = new RegExp(`" ${status} .*@127\\.0\\.0\\.1:${port}$`);
     return calls.filter((l) => re.test(l)).length;
 }
 
