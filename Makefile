@@ -24,8 +24,8 @@ DEB_PKGS    := gcc make nginx nginx-dev libyajl-dev libssl-dev \
                libcurl4-openssl-dev libexpat1-dev libtest-base-perl \
                libtest-longstring-perl curl ca-certificates valgrind
 
-.PHONY: all deps build unit test test-nginx test-credentials test-sdk \
-        test-valgrind run \
+.PHONY: all deps build unit test test-nginx test-credentials \
+        test-resilience test-sdk test-valgrind run \
         bench clean build-upstream style
 
 all: build
@@ -72,7 +72,8 @@ build-upstream: | $(BUILD)/.deps
 
 # --------------------------------------------------------------- tests
 
-test: style unit test-nginx test-credentials test-sdk test-valgrind
+test: style unit test-nginx test-credentials test-resilience test-sdk \
+      test-valgrind
 
 style:
 	@t/style.sh
@@ -86,6 +87,10 @@ test-nginx: $(MODULE_SO) $(BUILD)/.node-deps
 # credentials that expire while streams run, across two workers
 test-credentials: $(MODULE_SO) $(BUILD)/.node-deps
 	@node t/creds/rotation.js $(MODULE_SO)
+
+# retries and failover under load: throttled first attempts, a region down
+test-resilience: $(MODULE_SO) $(BUILD)/.node-deps
+	@node t/resil/load.js $(MODULE_SO)
 
 test-sdk: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/sdk/run.sh $(MODULE_SO)
