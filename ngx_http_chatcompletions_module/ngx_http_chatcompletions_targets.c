@@ -310,6 +310,7 @@ ngx_http_chatcompletions_target_model_id(ngx_http_chatcompletions_ctx_t *ctx,
 ngx_int_t
 ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
 {
+    char                                 *action;
     ngx_msec_t                            delay, elapsed, cap;
     ngx_uint_t                            next, n;
     const char                           *why;
@@ -359,6 +360,10 @@ ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
 
     elapsed = ngx_current_msec - ctx->round.started;
 
+    /* what the log line's context says: nothing was sent yet */
+    action = ctx->request->connection->log->action;
+    ctx->request->connection->log->action = "trying Bedrock";
+
     if (elapsed + delay >= cclcf->retry_budget) {
         ngx_log_error(NGX_LOG_WARN, ctx->request->connection->log, 0,
                       "chat_completions: Bedrock attempt %ui on %V failed "
@@ -366,6 +371,8 @@ ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
                       "(chat_completions_retry_budget) spent",
                       ctx->attempts, &targets[ctx->round.target].host,
                       why, elapsed, cclcf->retry_budget);
+
+        ctx->request->connection->log->action = action;
         return NGX_DECLINED;
     }
 
@@ -376,6 +383,8 @@ ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
                   ngx_http_chatcompletions_target_model_id(ctx,
                                              &targets[ctx->round.target]),
                   why, ctx->attempts + 1, &targets[next].host, delay);
+
+    ctx->request->connection->log->action = action;
 
     if (next != ctx->round.target) {
         ctx->round.on_target = 0;
