@@ -22,7 +22,8 @@ SOURCES     := $(wildcard $(SRC_DIR)/*.[ch] $(SRC_DIR)/cc/*.[ch]) config
 # Debian packages the build and the tests need (Debian 12)
 DEB_PKGS    := gcc make nginx nginx-dev libyajl-dev libssl-dev \
                libcurl4-openssl-dev libexpat1-dev libtest-base-perl \
-               libtest-longstring-perl curl ca-certificates valgrind
+               libtest-longstring-perl curl ca-certificates valgrind \
+               prometheus
 
 .PHONY: all deps build unit test test-nginx test-credentials \
         test-resilience test-sdk test-valgrind run \

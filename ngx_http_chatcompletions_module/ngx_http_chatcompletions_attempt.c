@@ -205,6 +205,9 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     ctx->round.tries++;
     ctx->attempts++;
 
+    ngx_http_chatcompletions_metric(ctx, NGX_HTTP_CHATCOMPLETIONS_M_ATTEMPT,
+                                    &t->host);
+
     /* see ngx_http_chatcompletions_run_masked() */
     sr->write_event_handler = ngx_http_chatcompletions_run_masked;
 

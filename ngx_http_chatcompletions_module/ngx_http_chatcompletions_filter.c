@@ -690,13 +690,18 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
             payload.data = (u_char *) msg.payload;
             payload.len = msg.payload_len;
 
-            if (!ctx->first_token
-                && type->len == sizeof("contentBlockDelta") - 1
+            if (type->len == sizeof("contentBlockDelta") - 1
                 && ngx_strncmp(type->data, "contentBlockDelta",
                                type->len) == 0)
             {
-                ctx->first_token = 1;
-                ctx->ttft = ngx_current_msec - ctx->start;
+                if (!ctx->first_token) {
+                    ctx->first_token = 1;
+                    ctx->ttft = ngx_current_msec - ctx->start;
+                }
+
+                ngx_http_chatcompletions_metric(ctx,
+                                          NGX_HTTP_CHATCOMPLETIONS_M_DELTA,
+                                          NULL);
             }
         }
 
@@ -1074,6 +1079,9 @@ ngx_http_chatcompletions_promote(ngx_http_chatcompletions_attempt_t *a)
     ctx->target = a->target;
     ctx->target_model = a->model;
     ctx->hedge_won = 1;
+
+    ngx_http_chatcompletions_metric(ctx, NGX_HTTP_CHATCOMPLETIONS_M_HEDGE_WON,
+                                    NULL);
 
     /* a fault of the old attempt is not the answer */
     ngx_memzero(&ctx->fault, sizeof(ngx_http_chatcompletions_fault_t));

@@ -963,6 +963,9 @@ ngx_http_chatcompletions_deadline_handler(ngx_event_t *ev)
 
     h = ctx->round.shadow;
 
+    ngx_http_chatcompletions_metric(ctx, NGX_HTTP_CHATCOMPLETIONS_M_HEDGE,
+                                    NULL);
+
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "chat_completions: no first token from %V after %M ms "
                   "(chat_completions_first_token_deadline): attempt %ui "

@@ -27,6 +27,8 @@ static char *ngx_http_chatcompletions_system_prompt_file(ngx_conf_t *cf,
 static char *ngx_http_chatcompletions_merge_endpoint(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *prev,
     ngx_http_chatcompletions_loc_conf_t *conf);
+static ngx_int_t ngx_http_chatcompletions_metrics_labels(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *conf);
 static ngx_int_t ngx_http_chatcompletions_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_chatcompletions_init_process(ngx_cycle_t *cycle);
 static void ngx_http_chatcompletions_exit_process(ngx_cycle_t *cycle);
@@ -145,6 +147,20 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_chatcompletions_loc_conf_t, retry_backoff),
+      NULL },
+
+    { ngx_string("chat_completions_metrics_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatcompletions_metrics_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_chatcompletions_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("chat_completions_resolve"),
@@ -395,6 +411,7 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->retry_backoff = NGX_CONF_UNSET_MSEC;
     conf->cooldown = NGX_CONF_UNSET_MSEC;
     conf->first_token_deadline = NGX_CONF_UNSET_MSEC;
+    conf->metrics_location = NGX_CONF_UNSET;
     conf->cooldown_failures = NGX_CONF_UNSET_UINT;
 
     return conf;
@@ -522,7 +539,98 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    ngx_conf_merge_value(conf->metrics_location, prev->metrics_location, -1);
+
+    if (conf->enable == 1
+        && ngx_http_chatcompletions_metrics_labels(cf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/* the label values a location may give the metrics: its configuration's */
+
+static ngx_int_t
+ngx_http_chatcompletions_metrics_labels(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *conf)
+{
+    ngx_uint_t                             i, j;
+    ngx_keyval_t                          *kv;
+    ngx_http_chatcompletions_alias_t      *alias;
+    ngx_http_chatcompletions_target_t     *t;
+    ngx_http_chatcompletions_tool_conf_t  *tool;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = ngx_http_conf_get_module_main_conf(cf,
+                                             ngx_http_chatcompletions_module);
+
+    if (ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_models,
+                                               &conf->model)
+        == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    if (conf->aliases) {
+        alias = conf->aliases->elts;
+
+        for (i = 0; i < conf->aliases->nelts; i++) {
+            if (ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_models,
+                                                       &alias[i].model_id)
+                == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    t = conf->targets->elts;
+
+    for (i = 0; i < conf->targets->nelts; i++) {
+        if (ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_targets,
+                                                   &t[i].host)
+            == NGX_ERROR
+            || (t[i].model.len
+                && ngx_http_chatcompletions_metrics_label(cf,
+                                          &ccmcf->m_models, &t[i].model)
+                   == NGX_ERROR))
+        {
+            return NGX_ERROR;
+        }
+
+        if (t[i].maps == NULL) {
+            continue;
+        }
+
+        kv = t[i].maps->elts;
+
+        for (j = 0; j < t[i].maps->nelts; j++) {
+            if (ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_models,
+                                                       &kv[j].value)
+                == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    if (conf->tools) {
+        tool = conf->tools->elts;
+
+        for (i = 0; i < conf->tools->nelts; i++) {
+            if (ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_tools,
+                                                       &tool[i].name)
+                == NGX_ERROR)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -734,6 +842,13 @@ ngx_http_chatcompletions(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_chatcompletions_handler;
 
+    /* a label of the metrics: the location as written */
+    cclcf->metrics_location = ngx_http_chatcompletions_metrics_label(cf,
+                                            &ccmcf->m_locations, &clcf->name);
+    if (cclcf->metrics_location == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -896,7 +1011,8 @@ ngx_http_chatcompletions_init(ngx_conf_t *cf)
     }
 
     if (ngx_http_chatcompletions_credentials_init(cf) != NGX_OK
-        || ngx_http_chatcompletions_targets_init(cf) != NGX_OK)
+        || ngx_http_chatcompletions_targets_init(cf) != NGX_OK
+        || ngx_http_chatcompletions_metrics_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

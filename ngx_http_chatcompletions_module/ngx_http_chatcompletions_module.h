@@ -71,6 +71,14 @@ typedef struct {
 
     /* resolve.c: upstream blocks whose names are followed */
     ngx_array_t                     *resolves;
+
+    /* metrics.c: the zone, its layout, the label values (ngx_str_t) */
+    ngx_shm_zone_t                  *metrics_zone;
+    struct ngx_http_chatcompletions_layout_s *m_layout;
+    ngx_array_t                     *m_locations;
+    ngx_array_t                     *m_models;
+    ngx_array_t                     *m_targets;
+    ngx_array_t                     *m_tools;
 } ngx_http_chatcompletions_main_conf_t;
 
 
@@ -144,6 +152,8 @@ typedef struct {
     ngx_array_t                     *phone_metadata;   /* of cc_str_t */
     ngx_str_t                        phone_header;
     ngx_str_t                        phone_country;
+
+    ngx_int_t                        metrics_location;  /* -1: none */
 } ngx_http_chatcompletions_loc_conf_t;
 
 
@@ -254,9 +264,11 @@ typedef struct {
     ngx_str_t                             error;      /* for the model */
 
     ngx_event_t                           timer;
+    ngx_msec_t                            started;
 
     unsigned                              done:1;
     unsigned                              truncated:1;
+    unsigned                              timed_out:1;
 } ngx_http_chatcompletions_tool_call_t;
 
 
@@ -316,8 +328,11 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_msec_t                       retry_ms;
     ngx_event_t                      retry;
     ngx_event_t                      deadline;     /* first token */
+    ngx_msec_t                       last_delta;   /* metrics: the gap */
+    ngx_str_t                        error_code;   /* a client error's */
     ngx_uint_t                       hedges;       /* racing attempts */
     unsigned                         hedge_won:1;
+    unsigned                         stream_counted:1;
 
     /* the outcome: a fault, and the status it maps to */
     ngx_http_chatcompletions_fault_t fault;
@@ -449,6 +464,35 @@ void ngx_http_chatcompletions_target_ok(ngx_http_chatcompletions_ctx_t *ctx);
 char *ngx_http_chatcompletions_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_chatcompletions_targets_init(ngx_conf_t *cf);
+
+/* metrics.c: Prometheus counters in shared memory */
+typedef enum {
+    NGX_HTTP_CHATCOMPLETIONS_M_ATTEMPT = 0,
+    NGX_HTTP_CHATCOMPLETIONS_M_RETRY,
+    NGX_HTTP_CHATCOMPLETIONS_M_FALLBACK,
+    NGX_HTTP_CHATCOMPLETIONS_M_HEDGE,
+    NGX_HTTP_CHATCOMPLETIONS_M_HEDGE_WON,
+    NGX_HTTP_CHATCOMPLETIONS_M_STREAM,
+    NGX_HTTP_CHATCOMPLETIONS_M_DELTA
+} ngx_http_chatcompletions_metric_e;
+
+#define NGX_HTTP_CHATCOMPLETIONS_TOOL_OK       0
+#define NGX_HTTP_CHATCOMPLETIONS_TOOL_ERROR    1
+#define NGX_HTTP_CHATCOMPLETIONS_TOOL_TIMEOUT  2
+
+char *ngx_http_chatcompletions_metrics_zone(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_chatcompletions_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_chatcompletions_metrics_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_chatcompletions_metrics_label(ngx_conf_t *cf,
+    ngx_array_t **a, ngx_str_t *value);
+void ngx_http_chatcompletions_metric(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_metric_e what, ngx_str_t *target);
+void ngx_http_chatcompletions_metric_tool(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_str_t *tool, ngx_uint_t outcome, ngx_msec_t ms);
+void ngx_http_chatcompletions_metric_refresh(ngx_http_request_t *r,
+    ngx_uint_t source, ngx_uint_t ok);
 
 /* resolve.c: upstream servers' names followed while nginx runs */
 char *ngx_http_chatcompletions_resolve(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -82,6 +82,12 @@ ngx_http_chatcompletions_send_error(ngx_http_request_t *r,
     if (ctx) {
         a = &ctx->alloc;
 
+        /* for the metrics: a client error's code */
+        if (code && ctx->error_code.len == 0) {
+            ctx->error_code.data = (u_char *) code;
+            ctx->error_code.len = ngx_strlen(code);
+        }
+
     } else {
         alloc.alloc = ngx_http_chatcompletions_pool_alloc;
         alloc.data = r->pool;
@@ -134,6 +140,9 @@ ngx_http_chatcompletions_send_sse_header(ngx_http_chatcompletions_ctx_t *ctx)
     }
 
     ctx->headers_sent = 1;
+
+    ngx_http_chatcompletions_metric(ctx, NGX_HTTP_CHATCOMPLETIONS_M_STREAM,
+                                    NULL);
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = -1;

@@ -531,6 +531,7 @@ ngx_http_chatcompletions_start_tool(ngx_http_chatcompletions_ctx_t *ctx,
     }
 
     call->sr = sr;
+    call->started = ngx_current_msec;
 
     if (call->conf->method == NGX_HTTP_GET) {
         sr->method = NGX_HTTP_GET;
@@ -695,6 +696,7 @@ ngx_http_chatcompletions_tool_timeout(ngx_event_t *ev)
                   &call->name);
 
     ngx_str_set(&call->error, "The tool did not answer in time.");
+    call->timed_out = 1;
 
     ngx_http_chatcompletions_tool_settle(call);
 
@@ -732,6 +734,18 @@ ngx_http_chatcompletions_tool_settle(
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "chat_completions: tool \"%V\" answered %ui",
                       &call->name, call->status);
+    }
+
+    if (call->sr) {
+        ngx_http_chatcompletions_metric_tool(ctx, &call->name,
+                                   call->timed_out
+                                   ? NGX_HTTP_CHATCOMPLETIONS_TOOL_TIMEOUT
+                                   : (call->error.len == 0
+                                      && call->status >= 200
+                                      && call->status <= 299)
+                                   ? NGX_HTTP_CHATCOMPLETIONS_TOOL_OK
+                                   : NGX_HTTP_CHATCOMPLETIONS_TOOL_ERROR,
+                                   ngx_current_msec - call->started);
     }
 
     if (--ctx->round.pending > 0) {

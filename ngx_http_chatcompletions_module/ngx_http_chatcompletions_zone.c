@@ -230,6 +230,11 @@ ngx_http_chatcompletions_finish(ngx_http_chatcompletions_refresh_t *rf,
 
     name = ngx_http_chatcompletions_source_name(rf->source);
 
+    if (!rf->aborted) {
+        ngx_http_chatcompletions_metric_refresh(rf->ctx->request, rf->source,
+                                                ok);
+    }
+
     if (ok) {
         /* the source once at notice; its rotations at info */
         level = tell ? NGX_LOG_NOTICE : NGX_LOG_INFO;
