@@ -8,6 +8,8 @@
 #   baseline  POST /raw: a plain proxy_pass of the same eventstream, the
 #             bytes relayed untouched (the double accepts it unsigned only
 #             in this mode, DOUBLE_ALLOW_UNSIGNED=1).
+# A third instance is the module with its metrics (a zone): metrics_*
+# compare it with the module without (the cost of counting).
 # Reported: ratios module/baseline of requests per second, time to first
 # byte and total time (medians), the nginx worker's CPU time for the run
 # (the module's own cost: the double is the same for both and, being one
@@ -29,7 +31,7 @@ gcc -std=c99 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror bench/bench.c \
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for d in module baseline; do
+    for d in module metrics baseline; do
         [ -f "$out/$d/logs/nginx.pid" ] &&
             kill "$(cat "$out/$d/logs/nginx.pid")" 2>/dev/null || true
     done
@@ -44,7 +46,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-conf() {   # name port load_module location
+conf() {   # name port load_module location [http level]
     mkdir -p "$out/$1/conf" "$out/$1/logs"
     cat >"$out/$1/conf/nginx.conf" <<_EOC_
 $3
@@ -54,6 +56,7 @@ pid logs/nginx.pid;
 events { worker_connections 1024; }
 http {
     access_log off;
+${5:-}
     upstream double { server 127.0.0.1:$dport; keepalive 64; }
     server {
         listen $2;
@@ -79,6 +82,23 @@ conf module 19592 "load_module $so;" "
             proxy_set_header X-Double-Scenario \"tokens=$tokens\";
             proxy_buffering off;
         }"
+
+conf metrics 19594 "load_module $so;" "
+        chat_completions_endpoint http://127.0.0.1:$dport;
+        chat_completions_access_key_id AKIDEXAMPLE;
+        chat_completions_secret_access_key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
+        chat_completions_keepalive_interval 0;
+        location = /v1/chat/completions { chat_completions; }
+        location = /_bedrock {
+            internal;
+            proxy_pass http://double\$chat_completions_bedrock_uri;
+            proxy_set_header Host 127.0.0.1:$dport;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_set_header X-Double-Scenario \"tokens=$tokens\";
+            proxy_buffering off;
+        }" \
+    "    chat_completions_metrics_zone 1m;"
 
 conf baseline 19593 "" "
         location = /raw {
@@ -108,8 +128,9 @@ user() {  # worker CPU time in user mode (nginx and the module, no kernel), ms
         "/proc/$(worker "$1")/stat"
 }
 
-# warm both up, then measure
+# warm them up, then measure
 "$out/bench" http://127.0.0.1:19592/v1/chat/completions "$body" 50 5 >/dev/null
+"$out/bench" http://127.0.0.1:19594/v1/chat/completions "$body" 50 5 >/dev/null
 "$out/bench" http://127.0.0.1:19593/raw "$raw" 50 5 >/dev/null
 c0=$(cpu module)
 u0=$(user module)
@@ -117,6 +138,12 @@ m=$("$out/bench" http://127.0.0.1:19592/v1/chat/completions "$body" \
     "$requests" "$concurrency")
 mc=$(( $(cpu module) - c0 ))
 mu=$(( $(user module) - u0 ))
+c0=$(cpu metrics)
+u0=$(user metrics)
+x=$("$out/bench" http://127.0.0.1:19594/v1/chat/completions "$body" \
+    "$requests" "$concurrency")
+xc=$(( $(cpu metrics) - c0 ))
+xu=$(( $(user metrics) - u0 ))
 c0=$(cpu baseline)
 u0=$(user baseline)
 b=$("$out/bench" http://127.0.0.1:19593/raw "$raw" "$requests" \
@@ -147,5 +174,8 @@ console.log(JSON.stringify({
   worker_user_ms: [+process.argv[8], +process.argv[9]],
   worker_user_ratio: +r(+process.argv[8], Math.max(+process.argv[9], 1)),
   worker_hwm_ratio: +r(+process.argv[3], +process.argv[4]),
-}));' "$m" "$b" "$mm" "$bm" "$tokens" "$mc" "$bc" "$mu" "$bu" \
+  metrics_worker_cpu_ms: Math.round(process.argv[10] / 1000),
+  metrics_cpu_ratio: +r(+process.argv[10], Math.max(+process.argv[6], 1)),
+  metrics_user_ratio: +r(+process.argv[11], Math.max(+process.argv[8], 1)),
+}));' "$m" "$b" "$mm" "$bm" "$tokens" "$mc" "$bc" "$mu" "$bu" "$xc" "$xu" \
     | tee "$out/result.json"
