@@ -37,6 +37,7 @@ http {
     chat_completions_access_key_id AKIDEXAMPLE;
     chat_completions_secret_access_key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
     chat_completions_keepalive_interval 100ms;
+    chat_completions_metrics_zone 1m;
     chat_completions_read_timeout 500ms;
     server {
         listen 127.0.0.1:$port sndbuf=8k;
@@ -73,6 +74,7 @@ http {
                                   "Card balance by phone" phone;
             chat_completions;
         }
+        location = /metrics { chat_completions_metrics; }
         location = /_tools/loans {
             internal;
             default_type application/json;
@@ -232,6 +234,13 @@ got=$(perl -MIO::Socket::INET -MSocket -e '
     print "$n\n";')
 if [ "$got" != 3000 ]; then
     echo "valgrind: a client that paused got \"$got\" of 3000 deltas"
+    exit 1
+fi
+
+# every path above counted: the scrape reads it all
+if ! curl -s "$url/metrics" | grep -q '^chat_completions_requests_total{location="/split"'
+then
+    echo "valgrind: the metrics do not count the requests"
     exit 1
 fi
 
