@@ -41,7 +41,7 @@ DEB_INPUTS  := $(SOURCES) README.md debian/source/format \
                $(wildcard /usr/share/nginx/src/debian/libnginx-mod.abisubstvars)
 
 .PHONY: all deps build unit test test-nginx test-credentials \
-        test-resilience test-sdk test-valgrind run \
+        test-resilience test-sdk test-valgrind test-deb run \
         bench clean build-upstream style deb
 
 all: build
@@ -106,7 +106,7 @@ $(DEB_FILE): $(DEB_INPUTS) | $(BUILD)/.deb-deps
 # --------------------------------------------------------------- tests
 
 test: style unit test-nginx test-credentials test-resilience test-sdk \
-      test-valgrind
+      test-valgrind test-deb
 
 style:
 	@t/style.sh
@@ -130,6 +130,10 @@ test-sdk: $(MODULE_SO) $(BUILD)/.node-deps
 
 test-valgrind: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/valgrind.sh $(MODULE_SO)
+
+# the package installed with apt-get, serving a stream, removed (t/deb.sh)
+test-deb: $(DEB_FILE) $(BUILD)/.node-deps
+	@t/deb.sh
 
 # the doubles' own self-checks (t/bedrock: npm test); not part of `test`
 .PHONY: test-double
