@@ -2,6 +2,8 @@
 #
 #   make run    install what is missing, build, serve on $PORT (default 8000)
 #   make test   install what is missing, build, run every test
+#   make deb    install what is missing, build the Debian package
+#               libnginx-mod-http-chatcompletions in build/deb/
 #
 # The module is built against Debian's packaged nginx (nginx-dev), and
 # loads into the stock /usr/sbin/nginx.  NGINX_SRC=/path/to/nginx-x.y.z
@@ -25,21 +27,36 @@ DEB_PKGS    := gcc make nginx nginx-dev libyajl-dev libssl-dev \
                libtest-longstring-perl curl ca-certificates valgrind \
                prometheus
 
+# what `make deb` needs (debian/control's Build-Depends, and nginx for the
+# build's `nginx -t`); nothing for the tests
+DEB_BUILD_PKGS := make build-essential debhelper dpkg-dev nginx nginx-dev \
+                  libyajl-dev libexpat1-dev libssl-dev
+
+# the package; its version is debian/changelog's
+DEB_PACKAGE := libnginx-mod-http-chatcompletions
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
+DEB_FILE    := $(BUILD)/deb/$(DEB_PACKAGE)_$(DEB_VERSION)_$(shell \
+                   dpkg --print-architecture).deb
+DEB_INPUTS  := $(SOURCES) README.md debian/source/format \
+               $(filter-out debian/source,$(wildcard debian/*)) \
+               $(wildcard /usr/share/nginx/src/debian/libnginx-mod.abisubstvars)
+
 .PHONY: all deps build unit test test-nginx test-credentials \
-        test-resilience test-sdk test-valgrind run \
-        bench clean build-upstream style
+        test-resilience test-sdk test-valgrind test-deb run \
+        bench clean build-upstream style deb
 
 all: build
 
 # ---------------------------------------------------------------- deps
 
-deps: $(BUILD)/.deps
-$(BUILD)/.deps:
+# installs, with apt-get (through sudo when not root), those of the Debian
+# packages $(1) that are missing; $(2): more shell that adds to $$missing
+define install_missing
 	@missing=""; \
-	for p in $(DEB_PKGS); do \
+	for p in $(1); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
-	command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	$(2) \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -48,6 +65,15 @@ $(BUILD)/.deps:
 	        --no-install-recommends $$missing; \
 	fi
 	@mkdir -p $(BUILD) && touch $@
+endef
+
+deps: $(BUILD)/.deps
+$(BUILD)/.deps:
+	$(call install_missing,$(DEB_PKGS),\
+	    command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm";)
+
+$(BUILD)/.deb-deps:
+	$(call install_missing,$(DEB_BUILD_PKGS))
 
 node-deps: $(BUILD)/.node-deps
 $(BUILD)/.node-deps: t/bedrock/package-lock.json t/sdk/package-lock.json \
@@ -71,10 +97,17 @@ build-upstream: | $(BUILD)/.deps
 	    --add-dynamic-module=$(TOP) --builddir=$(BUILD)/upstream
 	$(MAKE) -f $(BUILD)/upstream/Makefile -C $(NGINX_SRC) modules
 
+# the Debian package, built from a copy in build/deb/ (.ci/build-deb)
+deb: $(DEB_FILE)
+	@echo $(DEB_FILE)
+
+$(DEB_FILE): $(DEB_INPUTS) | $(BUILD)/.deb-deps
+	@.ci/build-deb
+
 # --------------------------------------------------------------- tests
 
 test: style unit test-nginx test-credentials test-resilience test-sdk \
-      test-valgrind
+      test-valgrind test-deb
 
 style:
 	@t/style.sh
@@ -98,6 +131,10 @@ test-sdk: $(MODULE_SO) $(BUILD)/.node-deps
 
 test-valgrind: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/valgrind.sh $(MODULE_SO)
+
+# the package installed with apt-get, serving a stream, removed (t/deb.sh)
+test-deb: $(DEB_FILE) $(BUILD)/.node-deps
+	@t/deb.sh
 
 # the doubles' own self-checks (t/bedrock: npm test); not part of `test`
 .PHONY: test-double
