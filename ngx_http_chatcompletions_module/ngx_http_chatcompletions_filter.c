@@ -765,6 +765,11 @@ ngx_http_chatcompletions_decode(ngx_http_chatcompletions_attempt_t *a,
                                  NGX_HTTP_CHATCOMPLETIONS_FAULT_EXCEPTION,
                                  (char *) fault.type, (char *) fault.code,
                                  fault.message.data, fault.message.len);
+
+            /* for the metrics: copied, the frame's memory is reused */
+            ctx->bedrock_error.data = ngx_pstrdup(ctx->request->pool,
+                                                  (ngx_str_t *) type);
+            ctx->bedrock_error.len = ctx->bedrock_error.data ? type->len : 0;
             return NGX_OK;
         }
     }

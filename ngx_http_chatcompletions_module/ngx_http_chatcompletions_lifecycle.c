@@ -702,6 +702,9 @@ ngx_http_chatcompletions_fail(ngx_http_chatcompletions_ctx_t *ctx)
             ctx->fault.code.len = ngx_strlen(herr.code);
         }
 
+        ctx->bedrock_error.data = herr.name.data;
+        ctx->bedrock_error.len = herr.name.len;
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "upstream Bedrock answered %ui %*s for model \"%V\": "
                       "\"%*s\"", ctx->bedrock_status, herr.name.len,

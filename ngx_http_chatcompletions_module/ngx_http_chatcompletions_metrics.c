@@ -60,6 +60,18 @@ static char  *ngx_http_chatcompletions_codes[] = {
     "client_closed", "other", NULL
 };
 
+/* Bedrock's error and exception names; any other is "other" */
+static char  *ngx_http_chatcompletions_bedrock_errors[] = {
+    "ThrottlingException", "ValidationException",
+    "ResourceNotFoundException", "AccessDeniedException",
+    "ModelTimeoutException", "ModelNotReadyException",
+    "ServiceUnavailableException", "ServiceQuotaExceededException",
+    "InternalServerException", "ModelErrorException",
+    "ModelStreamErrorException", "ExpiredTokenException",
+    "UnrecognizedClientException", "InvalidSignatureException",
+    "other", NULL
+};
+
 static char  *ngx_http_chatcompletions_tool_outcomes[] = {
     "ok", "error", "timeout", NULL
 };
@@ -73,6 +85,7 @@ static char  *ngx_http_chatcompletions_token_types[] = {
 typedef struct ngx_http_chatcompletions_layout_s {
     ngx_uint_t                        requests;
     ngx_uint_t                        errors;
+    ngx_uint_t                        bedrock_errors;
     ngx_uint_t                        tokens;
     ngx_uint_t                        ttft;
     ngx_uint_t                        duration;
@@ -231,6 +244,8 @@ ngx_http_chatcompletions_metrics_init(ngx_conf_t *cf)
     n += nloc * nmodel * 2 * NGX_HTTP_CHATCOMPLETIONS_NSTATUS;
     l->errors = n;
     n += sizeof(ngx_http_chatcompletions_codes) / sizeof(char *) - 1;
+    l->bedrock_errors = n;
+    n += sizeof(ngx_http_chatcompletions_bedrock_errors) / sizeof(char *) - 1;
     l->tokens = n;
     n += nmodel * 4;
     l->ttft = n;
@@ -466,6 +481,28 @@ ngx_http_chatcompletions_metrics_log(ngx_http_request_t *r)
         }
 
         (void) ngx_atomic_fetch_add(&c[l->errors + code], 1);
+    }
+
+    /* the error Bedrock named, the first letter in either case */
+
+    if (ctx->bedrock_error.len) {
+        for (code = 0; ngx_http_chatcompletions_bedrock_errors[code + 1];
+             code++)
+        {
+            if (ngx_strlen(ngx_http_chatcompletions_bedrock_errors[code])
+                == ctx->bedrock_error.len
+                && ngx_tolower(ngx_http_chatcompletions_bedrock_errors[code][0])
+                   == ngx_tolower(ctx->bedrock_error.data[0])
+                && ngx_strncmp(ngx_http_chatcompletions_bedrock_errors[code]
+                               + 1, ctx->bedrock_error.data + 1,
+                               ctx->bedrock_error.len - 1)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        (void) ngx_atomic_fetch_add(&c[l->bedrock_errors + code], 1);
     }
 
     /* tokens, as Bedrock reported them */
@@ -875,6 +912,20 @@ ngx_http_chatcompletions_metrics_text(ngx_http_request_t *r,
                                      "code=\"%s\"} %uA\n",
                                      ngx_http_chatcompletions_codes[i],
                                      c[l->errors + i]);
+    }
+
+    ngx_http_chatcompletions_family(&t,
+                                    "chat_completions_bedrock_errors_total",
+                                    "counter", "Answers that ended with an "
+                                    "error or exception Bedrock named, by "
+                                    "its name.");
+
+    for (i = 0; ngx_http_chatcompletions_bedrock_errors[i]; i++) {
+        ngx_http_chatcompletions_put(&t,
+                                     "chat_completions_bedrock_errors_total{"
+                                     "name=\"%s\"} %uA\n",
+                                     ngx_http_chatcompletions_bedrock_errors[i],
+                                     c[l->bedrock_errors + i]);
     }
 
     /* tokens */

@@ -330,6 +330,7 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_event_t                      deadline;     /* first token */
     ngx_msec_t                       last_delta;   /* metrics: the gap */
     ngx_str_t                        error_code;   /* a client error's */
+    ngx_str_t                        bedrock_error; /* its name, if any */
     ngx_uint_t                       hedges;       /* racing attempts */
     unsigned                         hedge_won:1;
     unsigned                         stream_counted:1;

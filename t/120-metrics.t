@@ -114,6 +114,7 @@ chat_completions_requests_total{location="/tool",model="amazon.nova-micro-v1:0",
 chat_completions_requests_total{location="/throttled",model="amazon.nova-lite-v1:0",stream="true",status="429"} 1
 chat_completions_errors_total{code="invalid_json"} 1
 chat_completions_errors_total{code="rate_limit_exceeded"} 1
+chat_completions_bedrock_errors_total{name="ThrottlingException"} 1
 chat_completions_tokens_total{model="amazon.nova-lite-v1:0",type="input"} 20
 chat_completions_tokens_total{model="amazon.nova-lite-v1:0",type="output"} 6
 chat_completions_tokens_total{model="amazon.nova-micro-v1:0",type="input"} 20
