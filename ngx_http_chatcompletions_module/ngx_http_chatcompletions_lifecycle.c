@@ -139,6 +139,13 @@ ngx_http_chatcompletions_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_chatcompletions_module);
 
+    /* who calls: a key refused is answered before the body is read */
+
+    if (ngx_http_chatcompletions_key_check(r, ctx, &rc) != NGX_OK) {
+        ctx->state = NGX_HTTP_CHATCOMPLETIONS_DONE;
+        return rc;
+    }
+
     rc = ngx_http_read_client_request_body(r,
                                          ngx_http_chatcompletions_body_handler);
 

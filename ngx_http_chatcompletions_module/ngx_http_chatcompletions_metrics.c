@@ -57,7 +57,7 @@ static char  *ngx_http_chatcompletions_codes[] = {
     "upstream_auth_failed", "upstream_access_denied", "timeout",
     "upstream_unreachable", "upstream_truncated", "upstream_corrupt",
     "upstream_invalid", "no_credentials", "tool_rounds_exceeded",
-    "client_closed", "other", NULL
+    "invalid_api_key", "client_closed", "other", NULL
 };
 
 /* Bedrock's error and exception names; any other is "other" */

@@ -149,6 +149,13 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       offsetof(ngx_http_chatcompletions_loc_conf_t, retry_backoff),
       NULL },
 
+    { ngx_string("chat_completions_api_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_chatcompletions_api_keys,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("chat_completions_metrics_zone"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_chatcompletions_metrics_zone,
@@ -412,6 +419,7 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->cooldown = NGX_CONF_UNSET_MSEC;
     conf->first_token_deadline = NGX_CONF_UNSET_MSEC;
     conf->metrics_location = NGX_CONF_UNSET;
+    conf->keys = NGX_CONF_UNSET_PTR;
     conf->cooldown_failures = NGX_CONF_UNSET_UINT;
 
     return conf;
@@ -540,6 +548,7 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     ngx_conf_merge_value(conf->metrics_location, prev->metrics_location, -1);
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
 
     if (conf->enable == 1
         && ngx_http_chatcompletions_metrics_labels(cf, conf) != NGX_OK)

@@ -94,6 +94,14 @@ typedef struct {
 } ngx_http_chatcompletions_tool_conf_t;
 
 
+/* the client API keys of a location: chat_completions_api_keys */
+typedef struct {
+    ngx_str_t                        header;        /* Authorization */
+    ngx_array_t                     *keys;          /* of keys.c's _key_t */
+    unsigned                         raw:1;         /* no "Bearer " */
+} ngx_http_chatcompletions_keys_t;
+
+
 /* a place Bedrock answers from: chat_completions_target */
 typedef struct {
     ngx_str_t                        region;        /* signed for */
@@ -154,6 +162,8 @@ typedef struct {
     ngx_str_t                        phone_country;
 
     ngx_int_t                        metrics_location;  /* -1: none */
+
+    ngx_http_chatcompletions_keys_t *keys;
 } ngx_http_chatcompletions_loc_conf_t;
 
 
@@ -331,6 +341,10 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_msec_t                       last_delta;   /* metrics: the gap */
     ngx_str_t                        error_code;   /* a client error's */
     ngx_str_t                        bedrock_error; /* its name, if any */
+
+    /* the client's API key: its entry and name (never the key) */
+    void                            *key;
+    ngx_str_t                        key_name;
     ngx_uint_t                       hedges;       /* racing attempts */
     unsigned                         hedge_won:1;
     unsigned                         stream_counted:1;
@@ -465,6 +479,14 @@ void ngx_http_chatcompletions_target_ok(ngx_http_chatcompletions_ctx_t *ctx);
 char *ngx_http_chatcompletions_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_chatcompletions_targets_init(ngx_conf_t *cf);
+
+/* keys.c: who may call */
+char *ngx_http_chatcompletions_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc);
+ngx_int_t ngx_http_chatcompletions_key_model(
+    ngx_http_chatcompletions_ctx_t *ctx);
 
 /* metrics.c: Prometheus counters in shared memory */
 typedef enum {

@@ -157,7 +157,9 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
                           &msg);
     }
 
-    if (ngx_http_chatcompletions_map_model(r, ctx) != NGX_OK) {
+    if (ngx_http_chatcompletions_map_model(r, ctx) != NGX_OK
+        || ngx_http_chatcompletions_key_model(ctx) != NGX_OK)
+    {
         msg.data = ngx_pnalloc(r->pool, ctx->model_name.len + 128);
         if (msg.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -35,7 +35,8 @@ typedef enum {
     NGX_HTTP_CHATCOMPLETIONS_VAR_ATTEMPTS,
     NGX_HTTP_CHATCOMPLETIONS_VAR_TARGET,
     NGX_HTTP_CHATCOMPLETIONS_VAR_RETRY_MS,
-    NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED
+    NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_KEY_NAME
 } ngx_http_chatcompletions_var_e;
 
 
@@ -172,6 +173,11 @@ static ngx_http_variable_t  ngx_http_chatcompletions_vars[] = {
       NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("chat_completions_key_name"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_KEY_NAME,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -245,6 +251,10 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_RETRY_MS:
         n = ctx->attempts ? (int64_t) ctx->retry_ms : -1;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_KEY_NAME:
+        s = ctx->key_name;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED:
