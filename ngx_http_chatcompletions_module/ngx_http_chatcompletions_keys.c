@@ -34,7 +34,19 @@ typedef struct {
     ngx_str_t                         name;
     u_char                            hash[64];   /* lowercase hex */
     ngx_array_t                      *models;     /* of ngx_str_t, or NULL */
+    ngx_uint_t                        tpm;        /* tokens a minute */
+    ngx_uint_t                        tpd;        /* tokens a day */
+    ngx_int_t                         slot;       /* budget, or -1 */
 } ngx_http_chatcompletions_key_t;
+
+
+/* a key's tokens in the current minute and day, for all workers */
+typedef struct {
+    ngx_atomic_t                      minute;     /* time / 60 */
+    ngx_atomic_t                      minute_used;
+    ngx_atomic_t                      day;        /* time / 86400 */
+    ngx_atomic_t                      day_used;
+} ngx_http_chatcompletions_budget_t;
 
 
 static char *ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
@@ -42,6 +54,19 @@ static char *ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
     ngx_uint_t n);
 static ngx_int_t ngx_http_chatcompletions_key_reject(ngx_http_request_t *r,
     ngx_int_t *rc, const char *message);
+static char *ngx_http_chatcompletions_key_param(ngx_conf_t *cf,
+    ngx_http_chatcompletions_key_t *key, ngx_str_t *param);
+static ngx_http_chatcompletions_budget_t *ngx_http_chatcompletions_budget(
+    ngx_http_request_t *r, ngx_http_chatcompletions_key_t *key);
+static ngx_int_t ngx_http_chatcompletions_budget_zone(
+    ngx_shm_zone_t *shm_zone, void *data);
+static ngx_int_t ngx_http_chatcompletions_budget_log(ngx_http_request_t *r);
+static ngx_int_t ngx_http_chatcompletions_over_budget(ngx_http_request_t *r,
+    ngx_int_t *rc, ngx_uint_t limit, ngx_uint_t used, time_t reset,
+    const char *per);
+static ngx_int_t ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_chatcompletions_key_t *key,
+    ngx_int_t *rc);
 
 
 /* chat_completions_api_keys file [header=name] | off; */
@@ -52,10 +77,11 @@ ngx_http_chatcompletions_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_chatcompletions_loc_conf_t *cclcf = conf;
 
-    u_char                           *p, *last, *eol;
-    ngx_str_t                        *value, text, file;
-    ngx_uint_t                        n;
-    ngx_http_chatcompletions_keys_t  *keys;
+    u_char                                *p, *last, *eol;
+    ngx_str_t                             *value, text, file;
+    ngx_uint_t                             n;
+    ngx_http_chatcompletions_keys_t       *keys;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
 
     if (cclcf->keys != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
@@ -111,6 +137,10 @@ ngx_http_chatcompletions_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    ccmcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_chatcompletions_module);
+    keys->base = ccmcf->nbudgets;
+
     p = text.data;
     last = text.data + text.len;
 
@@ -135,6 +165,8 @@ ngx_http_chatcompletions_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    ccmcf->nbudgets += keys->budgets;
+
     cclcf->keys = keys;
 
     return NGX_CONF_OK;
@@ -148,8 +180,8 @@ ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
     ngx_http_chatcompletions_keys_t *keys, u_char *line, size_t len,
     ngx_uint_t n)
 {
-    u_char                          *p, *last, *start, *comma;
-    ngx_str_t                        field[3], *model;
+    u_char                          *p, *last, *start;
+    ngx_str_t                        field[5];
     ngx_uint_t                       nf, i;
     ngx_http_chatcompletions_key_t  *key, *k;
 
@@ -172,7 +204,7 @@ ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
             p++;
         }
 
-        if (nf == 3) {
+        if (nf == 5) {
             goto invalid;
         }
 
@@ -223,6 +255,8 @@ ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    ngx_memzero(key, sizeof(ngx_http_chatcompletions_key_t));
+
     key->name.data = ngx_pstrdup(cf->pool, &field[0]);
     if (key->name.data == NULL) {
         return NGX_CONF_ERROR;
@@ -230,14 +264,65 @@ ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
 
     key->name.len = field[0].len;
     ngx_strlow(key->hash, field[1].data, 64);
-    key->models = NULL;
+    key->slot = -1;
 
-    if (nf < 3) {
+    for (i = 2; i < nf; i++) {
+        if (ngx_http_chatcompletions_key_param(cf, key, &field[i])
+            != NGX_CONF_OK)
+        {
+            goto invalid;
+        }
+    }
+
+    if (key->tpm || key->tpd) {
+        key->slot = keys->base + keys->budgets++;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    /* the line is not shown: it may hold a key pasted by mistake */
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "API keys file, line %ui: expected \"name "
+                       "<64 hex digits of SHA-256> [models=id,...] [tpm=N] "
+                       "[tpd=N]\"", n);
+    return NGX_CONF_ERROR;
+}
+
+
+/* models=a,b  tpm=N  tpd=N */
+
+static char *
+ngx_http_chatcompletions_key_param(ngx_conf_t *cf,
+    ngx_http_chatcompletions_key_t *key, ngx_str_t *param)
+{
+    u_char     *p, *last, *comma;
+    ngx_int_t   v;
+    ngx_str_t  *model;
+
+    if (param->len > 4
+        && (ngx_strncmp(param->data, "tpm=", 4) == 0
+            || ngx_strncmp(param->data, "tpd=", 4) == 0))
+    {
+        v = ngx_atoi(param->data + 4, param->len - 4);
+        if (v <= 0) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (param->data[2] == 'm') {
+            key->tpm = v;
+        } else {
+            key->tpd = v;
+        }
+
         return NGX_CONF_OK;
     }
 
-    if (field[2].len <= 7 || ngx_strncmp(field[2].data, "models=", 7) != 0) {
-        goto invalid;
+    if (param->len <= 7 || ngx_strncmp(param->data, "models=", 7) != 0
+        || key->models)
+    {
+        return NGX_CONF_ERROR;
     }
 
     key->models = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
@@ -245,8 +330,8 @@ ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    p = field[2].data + 7;
-    last = field[2].data + field[2].len;
+    p = param->data + 7;
+    last = param->data + param->len;
 
     while (p < last) {
         comma = ngx_strlchr(p, last, ',');
@@ -255,7 +340,7 @@ ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
         }
 
         if (comma == p) {
-            goto invalid;
+            return NGX_CONF_ERROR;
         }
 
         model = ngx_array_push(key->models);
@@ -275,14 +360,6 @@ ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
     }
 
     return NGX_CONF_OK;
-
-invalid:
-
-    /* the line is not shown: it may hold a key pasted by mistake */
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "API keys file, line %ui: expected \"name "
-                       "<64 hex digits of SHA-256> [models=id,...]\"", n);
-    return NGX_CONF_ERROR;
 }
 
 
@@ -401,6 +478,49 @@ ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
     ctx->key = &key[found];
     ctx->key_name = key[found].name;
 
+    return ngx_http_chatcompletions_budget_check(r, ctx, &key[found], rc);
+}
+
+
+/*
+ * The key's budget before any Bedrock call: a key whose tokens of the
+ * minute or the day are spent gets OpenAI's 429.  A stream in progress is
+ * not cut: its tokens are charged when it ends (budget_log()), so a burst
+ * overspends by at most what the requests let in before it was charged.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_chatcompletions_key_t *key,
+    ngx_int_t *rc)
+{
+    time_t                              now;
+    ngx_http_chatcompletions_budget_t  *b;
+
+    b = ngx_http_chatcompletions_budget(r, key);
+    if (b == NULL) {
+        return NGX_OK;
+    }
+
+    now = ngx_time();
+
+    if (key->tpm && (time_t) b->minute == now / 60
+        && b->minute_used >= key->tpm)
+    {
+        return ngx_http_chatcompletions_over_budget(r, rc, key->tpm,
+                                                    b->minute_used,
+                                                    60 - now % 60, "min");
+    }
+
+    if (key->tpd && (time_t) b->day == now / 86400
+        && b->day_used >= key->tpd)
+    {
+        return ngx_http_chatcompletions_over_budget(r, rc, key->tpd,
+                                                    b->day_used,
+                                                    86400 - now % 86400,
+                                                    "day");
+    }
+
     return NGX_OK;
 }
 
@@ -461,4 +581,236 @@ ngx_http_chatcompletions_key_reject(ngx_http_request_t *r, ngx_int_t *rc,
                                               "invalid_api_key", NULL, &msg);
 
     return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
+    ngx_uint_t limit, ngx_uint_t used, time_t reset, const char *per)
+{
+    u_char           *p;
+    ngx_str_t         msg;
+    ngx_table_elt_t  *h;
+
+    *rc = ngx_http_discard_request_body(r);
+    if (*rc != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_pnalloc(r->pool, 256);
+    if (p == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    msg.data = p;
+    msg.len = ngx_sprintf(p, "Rate limit reached for tokens per %s: Limit "
+                          "%ui, Used %ui. Please try again in %Ts.", per,
+                          limit, used, reset)
+              - p;
+
+    /* as OpenAI's: the limit, what is left, when it resets */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "x-ratelimit-limit-tokens");
+    h->value.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (h->value.data == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+    h->value.len = ngx_sprintf(h->value.data, "%ui", limit) - h->value.data;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "x-ratelimit-remaining-tokens");
+    ngx_str_set(&h->value, "0");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "x-ratelimit-reset-tokens");
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 1);
+    if (h->value.data == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+    h->value.len = ngx_sprintf(h->value.data, "%Ts", reset) - h->value.data;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "chat_completions: client API key over its tokens per %s",
+                  per);
+
+    /* send_error adds Retry-After to a 429 */
+    *rc = ngx_http_chatcompletions_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                              "tokens", "rate_limit_exceeded",
+                                              NULL, &msg);
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_http_chatcompletions_budget_t *
+ngx_http_chatcompletions_budget(ngx_http_request_t *r,
+    ngx_http_chatcompletions_key_t *key)
+{
+    ngx_http_chatcompletions_budget_t     *b;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    if (key->slot < 0) {
+        return NULL;
+    }
+
+    ccmcf = ngx_http_get_module_main_conf(r, ngx_http_chatcompletions_module);
+
+    if (ccmcf->budgets_zone == NULL || ccmcf->budgets_zone->data == NULL) {
+        return NULL;
+    }
+
+    b = ccmcf->budgets_zone->data;
+
+    return &b[key->slot];
+}
+
+
+/* after the configuration: the budgets' zone and the charging */
+
+ngx_int_t
+ngx_http_chatcompletions_keys_init(ngx_conf_t *cf)
+{
+    size_t                                 size;
+    ngx_str_t                              name;
+    ngx_http_handler_pt                   *h;
+    ngx_http_core_main_conf_t             *cmcf;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_chatcompletions_module);
+
+    if (ccmcf->nbudgets == 0) {
+        return NGX_OK;
+    }
+
+    size = ngx_align(ccmcf->nbudgets
+                     * sizeof(ngx_http_chatcompletions_budget_t)
+                     + 8 * ngx_pagesize, ngx_pagesize);
+
+    ngx_str_set(&name, "chat_completions_budgets");
+
+    ccmcf->budgets_zone = ngx_shared_memory_add(cf, &name, size,
+                                              &ngx_http_chatcompletions_module);
+    if (ccmcf->budgets_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    ccmcf->budgets_zone->init = ngx_http_chatcompletions_budget_zone;
+    ccmcf->budgets_zone->data = ccmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_chatcompletions_budget_log;
+
+    return NGX_OK;
+}
+
+
+/* a reload starts the budgets afresh (the key file may have changed) */
+
+static ngx_int_t
+ngx_http_chatcompletions_budget_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t                       *shpool;
+    ngx_http_chatcompletions_budget_t     *b;
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    ccmcf = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shpool->data) {
+        ngx_slab_free(shpool, shpool->data);
+    }
+
+    b = ngx_slab_calloc(shpool,
+               ccmcf->nbudgets * sizeof(ngx_http_chatcompletions_budget_t));
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = b;
+    shm_zone->data = b;
+
+    return NGX_OK;
+}
+
+
+/* the request is over: its tokens (the winning attempts') are charged */
+
+static ngx_int_t
+ngx_http_chatcompletions_budget_log(ngx_http_request_t *r)
+{
+    time_t                              now;
+    ngx_atomic_uint_t                   tokens, w;
+    ngx_http_chatcompletions_ctx_t     *ctx;
+    ngx_http_chatcompletions_budget_t  *b;
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_chatcompletions_module);
+    if (ctx == NULL || ctx->key == NULL) {
+        return NGX_OK;
+    }
+
+    b = ngx_http_chatcompletions_budget(r, ctx->key);
+    if (b == NULL) {
+        return NGX_OK;
+    }
+
+    tokens = ctx->stream.usage.input + ctx->stream.usage.output;
+    if (tokens == 0) {
+        return NGX_OK;
+    }
+
+    now = ngx_time();
+
+    /* a new window: the worker that sees it first starts it from 0 */
+
+    w = b->minute;
+    if (w != (ngx_atomic_uint_t) (now / 60)
+        && ngx_atomic_cmp_set(&b->minute, w, now / 60))
+    {
+        b->minute_used = 0;
+    }
+
+    w = b->day;
+    if (w != (ngx_atomic_uint_t) (now / 86400)
+        && ngx_atomic_cmp_set(&b->day, w, now / 86400))
+    {
+        b->day_used = 0;
+    }
+
+    (void) ngx_atomic_fetch_add(&b->minute_used, tokens);
+    (void) ngx_atomic_fetch_add(&b->day_used, tokens);
+
+    return NGX_OK;
 }

@@ -1021,7 +1021,8 @@ ngx_http_chatcompletions_init(ngx_conf_t *cf)
 
     if (ngx_http_chatcompletions_credentials_init(cf) != NGX_OK
         || ngx_http_chatcompletions_targets_init(cf) != NGX_OK
-        || ngx_http_chatcompletions_metrics_init(cf) != NGX_OK)
+        || ngx_http_chatcompletions_metrics_init(cf) != NGX_OK
+        || ngx_http_chatcompletions_keys_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -69,6 +69,10 @@ typedef struct {
     ngx_shm_zone_t                  *targets_zone;
     ngx_uint_t                       ntargets;
 
+    /* keys.c: the client keys' token budgets, for all workers */
+    ngx_shm_zone_t                  *budgets_zone;
+    ngx_uint_t                       nbudgets;
+
     /* resolve.c: upstream blocks whose names are followed */
     ngx_array_t                     *resolves;
 
@@ -98,6 +102,8 @@ typedef struct {
 typedef struct {
     ngx_str_t                        header;        /* Authorization */
     ngx_array_t                     *keys;          /* of keys.c's _key_t */
+    ngx_uint_t                       base;          /* its budgets' slots */
+    ngx_uint_t                       budgets;
     unsigned                         raw:1;         /* no "Bearer " */
 } ngx_http_chatcompletions_keys_t;
 
@@ -487,6 +493,7 @@ ngx_int_t ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc);
 ngx_int_t ngx_http_chatcompletions_key_model(
     ngx_http_chatcompletions_ctx_t *ctx);
+ngx_int_t ngx_http_chatcompletions_keys_init(ngx_conf_t *cf);
 
 /* metrics.c: Prometheus counters in shared memory */
 typedef enum {

@@ -195,3 +195,28 @@ Authorization: Bearer sk-test-right
 --- response_body_like eval
 $main::Sse
 --- key_not_sent: sk-test-right
+
+
+
+=== TEST 9: tokens per minute: the first request spends the budget (charged when it ends), the next gets OpenAI's 429 with the x-ratelimit headers, before any Bedrock call
+--- user_files
+>>> api_keys
+budget   b99b33e303aff4781bea85c292d6cf9351885c2cde97f3e0fc3da203a7fb2bd8 tpm=10 tpd=10
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=2; usage=7,5";
+        chat_completions_api_keys $TEST_NGINX_SERVER_ROOT/html/api_keys;
+        chat_completions;
+    }
+--- more_headers
+Authorization: Bearer sk-test-budget
+--- request eval
+["POST /v1/chat/completions\n$main::Body", "POST /v1/chat/completions\n$main::Body"]
+--- error_code eval
+[200, 429]
+--- response_headers eval
+["", "x-ratelimit-limit-tokens: 10\nx-ratelimit-remaining-tokens: 0"]
+--- response_headers_like eval
+["", "Retry-After: \\d+\nx-ratelimit-reset-tokens: \\d+s"]
+--- response_body_like eval
+[qr/data: \[DONE\]/, qr/^\{"error":\{"message":"Rate limit reached for tokens per (?:min|day): Limit 10, Used 12\. Please try again in \d+s\.","type":"tokens","param":null,"code":"rate_limit_exceeded"\}\}$/]
