@@ -25,6 +25,10 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
+# a client key with a budget: sk-valgrind (tpm=5 tpd=1000)
+printf 'vg %s tpm=5 tpd=1000\n' \
+    "$(printf %s sk-valgrind | sha256sum | cut -d' ' -f1)" >"$dir/conf/api_keys"
+
 cat >"$dir/conf/nginx.conf" <<_EOC_
 load_module $so;
 error_log logs/error.log info;
@@ -75,6 +79,11 @@ http {
             chat_completions;
         }
         location = /metrics { chat_completions_metrics; }
+        location = /keyed {
+            set \$s "tokens=3";
+            chat_completions_api_keys api_keys;
+            chat_completions;
+        }
         location = /_tools/loans {
             internal;
             default_type application/json;
@@ -234,6 +243,16 @@ got=$(perl -MIO::Socket::INET -MSocket -e '
     print "$n\n";')
 if [ "$got" != 3000 ]; then
     echo "valgrind: a client that paused got \"$got\" of 3000 deltas"
+    exit 1
+fi
+
+# client keys: a wrong one, a right one, then its budget spent
+curl -s -o /dev/null -H 'Authorization: Bearer nope' "$url/keyed" -d "$loans"
+curl -s -o /dev/null -H 'Authorization: Bearer sk-valgrind' "$url/keyed" -d "$loans"
+code=$(curl -s -o /dev/null -w '%{http_code}' \
+       -H 'Authorization: Bearer sk-valgrind' "$url/keyed" -d "$loans")
+if [ "$code" != 429 ]; then
+    echo "valgrind: a spent key budget answered $code, not 429"
     exit 1
 fi
 
