@@ -37,6 +37,7 @@ typedef struct {
     ngx_uint_t                        tpm;        /* tokens a minute */
     ngx_uint_t                        tpd;        /* tokens a day */
     ngx_int_t                         slot;       /* budget, or -1 */
+    ngx_int_t                         label;      /* in the metrics */
 } ngx_http_chatcompletions_key_t;
 
 
@@ -80,6 +81,7 @@ ngx_http_chatcompletions_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     u_char                                *p, *last, *eol;
     ngx_str_t                             *value, text, file;
     ngx_uint_t                             n;
+    ngx_http_chatcompletions_key_t        *key;
     ngx_http_chatcompletions_keys_t       *keys;
     ngx_http_chatcompletions_main_conf_t  *ccmcf;
 
@@ -166,6 +168,19 @@ ngx_http_chatcompletions_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     ccmcf->nbudgets += keys->budgets;
+
+    /* the keys' names: a label of the metrics */
+
+    key = keys->keys->elts;
+
+    for (n = 0; n < keys->keys->nelts; n++) {
+        key[n].label = ngx_http_chatcompletions_metrics_label(cf,
+                                                              &ccmcf->m_keys,
+                                                              &key[n].name);
+        if (key[n].label == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     cclcf->keys = keys;
 
@@ -813,4 +828,17 @@ ngx_http_chatcompletions_budget_log(ngx_http_request_t *r)
     (void) ngx_atomic_fetch_add(&b->day_used, tokens);
 
     return NGX_OK;
+}
+
+
+/* the metrics' index of the request's key, or -1 */
+
+ngx_int_t
+ngx_http_chatcompletions_key_label(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_http_chatcompletions_key_t  *key;
+
+    key = ctx->key;
+
+    return key ? key->label : -1;
 }

@@ -98,6 +98,7 @@ typedef struct ngx_http_chatcompletions_layout_s {
     ngx_uint_t                        tools;
     ngx_uint_t                        tool_time;
     ngx_uint_t                        refreshes;
+    ngx_uint_t                        keys;
     ngx_uint_t                        total;
 } ngx_http_chatcompletions_layout_t;
 
@@ -270,6 +271,8 @@ ngx_http_chatcompletions_metrics_init(ngx_conf_t *cf)
     n += ntool * NGX_HTTP_CHATCOMPLETIONS_HIST;
     l->refreshes = n;
     n += 16 * 2;
+    l->keys = n;
+    n += (ccmcf->m_keys ? ccmcf->m_keys->nelts : 0) * 3;
     l->total = n;
 
     ccmcf->m_layout = l;
@@ -503,6 +506,16 @@ ngx_http_chatcompletions_metrics_log(ngx_http_request_t *r)
         }
 
         (void) ngx_atomic_fetch_add(&c[l->bedrock_errors + code], 1);
+    }
+
+    /* by client key: requests, and their tokens */
+
+    if (ngx_http_chatcompletions_key_label(ctx) >= 0) {
+        i = l->keys + ngx_http_chatcompletions_key_label(ctx) * 3;
+
+        (void) ngx_atomic_fetch_add(&c[i], 1);
+        (void) ngx_atomic_fetch_add(&c[i + 1], ctx->stream.usage.input);
+        (void) ngx_atomic_fetch_add(&c[i + 2], ctx->stream.usage.output);
     }
 
     /* tokens, as Bedrock reported them */
@@ -1063,6 +1076,40 @@ ngx_http_chatcompletions_metrics_text(ngx_http_request_t *r,
                        "chat_completions_tool_duration_seconds", "tool",
                        &tools[i],
                        &c[l->tool_time + i * NGX_HTTP_CHATCOMPLETIONS_HIST]);
+    }
+
+    /* client keys */
+
+    if (ccmcf->m_keys) {
+        locs = ccmcf->m_keys->elts;
+
+        ngx_http_chatcompletions_family(&t,
+                       "chat_completions_key_requests_total", "counter",
+                       "Requests by the name of the client's API key.");
+
+        for (i = 0; i < ccmcf->m_keys->nelts; i++) {
+            ngx_http_chatcompletions_put(&t,
+                       "chat_completions_key_requests_total{key=\"");
+            ngx_http_chatcompletions_label(&t, &locs[i]);
+            ngx_http_chatcompletions_put(&t, "\"} %uA\n",
+                                         c[l->keys + i * 3]);
+        }
+
+        ngx_http_chatcompletions_family(&t,
+                       "chat_completions_key_tokens_total", "counter",
+                       "Tokens Bedrock reported, by the name of the "
+                       "client's API key and type.");
+
+        for (i = 0; i < ccmcf->m_keys->nelts; i++) {
+            for (k = 0; k < 2; k++) {
+                ngx_http_chatcompletions_put(&t,
+                       "chat_completions_key_tokens_total{key=\"");
+                ngx_http_chatcompletions_label(&t, &locs[i]);
+                ngx_http_chatcompletions_put(&t, "\",type=\"%s\"} %uA\n",
+                                      ngx_http_chatcompletions_token_types[k],
+                                      c[l->keys + i * 3 + 1 + k]);
+            }
+        }
     }
 
     /* credentials */

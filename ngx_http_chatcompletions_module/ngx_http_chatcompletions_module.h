@@ -83,6 +83,7 @@ typedef struct {
     ngx_array_t                     *m_models;
     ngx_array_t                     *m_targets;
     ngx_array_t                     *m_tools;
+    ngx_array_t                     *m_keys;
 } ngx_http_chatcompletions_main_conf_t;
 
 
@@ -494,6 +495,8 @@ ngx_int_t ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
 ngx_int_t ngx_http_chatcompletions_key_model(
     ngx_http_chatcompletions_ctx_t *ctx);
 ngx_int_t ngx_http_chatcompletions_keys_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_chatcompletions_key_label(
+    ngx_http_chatcompletions_ctx_t *ctx);
 
 /* metrics.c: Prometheus counters in shared memory */
 typedef enum {

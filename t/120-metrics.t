@@ -131,3 +131,43 @@ chat_completions_tool_duration_seconds_count{tool="get_loan_options"} 1
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 2: by client key: the requests of a key and their tokens
+--- http_config
+    chat_completions_metrics_zone 1m;
+--- user_files
+>>> api_keys
+vapi 80b4d1754681a17845cebef7d01390ec240ea603c678e59fbc8dff3ddeb1178f
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=3; usage=10,3";
+        chat_completions_api_keys $TEST_NGINX_SERVER_ROOT/html/api_keys;
+        chat_completions;
+    }
+
+    location = /metrics {
+        chat_completions_metrics;
+    }
+--- more_headers
+Authorization: Bearer sk-test-right
+--- request eval
+[$main::Stream, "GET /metrics"]
+--- error_code eval
+[200, 200]
+--- counted
+chat_completions_requests_total{location="/v1/chat/completions",model="amazon.nova-lite-v1:0",stream="true",status="200"} 1
+chat_completions_tokens_total{model="amazon.nova-lite-v1:0",type="input"} 10
+chat_completions_tokens_total{model="amazon.nova-lite-v1:0",type="output"} 3
+chat_completions_time_to_first_token_seconds_count{location="/v1/chat/completions"} 1
+chat_completions_request_duration_seconds_count{location="/v1/chat/completions"} 1
+chat_completions_inter_token_seconds_count 2
+chat_completions_bedrock_attempts_total{target="127.0.0.1:PORT"} 1
+chat_completions_key_requests_total{key="vapi"} 1
+chat_completions_key_tokens_total{key="vapi",type="input"} 10
+chat_completions_key_tokens_total{key="vapi",type="output"} 3
+--- promtool
+--- no_error_log
+[alert]
+[crit]
