@@ -36,6 +36,7 @@ typedef struct {
     ngx_array_t                      *models;     /* of ngx_str_t, or NULL */
     ngx_uint_t                        tpm;        /* tokens a minute */
     ngx_uint_t                        tpd;        /* tokens a day */
+    ngx_uint_t                        concurrency; /* answers at once */
     ngx_int_t                         slot;       /* budget, or -1 */
     ngx_int_t                         label;      /* in the metrics */
 } ngx_http_chatcompletions_key_t;
@@ -47,6 +48,7 @@ typedef struct {
     ngx_atomic_t                      minute_used;
     ngx_atomic_t                      day;        /* time / 86400 */
     ngx_atomic_t                      day_used;
+    ngx_atomic_t                      open;       /* answers running */
 } ngx_http_chatcompletions_budget_t;
 
 
@@ -289,7 +291,7 @@ ngx_http_chatcompletions_key_line(ngx_conf_t *cf,
         }
     }
 
-    if (key->tpm || key->tpd) {
+    if (key->tpm || key->tpd || key->concurrency) {
         key->slot = keys->base + keys->budgets++;
     }
 
@@ -315,6 +317,17 @@ ngx_http_chatcompletions_key_param(ngx_conf_t *cf,
     u_char     *p, *last, *comma;
     ngx_int_t   v;
     ngx_str_t  *model;
+
+    if (param->len > 12 && ngx_strncmp(param->data, "concurrency=", 12) == 0)
+    {
+        v = ngx_atoi(param->data + 12, param->len - 12);
+        if (v <= 0) {
+            return NGX_CONF_ERROR;
+        }
+
+        key->concurrency = v;
+        return NGX_CONF_OK;
+    }
 
     if (param->len > 4
         && (ngx_strncmp(param->data, "tpm=", 4) == 0
@@ -536,6 +549,19 @@ ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
                                                     "day");
     }
 
+    if (key->concurrency) {
+        if (ngx_atomic_fetch_add(&b->open, 1) >= key->concurrency) {
+            (void) ngx_atomic_fetch_add(&b->open, (ngx_atomic_int_t) -1);
+            return ngx_http_chatcompletions_over_budget(r, rc,
+                                                        key->concurrency,
+                                                        key->concurrency, 1,
+                                                        "concurrent");
+        }
+
+        /* given back when the request ends: budget_log() */
+        ctx->key_open = 1;
+    }
+
     return NGX_OK;
 }
 
@@ -619,10 +645,23 @@ ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
     }
 
     msg.data = p;
-    msg.len = ngx_sprintf(p, "Rate limit reached for tokens per %s: Limit "
-                          "%ui, Used %ui. Please try again in %Ts.", per,
-                          limit, used, reset)
-              - p;
+
+    if (per[0] == 'c') {
+        msg.len = ngx_sprintf(p, "Rate limit reached for concurrent "
+                              "requests: Limit %ui. Please try again when "
+                              "one of them has ended.", limit)
+                  - p;
+
+    } else {
+        msg.len = ngx_sprintf(p, "Rate limit reached for tokens per %s: "
+                              "Limit %ui, Used %ui. Please try again in "
+                              "%Ts.", per, limit, used, reset)
+                  - p;
+    }
+
+    if (per[0] == 'c') {
+        goto send;
+    }
 
     /* as OpenAI's: the limit, what is left, when it resets */
 
@@ -666,8 +705,10 @@ ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
     }
     h->value.len = ngx_sprintf(h->value.data, "%Ts", reset) - h->value.data;
 
+send:
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "chat_completions: client API key over its tokens per %s",
+                  "chat_completions: client API key over its limit (%s)",
                   per);
 
     /* send_error adds Retry-After to a 429 */
@@ -799,6 +840,11 @@ ngx_http_chatcompletions_budget_log(ngx_http_request_t *r)
     b = ngx_http_chatcompletions_budget(r, ctx->key);
     if (b == NULL) {
         return NGX_OK;
+    }
+
+    if (ctx->key_open) {
+        ctx->key_open = 0;
+        (void) ngx_atomic_fetch_add(&b->open, (ngx_atomic_int_t) -1);
     }
 
     tokens = ctx->stream.usage.input + ctx->stream.usage.output;

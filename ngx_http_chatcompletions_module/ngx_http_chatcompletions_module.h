@@ -355,6 +355,7 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_uint_t                       hedges;       /* racing attempts */
     unsigned                         hedge_won:1;
     unsigned                         stream_counted:1;
+    unsigned                         key_open:1;
 
     /* the outcome: a fault, and the status it maps to */
     ngx_http_chatcompletions_fault_t fault;

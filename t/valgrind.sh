@@ -26,8 +26,9 @@ for _ in $(seq 1 100); do
 done
 
 # a client key with a budget: sk-valgrind (tpm=5 tpd=1000)
-printf 'vg %s tpm=5 tpd=1000\n' \
-    "$(printf %s sk-valgrind | sha256sum | cut -d' ' -f1)" >"$dir/conf/api_keys"
+printf 'vg %s tpm=5 tpd=1000\none %s concurrency=1\n' \
+    "$(printf %s sk-valgrind | sha256sum | cut -d' ' -f1)" \
+    "$(printf %s sk-one | sha256sum | cut -d' ' -f1)" >"$dir/conf/api_keys"
 
 cat >"$dir/conf/nginx.conf" <<_EOC_
 load_module $so;
@@ -79,6 +80,12 @@ http {
             chat_completions;
         }
         location = /metrics { chat_completions_metrics; }
+        location = /keyslow {
+            set \$s "tokens=3; first_delay=1500";
+            chat_completions_read_timeout 5s;
+            chat_completions_api_keys api_keys;
+            chat_completions;
+        }
         location = /keyed {
             set \$s "tokens=3";
             chat_completions_api_keys api_keys;
@@ -253,6 +260,23 @@ code=$(curl -s -o /dev/null -w '%{http_code}' \
        -H 'Authorization: Bearer sk-valgrind' "$url/keyed" -d "$loans")
 if [ "$code" != 429 ]; then
     echo "valgrind: a spent key budget answered $code, not 429"
+    exit 1
+fi
+
+# one answer at a time for this key: a second one meanwhile is refused
+curl -s -o "$dir/one.out" -H 'Authorization: Bearer sk-one' \
+     "$url/keyslow" -d "$loans" &
+one=$!
+sleep 0.5
+code=$(curl -s -o /dev/null -w '%{http_code}' \
+       -H 'Authorization: Bearer sk-one' "$url/keyslow" -d "$loans")
+wait $one
+again=$(curl -s -o /dev/null -w '%{http_code}' \
+       -H 'Authorization: Bearer sk-one' "$url/keyslow" -d "$loans")
+if [ "$code" != 429 ] || [ "$again" != 200 ] \
+   || ! grep -q 'data: \[DONE\]' "$dir/one.out"
+then
+    echo "valgrind: concurrency=1 answered $code meanwhile and $again after"
     exit 1
 fi
 
