@@ -35,9 +35,12 @@ const DIR = path.join(TOP, 'build', 'creds-rotation');
 let n = 0;
 let failed = 0;
 
-/* keepalive connections to nginx, as a client like Vapi keeps them; new
- * ones for each nginx started */
-let agent = new http.Agent({ keepAlive: true });
+/*
+ * A connection per request: with reuseport, the kernel spreads them over
+ * both workers (eight kept-alive connections all landed on one worker
+ * once in a while, and the test wants both)
+ */
+let agent = new http.Agent({ keepAlive: false });
 
 function ok(cond, name, diag) {
     n++;
@@ -135,7 +138,7 @@ http {
 function startNginx(env, extra) {
     stopNginx();
     agent.destroy();
-    agent = new http.Agent({ keepAlive: true });
+    agent = new http.Agent({ keepAlive: false });
     fs.rmSync(path.join(DIR, 'logs'), { recursive: true, force: true });
     fs.mkdirSync(path.join(DIR, 'logs'), { recursive: true });
     fs.writeFileSync(path.join(DIR, 'nginx.conf'), nginxConf(env, extra));
