@@ -722,6 +722,12 @@ static void ngx_http_chatcompletions_family(
     ngx_http_chatcompletions_text_t *t, char *name, char *type, char *help);
 static void ngx_http_chatcompletions_hist(ngx_http_chatcompletions_text_t *t,
     char *name, char *label, ngx_str_t *value, ngx_atomic_t *h);
+static void ngx_http_chatcompletions_series(
+    ngx_http_chatcompletions_text_t *t, char *name, char *label,
+    ngx_str_t *value, ngx_atomic_uint_t v);
+static void ngx_http_chatcompletions_by_label(
+    ngx_http_chatcompletions_text_t *t, char *name, char *help, char *label,
+    ngx_str_t *values, ngx_uint_t n, ngx_atomic_t *c);
 
 
 static void
@@ -772,6 +778,35 @@ ngx_http_chatcompletions_family(ngx_http_chatcompletions_text_t *t,
 {
     ngx_http_chatcompletions_put(t, "# HELP %s %s\n# TYPE %s %s\n",
                                  name, help, name, type);
+}
+
+
+/* one series with one label */
+
+static void
+ngx_http_chatcompletions_series(ngx_http_chatcompletions_text_t *t,
+    char *name, char *label, ngx_str_t *value, ngx_atomic_uint_t v)
+{
+    ngx_http_chatcompletions_put(t, "%s{%s=\"", name, label);
+    ngx_http_chatcompletions_label(t, value);
+    ngx_http_chatcompletions_put(t, "\"} %uA\n", v);
+}
+
+
+/* a counter family with one label, a series per value */
+
+static void
+ngx_http_chatcompletions_by_label(ngx_http_chatcompletions_text_t *t,
+    char *name, char *help, char *label, ngx_str_t *values, ngx_uint_t n,
+    ngx_atomic_t *c)
+{
+    ngx_uint_t  i;
+
+    ngx_http_chatcompletions_family(t, name, "counter", help);
+
+    for (i = 0; i < n; i++) {
+        ngx_http_chatcompletions_series(t, name, label, &values[i], c[i]);
+    }
 }
 
 
@@ -1003,41 +1038,20 @@ ngx_http_chatcompletions_metrics_text(ngx_http_request_t *r,
 
     /* Bedrock attempts, by target */
 
-    ngx_http_chatcompletions_family(&t,
-                       "chat_completions_bedrock_attempts_total", "counter",
-                       "Bedrock calls started, retries and racing attempts "
-                       "included, by target.");
+    ngx_http_chatcompletions_by_label(&t, "chat_completions_bedrock_"
+                       "attempts_total", "Bedrock calls started, retries and "
+                       "racing attempts included, by target.", "target",
+                       targets, ntarget, &c[l->attempts]);
 
-    for (i = 0; i < ntarget; i++) {
-        ngx_http_chatcompletions_put(&t,
-                       "chat_completions_bedrock_attempts_total{target=\"");
-        ngx_http_chatcompletions_label(&t, &targets[i]);
-        ngx_http_chatcompletions_put(&t, "\"} %uA\n", c[l->attempts + i]);
-    }
+    ngx_http_chatcompletions_by_label(&t, "chat_completions_bedrock_"
+                       "retries_total", "Bedrock calls tried again after a "
+                       "failure, by the target tried.", "target", targets,
+                       ntarget, &c[l->retries]);
 
-    ngx_http_chatcompletions_family(&t,
-                       "chat_completions_bedrock_retries_total", "counter",
-                       "Bedrock calls tried again after a failure, by the "
-                       "target tried.");
-
-    for (i = 0; i < ntarget; i++) {
-        ngx_http_chatcompletions_put(&t,
-                       "chat_completions_bedrock_retries_total{target=\"");
-        ngx_http_chatcompletions_label(&t, &targets[i]);
-        ngx_http_chatcompletions_put(&t, "\"} %uA\n", c[l->retries + i]);
-    }
-
-    ngx_http_chatcompletions_family(&t,
-                       "chat_completions_bedrock_fallbacks_total", "counter",
-                       "Retries on another target, by the target fallen "
-                       "back to.");
-
-    for (i = 0; i < ntarget; i++) {
-        ngx_http_chatcompletions_put(&t,
-                       "chat_completions_bedrock_fallbacks_total{target=\"");
-        ngx_http_chatcompletions_label(&t, &targets[i]);
-        ngx_http_chatcompletions_put(&t, "\"} %uA\n", c[l->fallbacks + i]);
-    }
+    ngx_http_chatcompletions_by_label(&t, "chat_completions_bedrock_"
+                       "fallbacks_total", "Retries on another target, by the "
+                       "target fallen back to.", "target", targets, ntarget,
+                       &c[l->fallbacks]);
 
     ngx_http_chatcompletions_family(&t,
                        "chat_completions_bedrock_hedges_total", "counter",
@@ -1088,11 +1102,9 @@ ngx_http_chatcompletions_metrics_text(ngx_http_request_t *r,
                        "Requests by the name of the client's API key.");
 
         for (i = 0; i < ccmcf->m_keys->nelts; i++) {
-            ngx_http_chatcompletions_put(&t,
-                       "chat_completions_key_requests_total{key=\"");
-            ngx_http_chatcompletions_label(&t, &locs[i]);
-            ngx_http_chatcompletions_put(&t, "\"} %uA\n",
-                                         c[l->keys + i * 3]);
+            ngx_http_chatcompletions_series(&t,
+                       "chat_completions_key_requests_total", "key",
+                       &locs[i], c[l->keys + i * 3]);
         }
 
         ngx_http_chatcompletions_family(&t,
