@@ -206,7 +206,7 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     ctx->attempts++;
 
     ngx_http_chatcompletions_metric(ctx, NGX_HTTP_CHATCOMPLETIONS_M_ATTEMPT,
-                                    &t->host);
+                                    t);
 
     /* see ngx_http_chatcompletions_run_masked() */
     sr->write_event_handler = ngx_http_chatcompletions_run_masked;

@@ -549,25 +549,22 @@ ngx_http_chatcompletions_metrics_log(ngx_http_request_t *r)
 
 void
 ngx_http_chatcompletions_metric(ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_http_chatcompletions_metric_e what, ngx_str_t *target)
+    ngx_http_chatcompletions_metric_e what,
+    ngx_http_chatcompletions_target_t *target)
 {
-    ngx_uint_t                             t;
-    ngx_atomic_t                          *c;
-    ngx_http_chatcompletions_layout_t     *l;
-    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+    ngx_uint_t                          t;
+    ngx_atomic_t                       *c;
+    ngx_http_chatcompletions_layout_t  *l;
 
     c = ngx_http_chatcompletions_counters(ctx->request, &l);
     if (c == NULL) {
         return;
     }
 
-    ccmcf = ngx_http_get_module_main_conf(ctx->request,
-                                          ngx_http_chatcompletions_module);
+    /* the target's index, from the configuration */
+    t = target ? target->label - 1 : 0;
 
-    t = target ? ngx_http_chatcompletions_find(ccmcf->m_targets, target) : 0;
-
-    if (target && (ccmcf->m_targets == NULL || t >= ccmcf->m_targets->nelts))
-    {
+    if (target && target->label == 0) {
         return;
     }
 
@@ -616,26 +613,19 @@ ngx_http_chatcompletions_metric(ngx_http_chatcompletions_ctx_t *ctx,
 
 void
 ngx_http_chatcompletions_metric_tool(ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_str_t *tool, ngx_uint_t outcome, ngx_msec_t ms)
+    ngx_http_chatcompletions_tool_conf_t *tool, ngx_uint_t outcome,
+    ngx_msec_t ms)
 {
-    ngx_uint_t                             t;
-    ngx_atomic_t                          *c;
-    ngx_http_chatcompletions_layout_t     *l;
-    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+    ngx_uint_t                          t;
+    ngx_atomic_t                       *c;
+    ngx_http_chatcompletions_layout_t  *l;
 
     c = ngx_http_chatcompletions_counters(ctx->request, &l);
-    if (c == NULL) {
+    if (c == NULL || tool->label == 0) {
         return;
     }
 
-    ccmcf = ngx_http_get_module_main_conf(ctx->request,
-                                          ngx_http_chatcompletions_module);
-
-    t = ngx_http_chatcompletions_find(ccmcf->m_tools, tool);
-
-    if (ccmcf->m_tools == NULL || t >= ccmcf->m_tools->nelts) {
-        return;
-    }
+    t = tool->label - 1;
 
     (void) ngx_atomic_fetch_add(&c[l->tools + t * 3 + outcome], 1);
 

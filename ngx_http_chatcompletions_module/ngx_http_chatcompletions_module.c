@@ -566,6 +566,7 @@ static ngx_int_t
 ngx_http_chatcompletions_metrics_labels(ngx_conf_t *cf,
     ngx_http_chatcompletions_loc_conf_t *conf)
 {
+    ngx_int_t                              rc;
     ngx_uint_t                             i, j;
     ngx_keyval_t                          *kv;
     ngx_http_chatcompletions_alias_t      *alias;
@@ -599,9 +600,11 @@ ngx_http_chatcompletions_metrics_labels(ngx_conf_t *cf,
     t = conf->targets->elts;
 
     for (i = 0; i < conf->targets->nelts; i++) {
-        if (ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_targets,
-                                                   &t[i].host)
-            == NGX_ERROR
+        rc = ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_targets,
+                                                    &t[i].host);
+        t[i].label = rc + 1;
+
+        if (rc == NGX_ERROR
             || (t[i].model.len
                 && ngx_http_chatcompletions_metrics_label(cf,
                                           &ccmcf->m_models, &t[i].model)
@@ -630,12 +633,13 @@ ngx_http_chatcompletions_metrics_labels(ngx_conf_t *cf,
         tool = conf->tools->elts;
 
         for (i = 0; i < conf->tools->nelts; i++) {
-            if (ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_tools,
-                                                       &tool[i].name)
-                == NGX_ERROR)
-            {
+            rc = ngx_http_chatcompletions_metrics_label(cf, &ccmcf->m_tools,
+                                                        &tool[i].name);
+            if (rc == NGX_ERROR) {
                 return NGX_ERROR;
             }
+
+            tool[i].label = rc + 1;
         }
     }
 

@@ -95,6 +95,7 @@ typedef struct {
     cc_json_t                       *schema;
     ngx_msec_t                       timeout;       /* 0: the default */
     ngx_uint_t                       method;        /* NGX_HTTP_POST|GET */
+    ngx_uint_t                       label;         /* metrics: index + 1 */
     unsigned                         needs_phone:1;
 } ngx_http_chatcompletions_tool_conf_t;
 
@@ -117,6 +118,7 @@ typedef struct {
     ngx_str_t                        model;         /* empty: the request's */
     ngx_array_t                     *maps;          /* of ngx_keyval_t */
     ngx_int_t                        slot;          /* cool-down, or -1 */
+    ngx_uint_t                       label;         /* metrics: index + 1 */
 } ngx_http_chatcompletions_target_t;
 
 
@@ -522,9 +524,11 @@ ngx_int_t ngx_http_chatcompletions_metrics_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_chatcompletions_metrics_label(ngx_conf_t *cf,
     ngx_array_t **a, ngx_str_t *value);
 void ngx_http_chatcompletions_metric(ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_http_chatcompletions_metric_e what, ngx_str_t *target);
+    ngx_http_chatcompletions_metric_e what,
+    ngx_http_chatcompletions_target_t *target);
 void ngx_http_chatcompletions_metric_tool(ngx_http_chatcompletions_ctx_t *ctx,
-    ngx_str_t *tool, ngx_uint_t outcome, ngx_msec_t ms);
+    ngx_http_chatcompletions_tool_conf_t *tool, ngx_uint_t outcome,
+    ngx_msec_t ms);
 void ngx_http_chatcompletions_metric_refresh(ngx_http_request_t *r,
     ngx_uint_t source, ngx_uint_t ok);
 

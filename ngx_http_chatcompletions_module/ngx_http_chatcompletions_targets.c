@@ -387,14 +387,14 @@ ngx_http_chatcompletions_retry(ngx_http_chatcompletions_ctx_t *ctx)
     ctx->request->connection->log->action = action;
 
     ngx_http_chatcompletions_metric(ctx, NGX_HTTP_CHATCOMPLETIONS_M_RETRY,
-                                    &targets[next].host);
+                                    &targets[next]);
 
     if (next != ctx->round.target) {
         ctx->round.on_target = 0;
 
         ngx_http_chatcompletions_metric(ctx,
                                         NGX_HTTP_CHATCOMPLETIONS_M_FALLBACK,
-                                        &targets[next].host);
+                                        &targets[next]);
     }
 
     ctx->round.target = next;

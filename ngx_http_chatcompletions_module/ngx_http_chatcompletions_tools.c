@@ -737,7 +737,7 @@ ngx_http_chatcompletions_tool_settle(
     }
 
     if (call->sr) {
-        ngx_http_chatcompletions_metric_tool(ctx, &call->name,
+        ngx_http_chatcompletions_metric_tool(ctx, call->conf,
                                    call->timed_out
                                    ? NGX_HTTP_CHATCOMPLETIONS_TOOL_TIMEOUT
                                    : (call->error.len == 0
