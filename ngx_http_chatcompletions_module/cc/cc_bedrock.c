@@ -9,22 +9,25 @@
 #include <string.h>
 
 #include "cc_bedrock.h"
+#include "cc_extras.h"
 #include "cc_uri.h"
 
 
-static int cc_has_tool_blocks(const cc_chat_t *chat);
 static int cc_gen_key(yajl_gen g, const char *key);
 static int cc_gen_key_str(yajl_gen g, const char *key, const cc_str_t *s);
 static int cc_gen_double(yajl_gen g, double d, const cc_str_t *text);
 static int cc_gen_empty_object(yajl_gen g, const char *key);
 static int cc_gen_system(yajl_gen g, const cc_chat_t *chat);
-static int cc_gen_messages(yajl_gen g, const cc_chat_t *chat);
-static int cc_gen_block(yajl_gen g, const cc_block_t *b);
+static int cc_gen_messages(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
+    int as_text);
+static int cc_gen_block(cc_alloc_t *a, yajl_gen g, const cc_block_t *b,
+    int as_text);
+static int cc_gen_image(yajl_gen g, const cc_block_t *b);
 static int cc_gen_inference(yajl_gen g, const cc_chat_t *chat);
 static int cc_gen_tool_spec(yajl_gen g, const cc_str_t *name,
     const cc_str_t *description, const cc_json_t *schema);
 static int cc_gen_tool_config(cc_alloc_t *a, yajl_gen g,
-    const cc_chat_t *chat, const cc_chat_options_t *opts);
+    const cc_chat_t *chat, const cc_chat_options_t *opts, int as_text);
 static int cc_gen_stub_tools(cc_alloc_t *a, yajl_gen g,
     const cc_chat_t *chat);
 
@@ -39,13 +42,15 @@ int
 cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     const cc_chat_options_t *opts, cc_str_t *out)
 {
-    int                       rc;
+    int                       rc, as_text;
     yajl_gen                  g;
     static cc_chat_options_t  no_opts;
 
     if (opts == NULL) {
         opts = &no_opts;
     }
+
+    as_text = cc_extras_tools_as_text(chat);
 
     g = cc_gen_alloc(a);
     if (g == NULL) {
@@ -56,9 +61,10 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
 
     if (yajl_gen_map_open(g) != yajl_gen_status_ok
         || cc_gen_system(g, chat) != CC_OK
-        || cc_gen_messages(g, chat) != CC_OK
+        || cc_gen_messages(a, g, chat, as_text) != CC_OK
         || cc_gen_inference(g, chat) != CC_OK
-        || cc_gen_tool_config(a, g, chat, opts) != CC_OK
+        || cc_gen_tool_config(a, g, chat, opts, as_text) != CC_OK
+        || cc_extras_gen(g, chat, opts) != CC_OK
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
     {
         goto done;
@@ -103,7 +109,8 @@ cc_gen_system(yajl_gen g, const cc_chat_t *chat)
 
 
 static int
-cc_gen_messages(yajl_gen g, const cc_chat_t *chat)
+cc_gen_messages(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
+    int as_text)
 {
     size_t               i, j;
     const cc_message_t  *m;
@@ -134,7 +141,7 @@ cc_gen_messages(yajl_gen g, const cc_chat_t *chat)
         }
 
         for (j = 0; j < m->nblocks; j++) {
-            if (cc_gen_block(g, &m->blocks[j]) != CC_OK) {
+            if (cc_gen_block(a, g, &m->blocks[j], as_text) != CC_OK) {
                 return CC_ERROR;
             }
         }
@@ -150,16 +157,39 @@ cc_gen_messages(yajl_gen g, const cc_chat_t *chat)
 }
 
 
+/* as_text: toolUse and toolResult blocks go as text (cc_extras.h) */
+
 static int
-cc_gen_block(yajl_gen g, const cc_block_t *b)
+cc_gen_block(cc_alloc_t *a, yajl_gen g, const cc_block_t *b, int as_text)
 {
+    cc_str_t         tool;
     const cc_str_t  *text;
 
     if (yajl_gen_map_open(g) != yajl_gen_status_ok) {
         return CC_ERROR;
     }
 
+    if (as_text
+        && (b->type == CC_BLOCK_TOOL_USE || b->type == CC_BLOCK_TOOL_RESULT))
+    {
+        if (cc_extras_tool_text(a, b, &tool) != CC_OK
+            || cc_gen_key_str(g, "text", &tool) != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        return yajl_gen_map_close(g) == yajl_gen_status_ok
+               ? CC_OK : CC_ERROR;
+    }
+
     switch (b->type) {
+
+    case CC_BLOCK_IMAGE:
+        if (cc_gen_image(g, b) != CC_OK) {
+            return CC_ERROR;
+        }
+
+        break;
 
     case CC_BLOCK_TEXT:
         if (cc_gen_key_str(g, "text", &b->text) != CC_OK) {
@@ -252,6 +282,27 @@ cc_gen_block(yajl_gen g, const cc_block_t *b)
 }
 
 
+/* {"image":{"format":"png","source":{"bytes":"<base64>"}}} */
+
+static int
+cc_gen_image(yajl_gen g, const cc_block_t *b)
+{
+    if (cc_gen_key(g, "image") != CC_OK
+        || yajl_gen_map_open(g) != yajl_gen_status_ok
+        || cc_gen_key_str(g, "format", &b->name) != CC_OK
+        || cc_gen_key(g, "source") != CC_OK
+        || yajl_gen_map_open(g) != yajl_gen_status_ok
+        || cc_gen_key_str(g, "bytes", &b->text) != CC_OK
+        || yajl_gen_map_close(g) != yajl_gen_status_ok
+        || yajl_gen_map_close(g) != yajl_gen_status_ok)
+    {
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
 static int
 cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
 {
@@ -324,19 +375,23 @@ cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
  * which Bedrock accepts only with a toolConfig, so they stay without a
  * toolChoice.  Server tools are always offered: "none" speaks for the
  * client's tools.  With tool blocks in the history and no tool at all, a
- * stub spec per name used keeps the history valid.
+ * stub spec per name used keeps the history valid.  But "none" with tool
+ * blocks in the history sends them as text (as_text): no toolConfig is
+ * needed for them, and the client's tools are not offered.  A tool choice
+ * that travels in additionalModelRequestFields (cc_extras.h) is not
+ * repeated here.
  */
 
 static int
 cc_gen_tool_config(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
-    const cc_chat_options_t *opts)
+    const cc_chat_options_t *opts, int as_text)
 {
     int               history, request;
     size_t            i, j, n;
     const char       *key;
     const cc_tool_t  *t;
 
-    history = cc_has_tool_blocks(chat);
+    history = !as_text && cc_has_tool_blocks(chat);
 
     request = chat->ntools
               && (chat->tool_choice != CC_TOOL_CHOICE_NONE || history);
@@ -400,7 +455,9 @@ cc_gen_tool_config(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
         return CC_ERROR;
     }
 
-    switch (chat->tool_choice) {
+    switch (cc_extras_native_tool_choice(chat, opts)
+            ? CC_TOOL_CHOICE_DEFAULT : chat->tool_choice)
+    {
 
     case CC_TOOL_CHOICE_AUTO:
     case CC_TOOL_CHOICE_REQUIRED:
@@ -681,14 +738,16 @@ cc_is_blank(const u_char *p, size_t len)
 }
 
 
-static int
+int
 cc_has_tool_blocks(const cc_chat_t *chat)
 {
     size_t  i, j;
 
     for (i = 0; i < chat->nmessages; i++) {
         for (j = 0; j < chat->messages[i].nblocks; j++) {
-            if (chat->messages[i].blocks[j].type != CC_BLOCK_TEXT) {
+            if (chat->messages[i].blocks[j].type == CC_BLOCK_TOOL_USE
+                || chat->messages[i].blocks[j].type == CC_BLOCK_TOOL_RESULT)
+            {
                 return 1;
             }
         }

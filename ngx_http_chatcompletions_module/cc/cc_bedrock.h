@@ -32,7 +32,8 @@
 typedef enum {
     CC_BLOCK_TEXT = 0,
     CC_BLOCK_TOOL_USE,
-    CC_BLOCK_TOOL_RESULT
+    CC_BLOCK_TOOL_RESULT,
+    CC_BLOCK_IMAGE
 } cc_block_type_e;
 
 
@@ -45,6 +46,8 @@ typedef enum {
  *   text (a result_json that is not an object is ignored: Bedrock takes
  *   objects only); a blank text is sent as "(empty result)", since
  *   Bedrock rejects blank text; is_error sends "status":"error".
+ * IMAGE: name is Bedrock's format (png, jpeg, gif, webp), text the
+ *   client's base64 bytes, checked (cc_image.h).
  */
 typedef struct {
     cc_block_type_e           type;
@@ -86,6 +89,57 @@ typedef enum {
     CC_TOOL_CHOICE_REQUIRED,
     CC_TOOL_CHOICE_NAMED
 } cc_tool_choice_e;
+
+
+/* service tiers, OpenAI's and Bedrock's names: a set of them */
+#define CC_TIER_DEFAULT          0x01
+#define CC_TIER_PRIORITY         0x02
+#define CC_TIER_FLEX             0x04
+
+
+typedef struct {
+    cc_str_t                  key;
+    cc_str_t                  value;
+} cc_pair_t;
+
+
+/*
+ * What cc_extras.h reads of a request: service_tier (the Bedrock tier to
+ * ask for, empty: the configured one), metadata and user (Bedrock's
+ * requestMetadata), parallel_tool_calls (-1 when absent), and the images
+ * counted.
+ */
+typedef struct {
+    cc_str_t                  service_tier;
+    cc_pair_t                *metadata;
+    size_t                    nmetadata;
+    int                       parallel_tool_calls;
+    size_t                    nimages;
+} cc_extras_t;
+
+
+/*
+ * What the configuration and the attempt give cc_extras.h: the guardrail
+ * (an empty id: none; trace and stream empty: Bedrock's defaults), the
+ * latency, the service tier sent and the tiers clients may ask for, the
+ * image limits, whether metadata and user are forwarded; the attempt's
+ * model id and whether it streams.
+ */
+typedef struct {
+    cc_str_t                  guardrail_id;
+    cc_str_t                  guardrail_version;
+    cc_str_t                  guardrail_trace;
+    cc_str_t                  guardrail_stream;
+    cc_str_t                  latency;
+    cc_str_t                  service_tier;
+    unsigned                  tiers_allowed;
+    size_t                    image_max;         /* decoded bytes, 0: 3.75 MB */
+    size_t                    images_max;        /* 0: 20 */
+    unsigned                  request_metadata:1; /* metadata, user read */
+
+    cc_str_t                  model;
+    unsigned                  stream:1;
+} cc_extras_conf_t;
 
 
 typedef struct {
@@ -132,6 +186,8 @@ typedef struct {
 
     cc_tool_choice_e          tool_choice;
     cc_str_t                  tool_choice_name;
+
+    cc_extras_t               extras;            /* cc_extras.h */
 } cc_chat_t;
 
 
@@ -154,6 +210,8 @@ typedef struct {
 
     /* maxTokens is clamped to this when > 0 (and set to it when unset) */
     int64_t                   max_tokens_limit;
+
+    cc_extras_conf_t          extras;            /* cc_extras.h */
 } cc_chat_options_t;
 
 
@@ -179,6 +237,9 @@ int cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
  */
 int cc_model_path(cc_alloc_t *a, const cc_str_t *model_id, int stream,
     cc_str_t *out);
+
+/* 1 if a message holds a toolUse or toolResult block */
+int cc_has_tool_blocks(const cc_chat_t *chat);
 
 /* 1 if the id is a valid Bedrock toolUseId: [a-zA-Z0-9_.:-]{1,64} */
 int cc_tool_id_valid(const cc_str_t *id);

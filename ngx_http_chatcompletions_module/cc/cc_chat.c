@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cc_chat.h"
+#include "cc_extras.h"
 #include "cc_messages.h"
 #include "cc_turns.h"
 
@@ -68,7 +69,8 @@ cc_chat_parse(cc_alloc_t *a, const cc_json_t *root,
         || cc_parse_params(&p, root) != CC_OK
         || cc_parse_stop(&p, root) != CC_OK
         || cc_parse_tools(&p, root) != CC_OK
-        || cc_parse_tool_choice(&p, root) != CC_OK)
+        || cc_parse_tool_choice(&p, root) != CC_OK
+        || cc_extras_parse(&p, root) != CC_OK)
     {
         return CC_ERROR;
     }

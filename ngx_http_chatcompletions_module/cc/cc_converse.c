@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cc_converse.h"
+#include "cc_extras.h"
 
 
 /*
@@ -145,6 +146,10 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
 
     cc_round_end(s, cc_json_get(root, "usage"));
 
+    if (cc_extras_meta(a, s, root) != CC_OK) {
+        goto nomem;
+    }
+
     return CC_OK;
 
 nomem:
@@ -226,6 +231,7 @@ cc_completion_build(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
         || yajl_gen_string(g, (const u_char *) finish, strlen(finish))
         || yajl_gen_map_close(g) || yajl_gen_array_close(g)
         || cc_gen_lit(g, "usage") || cc_usage_gen(g, &s->usage) != CC_OK
+        || cc_extras_gen_tier(g, s) != CC_OK
         || yajl_gen_map_close(g))
     {
         goto failed;

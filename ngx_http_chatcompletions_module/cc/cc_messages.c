@@ -8,15 +8,21 @@
 #include <string.h>
 
 #include "cc_messages.h"
+#include "cc_image.h"
 
 
 #define CC_EXPECT_CONTENT    "a string or an array of content parts"
+
+/* what content parts a role may send */
+#define CC_PARTS_TEXT        0              /* system, developer, tool */
+#define CC_PARTS_ASSISTANT   1              /* text and refusal */
+#define CC_PARTS_USER        2              /* text and image_url */
 
 
 static int cc_parse_message(cc_parse_t *p, const cc_json_t *m,
     const char *path, cc_message_t *out, int *skip);
 static int cc_parse_parts(cc_parse_t *p, const cc_json_t *content,
-    const char *path, int assistant, cc_str_t **texts, size_t *n);
+    const char *path, int kind, cc_block_t **parts, size_t *n);
 static int cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls,
     const char *path, cc_message_t *msg);
 static int cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m,
@@ -105,12 +111,12 @@ static int
 cc_parse_message(cc_parse_t *p, const cc_json_t *m, const char *path,
     cc_message_t *out, int *skip)
 {
+    int          kind;
     char         sub[CC_PATH_LEN], show[CC_SHOW_LEN + 4];
     size_t       i, n;
-    cc_str_t    *texts;
     cc_json_t   *role, *content, *calls;
     cc_chat_t   *chat;
-    cc_block_t  *b;
+    cc_block_t  *b, *parts;
 
     chat = p->chat;
     *skip = 0;
@@ -186,14 +192,21 @@ cc_parse_message(cc_parse_t *p, const cc_json_t *m, const char *path,
         }
     }
 
-    texts = NULL;
+    parts = NULL;
     n = 0;
 
+    if (out->role == CC_ROLE_ASSISTANT) {
+        kind = CC_PARTS_ASSISTANT;
+
+    } else if (cc_json_is(role, "user")) {
+        kind = CC_PARTS_USER;
+
+    } else {
+        kind = CC_PARTS_TEXT;
+    }
+
     if (content != NULL && content->type != CC_JSON_NULL) {
-        if (cc_parse_parts(p, content, sub, out->role == CC_ROLE_ASSISTANT,
-                           &texts, &n)
-            != CC_OK)
-        {
+        if (cc_parse_parts(p, content, sub, kind, &parts, &n) != CC_OK) {
             return CC_ERROR;
         }
     }
@@ -205,8 +218,8 @@ cc_parse_message(cc_parse_t *p, const cc_json_t *m, const char *path,
          * are hoisted there in order wherever they appear
          */
         for (i = 0; i < n; i++) {
-            if (!cc_is_blank(texts[i].data, texts[i].len)) {
-                chat->system[chat->nsystem++] = texts[i];
+            if (!cc_is_blank(parts[i].text.data, parts[i].text.len)) {
+                chat->system[chat->nsystem++] = parts[i].text;
             }
         }
 
@@ -242,8 +255,7 @@ cc_parse_message(cc_parse_t *p, const cc_json_t *m, const char *path,
 
     for (i = 0; i < n; i++) {
         b = &out->blocks[out->nblocks++];
-        b->type = CC_BLOCK_TEXT;
-        b->text = texts[i];
+        *b = parts[i];
     }
 
     if (calls != NULL) {
@@ -255,31 +267,35 @@ cc_parse_message(cc_parse_t *p, const cc_json_t *m, const char *path,
 
 
 /*
- * Content as a string or as text parts; every part becomes one text (an
- * assistant's refusal parts count as text).  The strings point into the
- * DOM.
+ * Content as a string or as parts; every part becomes one block: text (an
+ * assistant's refusal parts count as text), or a user's image
+ * (cc_image.h).  The strings point into the DOM.
  */
 
 static int
 cc_parse_parts(cc_parse_t *p, const cc_json_t *content, const char *path,
-    int assistant, cc_str_t **texts, size_t *n)
+    int kind, cc_block_t **parts, size_t *n)
 {
     char             sub[CC_PATH_LEN], tpath[CC_PATH_LEN];
     char             show[CC_SHOW_LEN + 4];
     size_t           i;
-    cc_str_t        *out;
     cc_json_t       *part, *type, *text;
+    cc_block_t      *out;
     const char      *field;
 
-    if (content->type == CC_JSON_STRING) {
-        *texts = (cc_str_t *) &content->str;
-        *n = 1;
-        return CC_OK;
-    }
-
-    out = cc_alloc(p->alloc, (content->n ? content->n : 1) * sizeof(cc_str_t));
+    out = cc_calloc(p->alloc,
+                    (content->type == CC_JSON_ARRAY && content->n
+                     ? content->n : 1) * sizeof(cc_block_t));
     if (out == NULL) {
         return cc_no_memory(p->err);
+    }
+
+    if (content->type == CC_JSON_STRING) {
+        out[0].type = CC_BLOCK_TEXT;
+        out[0].text = content->str;
+        *parts = out;
+        *n = 1;
+        return CC_OK;
     }
 
     for (i = 0; i < content->n; i++) {
@@ -309,17 +325,26 @@ cc_parse_parts(cc_parse_t *p, const cc_json_t *content, const char *path,
         if (cc_json_is(type, "text")) {
             field = "text";
 
-        } else if (assistant && cc_json_is(type, "refusal")) {
+        } else if (kind == CC_PARTS_ASSISTANT
+                   && cc_json_is(type, "refusal"))
+        {
             field = "refusal";
 
-        } else if (cc_json_is(type, "image_url")
-                   || cc_json_is(type, "input_audio")
+        } else if (kind == CC_PARTS_USER && cc_json_is(type, "image_url")) {
+            if (cc_parse_image(p, part, sub, &out[i]) != CC_OK) {
+                return CC_ERROR;
+            }
+
+            continue;
+
+        } else if (cc_json_is(type, "input_audio")
                    || cc_json_is(type, "file"))
         {
             return cc_parse_error(p, "unsupported_value", tpath,
                                   "Invalid value for '%s': '%s'. Content "
                                   "parts of type '%s' are not supported by "
-                                  "this server; only 'text' parts are.",
+                                  "this server; only 'text' and 'image_url' "
+                                  "parts are.",
                                   tpath, type->str.data, type->str.data);
 
         } else {
@@ -328,8 +353,10 @@ cc_parse_parts(cc_parse_t *p, const cc_json_t *content, const char *path,
             return cc_parse_error(p, "invalid_value", tpath,
                                   "Invalid value for '%s': '%s'. Supported "
                                   "values are: %s.", tpath, show,
-                                  assistant ? "'text' and 'refusal'"
-                                            : "'text'");
+                                  kind == CC_PARTS_ASSISTANT
+                                  ? "'text' and 'refusal'"
+                                  : kind == CC_PARTS_USER
+                                  ? "'text' and 'image_url'" : "'text'");
         }
 
         cc_path(tpath, "%s.%s", sub, field);
@@ -345,10 +372,11 @@ cc_parse_parts(cc_parse_t *p, const cc_json_t *content, const char *path,
             return CC_ERROR;
         }
 
-        out[i] = text->str;
+        out[i].type = CC_BLOCK_TEXT;
+        out[i].text = text->str;
     }
 
-    *texts = out;
+    *parts = out;
     *n = content->n;
 
     return CC_OK;
@@ -463,9 +491,9 @@ cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m, const char *path,
     char         sub[CC_PATH_LEN], errbuf[64];
     u_char      *s;
     size_t       i, n, len;
-    cc_str_t    *texts, text;
+    cc_str_t     text;
     cc_json_t   *id, *content, *json;
-    cc_block_t  *b;
+    cc_block_t  *b, *parts;
 
     cc_path(sub, "%s.tool_call_id", path);
 
@@ -492,7 +520,9 @@ cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m, const char *path,
         return CC_ERROR;
     }
 
-    if (cc_parse_parts(p, content, sub, 0, &texts, &n) != CC_OK) {
+    if (cc_parse_parts(p, content, sub, CC_PARTS_TEXT, &parts, &n)
+        != CC_OK)
+    {
         return CC_ERROR;
     }
 
@@ -502,12 +532,12 @@ cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m, const char *path,
      */
 
     if (n == 1) {
-        text = texts[0];
+        text = parts[0].text;
 
     } else {
         len = 0;
         for (i = 0; i < n; i++) {
-            len += texts[i].len + 1;
+            len += parts[i].text.len + 1;
         }
 
         s = cc_alloc(p->alloc, len + 1);
@@ -522,8 +552,8 @@ cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m, const char *path,
                 *s++ = '\n';
             }
 
-            memcpy(s, texts[i].data, texts[i].len);
-            s += texts[i].len;
+            memcpy(s, parts[i].text.data, parts[i].text.len);
+            s += parts[i].text.len;
         }
 
         *s = '\0';

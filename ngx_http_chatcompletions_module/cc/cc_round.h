@@ -117,6 +117,10 @@ typedef struct {
     cc_str_t                  stop_reason;  /* the last one seen */
     const char               *finish_reason;   /* once finished */
 
+    /* cc_extras.h: the guardrail's trace (JSON) and the tier, if told */
+    cc_str_t                  guardrail_trace;
+    cc_str_t                  service_tier;
+
     /* non-streaming: the text and client tool calls of all rounds */
     cc_buf_t                  content;
     cc_buf_t                  calls;        /* cc_tool_use_t * */

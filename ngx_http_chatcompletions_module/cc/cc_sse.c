@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cc_sse.h"
+#include "cc_extras.h"
 
 
 /*
@@ -333,7 +334,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
         }
 
         cc_round_end(s, cc_json_get(ev, "usage"));
-        rc = CC_DONE;
+        rc = (cc_extras_meta(a, s, ev) == CC_OK) ? CC_DONE : CC_ERROR;
 
     } else {
         /* new event types appear: ignore what is not understood */
@@ -635,6 +636,7 @@ cc_stream_finish(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
             || yajl_gen_array_open(g) || yajl_gen_array_close(g)
             || cc_gen_lit(g, "usage")
             || cc_usage_gen(g, &s->usage) != CC_OK
+            || cc_extras_gen_tier(g, s) != CC_OK
             || yajl_gen_map_close(g))
         {
             return CC_ERROR;

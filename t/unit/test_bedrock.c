@@ -269,7 +269,8 @@ static const test_case_t  cases[] = {
       "{'messages':[{'role':'user','content':[{'text':'x'}]}]}",
       0, NULL, NULL, NULL },
 
-    { "tool_choice none with tool history: tools kept, no toolChoice", 0,
+    { "tool_choice none with tool history: the blocks as text, no tools",
+      0,
       "{'messages':[{'role':'user','content':'x'},"
       "{'role':'assistant','tool_calls':[{'id':'call_1','type':'function',"
       "'function':{'name':'a','arguments':'{}'}}]},"
@@ -277,12 +278,8 @@ static const test_case_t  cases[] = {
       "'tools':[{'type':'function','function':{'name':'a'}}],"
       "'tool_choice':'none'}",
       "{'messages':[{'role':'user','content':[{'text':'x'}]},"
-      "{'role':'assistant','content':[{'toolUse':{'toolUseId':'call_1',"
-      "'name':'a','input':{}}}]},"
-      "{'role':'user','content':[{'toolResult':{'toolUseId':'call_1',"
-      "'content':[{'text':'ok'}]}}]}],"
-      "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
-      "{'json':{'type':'object','properties':{}}}}}]}}",
+      "{'role':'assistant','content':[{'text':'[tool call call_1: a {}]'}]},"
+      "{'role':'user','content':[{'text':'[tool result call_1: ok]'}]}]}",
       0, NULL, NULL, NULL },
 
     { "default tool_choice: no toolChoice", 0,
@@ -620,13 +617,14 @@ static const test_case_t  cases[] = {
       "Invalid type for 'messages[0].content': expected a string or an "
       "array of content parts, but got null instead." },
 
-    { "image part", 0,
+    { "image part with an https URL", 0,
       "{'messages':[{'role':'user','content':[{'type':'text','text':'see'},"
       "{'type':'image_url','image_url':{'url':'https://x/y.png'}}]}]}",
-      NULL, 400, "messages[0].content[1].type", "unsupported_value",
-      "Invalid value for 'messages[0].content[1].type': 'image_url'. "
-      "Content parts of type 'image_url' are not supported by this "
-      "server; only 'text' parts are." },
+      NULL, 400, "messages[0].content[1].image_url.url",
+      "invalid_image_url",
+      "Invalid 'messages[0].content[1].image_url.url': this server does "
+      "not fetch image URLs. Send the image inline as a base64 data URL "
+      "(data:image/png;base64,...)." },
 
     { "audio part", 0,
       "{'messages':[{'role':'user','content':[{'type':'input_audio',"
@@ -634,13 +632,13 @@ static const test_case_t  cases[] = {
       NULL, 400, "messages[0].content[0].type", "unsupported_value",
       "Invalid value for 'messages[0].content[0].type': 'input_audio'. "
       "Content parts of type 'input_audio' are not supported by this "
-      "server; only 'text' parts are." },
+      "server; only 'text' and 'image_url' parts are." },
 
     { "unknown part type", 0,
       "{'messages':[{'role':'user','content':[{'type':'video'}]}]}",
       NULL, 400, "messages[0].content[0].type", "invalid_value",
       "Invalid value for 'messages[0].content[0].type': 'video'. Supported "
-      "values are: 'text'." },
+      "values are: 'text' and 'image_url'." },
 
     { "refusal part outside an assistant message", 0,
       "{'messages':[{'role':'system','content':[{'type':'refusal',"
