@@ -86,6 +86,11 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     t = &t[target];
     model = ngx_http_chatcompletions_target_model_id(ctx, t);
 
+    /* the model's family and the operation decide some fields */
+    ctx->opts.extras.model.data = model->data;
+    ctx->opts.extras.model.len = model->len;
+    ctx->opts.extras.stream = ctx->streaming;
+
     if (cc_bedrock_body(&ctx->alloc, &ctx->chat, &ctx->opts, &body)
         != CC_OK
         || cc_model_path(&ctx->alloc, (cc_str_t *) model, ctx->streaming,

@@ -392,12 +392,34 @@ ngx_http_chatcompletions_key_param(ngx_conf_t *cf,
 
 
 /*
- * The request's key: NGX_OK (ctx->key_name set), or NGX_DECLINED: the 401
- * was sent, and *rc is what the handler returns
+ * The request's key and its budget: NGX_OK (ctx->key_name set), or
+ * NGX_DECLINED: the 401 or 429 was sent, and *rc is what the handler
+ * returns
  */
 
 ngx_int_t
 ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc)
+{
+    if (ngx_http_chatcompletions_key_identify(r, ctx, rc) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->key == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_chatcompletions_budget_check(r, ctx, ctx->key, rc);
+}
+
+
+/*
+ * The request's key alone (models.c lists what it may use): NGX_OK, with
+ * ctx->key NULL when the location has no keys, or NGX_DECLINED as above
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_key_identify(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc)
 {
     u_char                                hash[65], diff;
@@ -506,7 +528,7 @@ ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
     ctx->key = &key[found];
     ctx->key_name = key[found].name;
 
-    return ngx_http_chatcompletions_budget_check(r, ctx, &key[found], rc);
+    return NGX_OK;
 }
 
 
@@ -571,11 +593,21 @@ ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_chatcompletions_key_model(ngx_http_chatcompletions_ctx_t *ctx)
 {
+    return ngx_http_chatcompletions_key_allows(ctx->key, &ctx->model_name,
+                                               &ctx->model_id);
+}
+
+
+/* NGX_OK: the key (NULL: none) may use the model by its name or its id */
+
+ngx_int_t
+ngx_http_chatcompletions_key_allows(void *k, ngx_str_t *name, ngx_str_t *id)
+{
     ngx_str_t                       *m;
     ngx_uint_t                       i;
     ngx_http_chatcompletions_key_t  *key;
 
-    key = ctx->key;
+    key = k;
 
     if (key == NULL || key->models == NULL) {
         return NGX_OK;
@@ -584,11 +616,10 @@ ngx_http_chatcompletions_key_model(ngx_http_chatcompletions_ctx_t *ctx)
     m = key->models->elts;
 
     for (i = 0; i < key->models->nelts; i++) {
-        if ((m[i].len == ctx->model_name.len
-             && ngx_strncmp(m[i].data, ctx->model_name.data, m[i].len) == 0)
-            || (m[i].len == ctx->model_id.len
-                && ngx_strncmp(m[i].data, ctx->model_id.data, m[i].len)
-                   == 0))
+        if ((m[i].len == name->len
+             && ngx_strncmp(m[i].data, name->data, m[i].len) == 0)
+            || (m[i].len == id->len
+                && ngx_strncmp(m[i].data, id->data, m[i].len) == 0))
         {
             return NGX_OK;
         }

@@ -776,6 +776,8 @@ ngx_http_chatcompletions_account(ngx_http_chatcompletions_ctx_t *ctx)
         ctx->stop_reason.data = round.stop_reason.data;
         ctx->stop_reason.len = round.stop_reason.len;
     }
+
+    ngx_http_chatcompletions_extras_log(ctx);
 }
 
 

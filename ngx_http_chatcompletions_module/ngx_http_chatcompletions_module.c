@@ -310,6 +310,55 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       offsetof(ngx_http_chatcompletions_loc_conf_t, phone_country),
       NULL },
 
+    { ngx_string("chat_completions_guardrail"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatcompletions_guardrail,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_latency"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatcompletions_latency,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_service_tier"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_chatcompletions_service_tier,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_service_tier_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_chatcompletions_service_tier_allow,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("chat_completions_image_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, extras.image_max),
+      NULL },
+
+    { ngx_string("chat_completions_request_metadata"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, extras.request_metadata),
+      NULL },
+
+    { ngx_string("chat_completions_models"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_chatcompletions_models,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -421,6 +470,8 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->metrics_location = NGX_CONF_UNSET;
     conf->keys = NGX_CONF_UNSET_PTR;
     conf->cooldown_failures = NGX_CONF_UNSET_UINT;
+
+    ngx_http_chatcompletions_extras_create(conf);
 
     return conf;
 }
@@ -549,6 +600,11 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     ngx_conf_merge_value(conf->metrics_location, prev->metrics_location, -1);
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+
+    if (ngx_http_chatcompletions_merge_extras(cf, prev, conf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->enable == 1
         && ngx_http_chatcompletions_metrics_labels(cf, conf) != NGX_OK)

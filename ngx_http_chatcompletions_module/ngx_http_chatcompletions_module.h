@@ -110,6 +110,24 @@ typedef struct {
 } ngx_http_chatcompletions_keys_t;
 
 
+/*
+ * extras.c: a location's guardrail (an id with NULL data: unset, empty:
+ * off), latency and service tier (NULL data: unset), the tiers clients
+ * may ask for, the image size limit, whether metadata is forwarded
+ */
+typedef struct {
+    ngx_str_t                        guardrail_id;
+    ngx_str_t                        guardrail_version;
+    ngx_str_t                        guardrail_trace;
+    ngx_str_t                        guardrail_stream;
+    ngx_str_t                        latency;
+    ngx_str_t                        service_tier;
+    ngx_uint_t                       tiers_allowed;
+    size_t                           image_max;
+    ngx_flag_t                       request_metadata;
+} ngx_http_chatcompletions_extras_conf_t;
+
+
 /* a place Bedrock answers from: chat_completions_target */
 typedef struct {
     ngx_str_t                        region;        /* signed for */
@@ -173,6 +191,8 @@ typedef struct {
     ngx_int_t                        metrics_location;  /* -1: none */
 
     ngx_http_chatcompletions_keys_t *keys;
+
+    ngx_http_chatcompletions_extras_conf_t  extras;
 } ngx_http_chatcompletions_loc_conf_t;
 
 
@@ -497,9 +517,36 @@ ngx_int_t ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc);
 ngx_int_t ngx_http_chatcompletions_key_model(
     ngx_http_chatcompletions_ctx_t *ctx);
+ngx_int_t ngx_http_chatcompletions_key_identify(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc);
+ngx_int_t ngx_http_chatcompletions_key_allows(void *key, ngx_str_t *name,
+    ngx_str_t *id);
 ngx_int_t ngx_http_chatcompletions_keys_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_chatcompletions_key_label(
     ngx_http_chatcompletions_ctx_t *ctx);
+
+/* extras.c: guardrail, latency, service tier, images, request metadata */
+char *ngx_http_chatcompletions_guardrail(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_chatcompletions_latency(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_chatcompletions_service_tier(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_chatcompletions_service_tier_allow(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+void ngx_http_chatcompletions_extras_create(
+    ngx_http_chatcompletions_loc_conf_t *conf);
+char *ngx_http_chatcompletions_merge_extras(ngx_conf_t *cf,
+    ngx_http_chatcompletions_loc_conf_t *prev,
+    ngx_http_chatcompletions_loc_conf_t *conf);
+void ngx_http_chatcompletions_extras_options(
+    ngx_http_chatcompletions_ctx_t *ctx);
+void ngx_http_chatcompletions_extras_log(
+    ngx_http_chatcompletions_ctx_t *ctx);
+
+/* models.c: GET /v1/models and /v1/models/{id} */
+char *ngx_http_chatcompletions_models(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* metrics.c: Prometheus counters in shared memory */
 typedef enum {

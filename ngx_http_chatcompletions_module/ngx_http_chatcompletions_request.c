@@ -136,6 +136,8 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
         ctx->opts.nserver_tools = cclcf->tools->nelts;
     }
 
+    ngx_http_chatcompletions_extras_options(ctx);
+
     ngx_memzero(&cerr, sizeof(cc_error_t));
 
     if (cc_chat_parse(&ctx->alloc, root, &ctx->opts, &ctx->chat, &cerr)

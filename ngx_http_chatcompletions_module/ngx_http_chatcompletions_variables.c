@@ -36,7 +36,9 @@ typedef enum {
     NGX_HTTP_CHATCOMPLETIONS_VAR_TARGET,
     NGX_HTTP_CHATCOMPLETIONS_VAR_RETRY_MS,
     NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED,
-    NGX_HTTP_CHATCOMPLETIONS_VAR_KEY_NAME
+    NGX_HTTP_CHATCOMPLETIONS_VAR_KEY_NAME,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_GUARDRAIL,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_SERVICE_TIER
 } ngx_http_chatcompletions_var_e;
 
 
@@ -91,6 +93,16 @@ static ngx_http_variable_t  ngx_http_chatcompletions_vars[] = {
     { ngx_string("chat_completions_stop_reason"), NULL,
       ngx_http_chatcompletions_variable,
       NGX_HTTP_CHATCOMPLETIONS_VAR_STOP_REASON,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_guardrail"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_GUARDRAIL,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_service_tier"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_SERVICE_TIER,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("chat_completions_ttft"), NULL,
@@ -279,6 +291,16 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_STOP_REASON:
         s = ctx->stop_reason;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_GUARDRAIL:
+        s.data = ctx->stream.guardrail_trace.data;
+        s.len = ctx->stream.guardrail_trace.len;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_SERVICE_TIER:
+        s.data = ctx->stream.service_tier.data;
+        s.len = ctx->stream.service_tier.len;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_TTFT:

@@ -13,6 +13,7 @@ const frames = require('./lib/frames');
 const scenario = require('./lib/scenario');
 const { validate, MSG } = require('./lib/validate');
 const emulator = require('./lib/emulator');
+const extras = require('./lib/extras');
 const { createCredentials } = require('./lib/credentials');
 const targets = require('./lib/targets');
 
@@ -36,7 +37,8 @@ function config(env) {
         skewSeconds: 300,
         models: (env.DOUBLE_MODELS
                  || 'amazon.nova-lite-v1:0,amazon.nova-micro-v1:0,'
-                    + 'amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0')
+                    + 'amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0,'
+                    + 'us.anthropic.claude-sonnet-4-20250514-v1:0')
             .split(',').map((s) => s.trim()).filter(Boolean),
         debug: !!env.DOUBLE_DEBUG,
         quiet: false,
@@ -156,7 +158,8 @@ function createDouble(cfgIn) {
             json = {};
         }
         if (!sc.novalidate) {
-            const err = validate(json);
+            const err = validate(json)
+                || extras.validateExtras(json, op, entry.model);
             if (err) {
                 return sendError(res, entry, 400, 'ValidationException', err,
                                  BEDROCK_SUFFIX);
@@ -164,6 +167,8 @@ function createDouble(cfgIn) {
         }
 
         const plan = emulator.scenarioPlan(sc, json, bodyText);
+        /* a guardrail's intervention, its trace, the service tier */
+        const more = extras.answerExtras(sc, json, plan, emulator.textBlock);
         const deltas = plan.blocks.reduce((n, b) => n + b.pieces.length, 0);
         const usage = {
             inputTokens: sc.usage ? sc.usage[0]
@@ -177,12 +182,12 @@ function createDouble(cfgIn) {
         }
 
         if (op === 'converse') {
-            return converse(req, res, entry, sc, plan, usage, started);
+            return converse(req, res, entry, sc, plan, usage, started, more);
         }
-        return converseStream(req, res, entry, sc, plan, usage, started);
+        return converseStream(req, res, entry, sc, plan, usage, started, more);
     }
 
-    async function converse(req, res, entry, sc, plan, usage, started) {
+    async function converse(req, res, entry, sc, plan, usage, started, more) {
         if (sc.header_delay) {
             await sleep(sc.header_delay);
         }
@@ -214,6 +219,7 @@ function createDouble(cfgIn) {
             usage: u,
             metrics: { latencyMs: Date.now() - started },
         };
+        Object.assign(out, more);
         if (sc.truncate) {
             const buf = Buffer.from(JSON.stringify(out));
             res.writeHead(200, { 'Content-Type': 'application/json',
@@ -227,7 +233,8 @@ function createDouble(cfgIn) {
         sendJson(res, 200, out);
     }
 
-    async function converseStream(req, res, entry, sc, plan, usage, started) {
+    async function converseStream(req, res, entry, sc, plan, usage, started,
+                                  more) {
         let closed = false;
         res.on('close', () => { closed = true; });
 
@@ -259,8 +266,9 @@ function createDouble(cfgIn) {
         list.push({ kind: 'stop',
                     build: ev('messageStop', { stopReason: plan.stopReason }) });
         const metaSeq = seq++;
-        list.push({ kind: 'meta', build: () => frames.eventFrame('metadata', {
-            usage, metrics: { latencyMs: Date.now() - started } }, metaSeq) });
+        list.push({ kind: 'meta', build: () => frames.eventFrame('metadata',
+            Object.assign({ usage, metrics: { latencyMs: Date.now() - started } },
+                          more), metaSeq) });
 
         /* where a scripted fault happens: after the frame at index `at` */
         const fault = sc.exception ? 'exception'
