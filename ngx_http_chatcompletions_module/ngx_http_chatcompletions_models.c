@@ -69,6 +69,7 @@ ngx_http_chatcompletions_models_handler(ngx_http_request_t *r)
     ngx_array_t                      list;
     cc_alloc_t                       alloc;
     cc_model_entry_t                *m;
+    ngx_http_core_loc_conf_t        *clcf;
     ngx_http_chatcompletions_ctx_t  *ctx;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -101,16 +102,41 @@ ngx_http_chatcompletions_models_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* /v1/models, /v1/models/ or /v1/models/{id} */
+    /*
+     * /v1/models, /v1/models/ or /v1/models/{id}: what follows the
+     * location's prefix, or else the last "/models/"
+     */
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    last = r->uri.data + r->uri.len;
+    p = NULL;
+
+    if (r->uri.len >= clcf->name.len
+        && ngx_strncmp(r->uri.data, clcf->name.data, clcf->name.len) == 0)
+    {
+        p = r->uri.data + clcf->name.len;
+
+    } else {
+        for (id.data = r->uri.data;
+             (id.data = ngx_strlcasestrn(id.data, last, (u_char *) "/models/",
+                                         8 - 1))
+             != NULL;
+             id.data++)
+        {
+            p = id.data + 7;
+        }
+    }
 
     ngx_str_null(&id);
-    last = r->uri.data + r->uri.len;
-
-    p = ngx_strlcasestrn(r->uri.data, last, (u_char *) "/models/", 8 - 1);
 
     if (p != NULL) {
-        id.data = p + 8;
-        id.len = last - id.data;
+        while (p < last && *p == '/') {
+            p++;
+        }
+
+        id.data = p;
+        id.len = last - p;
     }
 
     alloc.data = r->pool;
