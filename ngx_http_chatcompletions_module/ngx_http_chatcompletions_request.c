@@ -199,6 +199,8 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
         ctx->stream.is_server_tool_data = cclcf;
     }
 
+    ctx->stream.one_tool_call = (ctx->chat.extras.parallel_tool_calls == 0);
+
     /* the caller's phone number is looked up only if it is needed */
     ctx->root = root;
 

@@ -264,3 +264,45 @@ main::echo_re('{"messages":[{"role":"user","content":[{"text":"Weather in Oslo?"
 . '{"messages":[{"role":"user","content":"Weather in Oslo?"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"12 C, rain"}],"stream":true,"tool_choice":"auto",' . $main::Tools . '}'
 --- response_body_like eval
 qr/"content":"Here"/
+
+
+
+=== TEST 16: parallel_tool_calls false on a model that cannot be told (Nova): the second call of an answer is left out, streamed
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=get_weather,get_time; tool_id=tu_a,tu_b; args=%7B%22city%22%3A%22Oslo%22%7D|%7B%7D";
+        chat_completions;
+    }
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"messages":[{"role":"user","content":"Weather and time?"}],"stream":true,"parallel_tool_calls":false,' . $main::Tools . '}'
+--- response_body_like eval
+qr/\A(?!.*(?:tu_b|get_time|"index":1))(?s:.*)"tool_calls":\[\{"index":0,"id":"tu_a","type":"function","function":\{"name":"get_weather","arguments":""\}\}\].*"finish_reason":"tool_calls".*data: \[DONE\]\n\n\z/s
+
+
+
+=== TEST 17: ... and not streamed
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=get_weather,get_time; tool_id=tu_a,tu_b; args=%7B%22city%22%3A%22Oslo%22%7D|%7B%7D";
+        chat_completions;
+    }
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"messages":[{"role":"user","content":"Weather and time?"}],"stream":false,"parallel_tool_calls":false,' . $main::Tools . '}'
+--- response_body_like eval
+qr/"tool_calls":\[\{"id":"tu_a","type":"function","function":\{"name":"get_weather","arguments":"\{\\"city\\":\\"Oslo\\"\}"\}\}\]\},"logprobs":null,"finish_reason":"tool_calls"/
+
+
+
+=== TEST 18: parallel_tool_calls true (the default): both calls
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tool=get_weather,get_time; tool_id=tu_a,tu_b; args=%7B%22city%22%3A%22Oslo%22%7D|%7B%7D";
+        chat_completions;
+    }
+--- request eval
+"POST /v1/chat/completions\n"
+. '{"messages":[{"role":"user","content":"Weather and time?"}],"stream":false,' . $main::Tools . '}'
+--- response_body_like eval
+qr/"tool_calls":\[\{"id":"tu_a",.*\},\{"id":"tu_b","type":"function","function":\{"name":"get_time","arguments":"\{\}"\}\}\]\}/

@@ -100,7 +100,8 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
         name = cc_json_get(tu, "name");
 
         if (id == NULL || id->type != CC_JSON_STRING
-            || name == NULL || name->type != CC_JSON_STRING)
+            || name == NULL || name->type != CC_JSON_STRING
+            || cc_extras_drop_tool_call(s, &name->str))
         {
             continue;
         }

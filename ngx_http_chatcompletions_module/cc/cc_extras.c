@@ -564,6 +564,18 @@ cc_extras_meta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 
 
 int
+cc_extras_drop_tool_call(cc_stream_t *s, const cc_str_t *name)
+{
+    if (!s->one_tool_call || s->next_index == 0) {
+        return 0;
+    }
+
+    return !(s->is_server_tool
+             && s->is_server_tool(s->is_server_tool_data, name));
+}
+
+
+int
 cc_extras_gen_tier(yajl_gen g, const cc_stream_t *s)
 {
     if (s->service_tier.len == 0) {

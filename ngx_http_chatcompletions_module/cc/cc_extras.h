@@ -74,6 +74,14 @@ int cc_extras_tool_text(cc_alloc_t *a, const cc_block_t *b, cc_str_t *out);
  */
 int cc_extras_meta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev);
 
+/*
+ * 1 when a tool call of the answer is left out: parallel_tool_calls false
+ * (s->one_tool_call) and a client tool call was already shown; the
+ * models that cannot be told (all but Claude) are held to it this way.
+ * Server-side tools are never left out.
+ */
+int cc_extras_drop_tool_call(cc_stream_t *s, const cc_str_t *name);
+
 /* "service_tier":"..." in a response object when Bedrock reported one */
 int cc_extras_gen_tier(yajl_gen g, const cc_stream_t *s);
 

@@ -121,6 +121,9 @@ typedef struct {
     cc_str_t                  guardrail_trace;
     cc_str_t                  service_tier;
 
+    /* parallel_tool_calls false: one client tool call at most is shown */
+    unsigned                  one_tool_call:1;
+
     /* non-streaming: the text and client tool calls of all rounds */
     cc_buf_t                  content;
     cc_buf_t                  calls;        /* cc_tool_use_t * */

@@ -506,7 +506,8 @@ cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
         || name == NULL || name->type != CC_JSON_STRING
         || cc_json_int(cc_json_get(ev, "contentBlockIndex"), &block)
            != CC_OK
-        || cc_round_tool_find(s, block) != NULL)
+        || cc_round_tool_find(s, block) != NULL
+        || cc_extras_drop_tool_call(s, &name->str))
     {
         return CC_OK;
     }

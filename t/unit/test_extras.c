@@ -406,6 +406,7 @@ static cc_json_t *test_parse(cc_test_arena_t *ar, const char *request);
 static void test_case(const test_case_t *t);
 static void test_base64(void);
 static void test_answer(void);
+static void test_one_tool_call(void);
 
 
 int
@@ -419,6 +420,7 @@ main(void)
 
     test_base64();
     test_answer();
+    test_one_tool_call();
 
     return cc_test_done("test_extras");
 }
@@ -664,4 +666,61 @@ test_answer(void)
     free(json);
 
     cc_test_arena_destroy(&ar);
+}
+
+
+/* parallel_tool_calls false: the second client call is left out */
+
+static void
+test_one_tool_call(void)
+{
+    int                one;
+    char              *json, want[1024];
+    cc_str_t           out;
+    cc_stream_t        s;
+    cc_test_arena_t    ar;
+    cc_http_error_t    err;
+
+    for (one = 0; one <= 1; one++) {
+        cc_test_arena_init(&ar);
+
+        cc_stream_init(&s);
+        s.id = (cc_str_t) cc_string("chatcmpl-1");
+        s.created = 1;
+        s.model = (cc_str_t) cc_string("m");
+        s.one_tool_call = one;
+
+        json = test_unquote(
+            "{'output':{'message':{'role':'assistant','content':["
+            "{'toolUse':{'toolUseId':'t1','name':'a','input':{'x':1}}},"
+            "{'toolUse':{'toolUseId':'t2','name':'b','input':{}}}]}},"
+            "'stopReason':'tool_use',"
+            "'usage':{'inputTokens':3,'outputTokens':2,'totalTokens':5}}");
+
+        CHECK(cc_converse_round(&ar.alloc, &s, (u_char *) json,
+                                strlen(json), &err)
+              == CC_OK);
+        free(json);
+
+        CHECK(cc_completion_build(&ar.alloc, &s, &out) == CC_OK);
+
+        json = test_unquote(
+            "{'id':'chatcmpl-1','object':'chat.completion','created':1,"
+            "'model':'m','choices':[{'index':0,'message':{'role':"
+            "'assistant','content':null,'refusal':null,'tool_calls':["
+            "{'id':'t1','type':'function','function':{'name':'a',"
+            "'arguments':'{\\'x\\':1}'}}%s]},'logprobs':null,"
+            "'finish_reason':'tool_calls'}],'usage':{'prompt_tokens':3,"
+            "'completion_tokens':2,'total_tokens':5,"
+            "'prompt_tokens_details':{'cached_tokens':0}}}");
+
+        snprintf(want, sizeof(want), json,
+                 one ? "" : ",{\"id\":\"t2\",\"type\":\"function\","
+                            "\"function\":{\"name\":\"b\","
+                            "\"arguments\":\"{}\"}}");
+        EXPECT_STR(out, want);
+
+        free(json);
+        cc_test_arena_destroy(&ar);
+    }
 }
