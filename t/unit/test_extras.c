@@ -18,6 +18,7 @@
 
 #include "cc_chat.h"
 #include "cc_converse.h"
+#include "cc_sse.h"
 #include "cc_extras.h"
 #include "cc_image.h"
 
@@ -407,6 +408,9 @@ static void test_case(const test_case_t *t);
 static void test_base64(void);
 static void test_answer(void);
 static void test_one_tool_call(void);
+static void test_stream_meta(void);
+static int test_event(cc_test_arena_t *ar, cc_stream_t *s, const char *type,
+    const char *payload, cc_str_t *out);
 
 
 int
@@ -421,6 +425,7 @@ main(void)
     test_base64();
     test_answer();
     test_one_tool_call();
+    test_stream_meta();
 
     return cc_test_done("test_extras");
 }
@@ -723,4 +728,91 @@ test_one_tool_call(void)
         free(json);
         cc_test_arena_destroy(&ar);
     }
+}
+
+
+/*
+ * A stream: an intervention's text, then the metadata event with the
+ * trace and the tier; the trace is kept, not sent; the usage chunk
+ * carries the tier
+ */
+
+static void
+test_stream_meta(void)
+{
+    char              *json;
+    cc_str_t           out;
+    cc_stream_t        s;
+    cc_test_arena_t    ar;
+
+    cc_test_arena_init(&ar);
+
+    cc_stream_init(&s);
+    s.id = (cc_str_t) cc_string("chatcmpl-1");
+    s.created = 1;
+    s.model = (cc_str_t) cc_string("m");
+    s.include_usage = 1;
+
+    CHECK(test_event(&ar, &s, "messageStart", "{\"role\":\"assistant\"}",
+                     &out)
+          == CC_OK);
+    CHECK(test_event(&ar, &s, "contentBlockDelta",
+                     "{\"contentBlockIndex\":0,\"delta\":{\"text\":"
+                     "\"Blocked.\"}}", &out)
+          == CC_OK);
+    CHECK(test_event(&ar, &s, "messageStop",
+                     "{\"stopReason\":\"guardrail_intervened\"}", &out)
+          == CC_OK);
+
+    json = test_unquote(
+        "{'usage':{'inputTokens':2,'outputTokens':1,'totalTokens':3},"
+        "'metrics':{'latencyMs':1},'trace':{'guardrail':{'outputAssessments':"
+        "{'g':[{'wordPolicy':{'customWords':[{'match':'x',"
+        "'action':'BLOCKED'}]}}]}}},'serviceTier':{'type':'flex'}}");
+
+    CHECK(test_event(&ar, &s, "metadata", json, &out) == CC_DONE);
+    free(json);
+
+    EXPECT_INT(out.len, 0);
+    EXPECT_STR(s.guardrail_trace,
+               "{\"outputAssessments\":{\"g\":[{\"wordPolicy\":"
+               "{\"customWords\":[{\"match\":\"x\",\"action\":"
+               "\"BLOCKED\"}]}}]}}");
+    EXPECT_STR(s.service_tier, "flex");
+
+    CHECK(cc_stream_finish(&ar.alloc, &s, &out) == CC_OK);
+
+    json = test_unquote(
+        "data: {'id':'chatcmpl-1','object':'chat.completion.chunk',"
+        "'created':1,'model':'m','choices':[{'index':0,'delta':{},"
+        "'logprobs':null,'finish_reason':'content_filter'}],'usage':null}"
+        "\n\n"
+        "data: {'id':'chatcmpl-1','object':'chat.completion.chunk',"
+        "'created':1,'model':'m','choices':[],'usage':{'prompt_tokens':2,"
+        "'completion_tokens':1,'total_tokens':3,'prompt_tokens_details':"
+        "{'cached_tokens':0}},'service_tier':'flex'}\n\n"
+        "data: [DONE]\n\n");
+    EXPECT_STR(out, json);
+    free(json);
+
+    cc_test_arena_destroy(&ar);
+}
+
+
+static int
+test_event(cc_test_arena_t *ar, cc_stream_t *s, const char *type,
+    const char *payload, cc_str_t *out)
+{
+    cc_str_t           m, ty;
+    cc_stream_fault_t  fault;
+
+    m = (cc_str_t) cc_string("event");
+    ty.data = (u_char *) type;
+    ty.len = strlen(type);
+
+    out->len = 0;
+    out->data = NULL;
+
+    return cc_stream_event(&ar->alloc, s, &m, &ty, (const u_char *) payload,
+                           strlen(payload), out, &fault);
 }
