@@ -731,6 +731,83 @@ test('model id and body validation', async () => {
     assertError(r, 400, 'ValidationException', /inferenceConfig\.topP/);
 });
 
+test('Bedrock features: guardrailConfig, performanceConfig, serviceTier, requestMetadata, tool_choice, images', async () => {
+    const g = { guardrailIdentifier: 'gr1', guardrailVersion: '1',
+                trace: 'enabled' };
+    let r = await call('converse', body('x', { guardrailConfig: Object.assign(
+        { streamProcessingMode: 'sync' }, g) }));
+    assertError(r, 400, 'ValidationException', /^Malformed input request/);
+    r = await call('converse-stream', body('x', { guardrailConfig: Object.assign(
+        { streamProcessingMode: 'sync' }, g) }), 'tokens=1');
+    assert.equal(r.status, 200, r.text);
+    r = await call('converse', body('x', { guardrailConfig: Object.assign({}, g,
+        { guardrailVersion: '01' }) }));
+    assertError(r, 400, 'ValidationException', /guardrailConfig\.guardrailVersion/);
+    r = await call('converse', body('x', { guardrailConfig: Object.assign({}, g,
+        { trace: 'full' }) }));
+    assertError(r, 400, 'ValidationException', /guardrailConfig\.trace/);
+    r = await call('converse', body('x', { guardrailConfig: g }),
+                   'guardrail=intervene');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.stopReason, 'guardrail_intervened');
+    assert.equal(r.json.output.message.content[0].text,
+                 'Sorry, the model cannot answer this question.');
+    assert.equal(r.json.trace.guardrail.inputAssessment.gr1.contentPolicy
+                 .filters[0].action, 'BLOCKED');
+    r = await call('converse-stream', body('x', { guardrailConfig: g }),
+                   'guardrail=assess; tokens=1');
+    const meta = r.frames.find((f) => f.type === 'metadata').json;
+    assert.equal(meta.trace.guardrail.inputAssessment.gr1.contentPolicy
+                 .filters[0].action, 'NONE');
+    r = await call('converse', body('x'), 'guardrail=intervene; tokens=1');
+    assert.equal(r.json.stopReason, 'end_turn');
+    r = await call('converse', body('x'), 'guardrail=maybe');
+    assertError(r, 500, 'DoubleScenarioException', /guardrail= wants/);
+
+    r = await call('converse', body('x', { performanceConfig: { latency: 'fast' } }));
+    assertError(r, 400, 'ValidationException', /performanceConfig\.latency/);
+    r = await call('converse', body('x', { serviceTier: { type: 'flex' } }), 'tokens=1');
+    assert.deepEqual(r.json.serviceTier, { type: 'flex' });
+    r = await call('converse', body('x', { serviceTier: { type: 'scale' } }));
+    assertError(r, 400, 'ValidationException', /serviceTier\.type/);
+
+    r = await call('converse', body('x', { requestMetadata: { 'a b': 'c/d' } }), 'tokens=1');
+    assert.equal(r.status, 200, r.text);
+    r = await call('converse', body('x', { requestMetadata: { a: 'why?' } }));
+    assertError(r, 400, 'ValidationException', /requestMetadata\.a/);
+
+    const tools = { tools: [{ toolSpec: { name: 'w', inputSchema: {
+        json: { type: 'object', properties: {} } } } }] };
+    const native = { tool_choice: { type: 'auto', disable_parallel_tool_use: true } };
+    r = await call('converse', body('x', { toolConfig: tools,
+        additionalModelRequestFields: native }));
+    assertError(r, 400, 'ValidationException', /extraneous key \[tool_choice\]/);
+    const claude = { signPath: '/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse' };
+    r = await call('converse', body('x', { toolConfig: tools,
+        additionalModelRequestFields: native }), 'tokens=1', claude);
+    assert.equal(r.status, 200, r.text);
+    r = await call('converse', body('x', { toolConfig: Object.assign(
+        { toolChoice: { any: {} } }, tools), additionalModelRequestFields: native }),
+                   null, claude);
+    assertError(r, 400, 'ValidationException', /conflicting tool_choice/);
+
+    const img = (role, format, bytes) => JSON.stringify({ messages: [
+        { role: 'user', content: [{ text: 'x' }] },
+        { role, content: [{ image: { format, source: { bytes } } }] }] });
+    r = await call('converse', img('assistant', 'png', 'iVBORw0KGgo='));
+    assertError(r, 400, 'ValidationException', /only supported in user messages/);
+    r = await call('converse', JSON.stringify({ messages: [{ role: 'user',
+        content: [{ image: { format: 'jpg', source: { bytes: 'AAAA' } } }] }] }));
+    assertError(r, 400, 'ValidationException', /format/);
+    r = await call('converse', JSON.stringify({ messages: [{ role: 'user',
+        content: [{ image: { format: 'png', source: { bytes: 'AA A' } } }] }] }));
+    assertError(r, 400, 'ValidationException', /^Malformed input request/);
+    r = await call('converse', JSON.stringify({ messages: [{ role: 'user',
+        content: [{ image: { format: 'png', source: { bytes: 'iVBORw0KGgo=' } } }] }] }),
+                   'tokens=1');
+    assert.equal(r.status, 200, r.text);
+});
+
 test('emulator: tool choice by name, tool results, toolChoice', async () => {
     const tools = ['get_credit_card_summary', 'block_credit_card', 'get_loan_options']
         .map((name) => ({ toolSpec: { name, inputSchema: { json: {
