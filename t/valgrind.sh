@@ -6,8 +6,10 @@
 # mid-stream and while a tool runs, AWS credentials fetched (instance
 # metadata, a role assumed on top, a hanging source that times out), a
 # retried attempt, a client gone during a retry's backoff, a racing
-# attempt that wins, and a client gone while two race.  Any invalid read
-# or write fails.
+# attempt that wins, a client gone while two race, and the Bedrock
+# features (a guardrail's intervention, an image, a tier and metadata, one
+# tool call of two, the models endpoint).  Any invalid read or write
+# fails.
 set -u
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -80,6 +82,21 @@ http {
             chat_completions;
         }
         location = /metrics { chat_completions_metrics; }
+        location = /guard {
+            set \$s "guardrail=intervene";
+            chat_completions_guardrail gr1 1 trace=enabled stream=async;
+            chat_completions_service_tier_allow flex;
+            chat_completions_request_metadata on;
+            chat_completions;
+        }
+        location = /twotools {
+            set \$s "tool=get_weather,get_time; args=%7B%7D";
+            chat_completions;
+        }
+        location /v1/models {
+            chat_completions_model_alias gpt-4o-mini amazon.nova-micro-v1:0;
+            chat_completions_models;
+        }
         location = /keyslow {
             set \$s "tokens=3; first_delay=1500";
             chat_completions_read_timeout 5s;
@@ -187,6 +204,18 @@ curl -s -o /dev/null "$url/tools" -d "$card"
 curl -s -o /dev/null "$url/tools" \
     -d '{"stream":false,"messages":[{"role":"user","content":"card balance 555 010 0199"}]}'
 timeout 0.3 curl -s -o /dev/null "$url/slow" -d "$loans"
+
+# the Bedrock features: a guardrail that intervenes (streamed and not,
+# with an image, a tier and metadata), one tool call of two, the models
+img='{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgoAAAANSUhEUg=="}}'
+for stream in true false; do
+    curl -s -o /dev/null "$url/guard" -d '{"stream":'$stream',"service_tier":"flex","metadata":{"a":"b"},"user":"u","messages":[{"role":"user","content":[{"type":"text","text":"x"},'"$img"']}]}'
+    curl -s -o /dev/null "$url/twotools" -d '{"stream":'$stream',"parallel_tool_calls":false,"messages":[{"role":"user","content":"Weather and time?"}]}'
+done
+curl -s -o /dev/null "$url/guard" -d '{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}'
+for m in "" /gpt-4o-mini /nope; do
+    curl -s -o /dev/null "$url/v1/models$m"
+done
 
 # a client slower than Bedrock: the module holds Bedrock's bytes back
 # instead of buffering the answer, and nothing is lost
@@ -310,7 +339,8 @@ for line in "corrupt eventstream frame" "ended before its metadata event" \
             "instance metadata: no answer within 300 ms" \
             "abandoned: throttled (429); attempt 2" \
             "closed connection while the next Bedrock attempt was due" \
-            "had its first token first" "races it on"
+            "had its first token first" "races it on" \
+            "guardrail intervened, finish_reason content_filter"
 do
     if ! grep -q "$line" "$dir/logs/error.log"; then
         echo "valgrind: no \"$line\" in the error log:"
