@@ -488,6 +488,15 @@ ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    /*
+     * The key is no longer needed: its bytes are overwritten where nginx
+     * keeps the header, so that nothing later in the request ($http_
+     * variables in a log, a map's debug line, a proxied subrequest) can
+     * show it.  nginx's own debug log has printed the header as it was
+     * parsed (README: "Client API keys").
+     */
+    ngx_memset(presented.data, '*', presented.len);
+
     /* every key compared in full: the time does not depend on a match */
 
     key = keys->keys->elts;
@@ -587,9 +596,11 @@ ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
  * may spend are reserved in its key's budgets until it is charged
  * (budget_log()), so that a burst of requests cannot all pass a budget
  * that only one of them fits.  The estimate is the larger of the key's
- * largest request so far and the body's size (with the system prompt) / 4
- * plus the request's max tokens.  A request that does not fit what is
- * left, with the others' reservations, gets a 429, except the first of a
+ * largest request so far and, when the request's output is bounded (its
+ * max tokens, or chat_completions_max_tokens), the body's size (with the
+ * system prompt) / 4 plus that bound; without either it is unknown.  A
+ * request that does not fit what is left, with the others' reservations,
+ * or whose estimate is unknown, gets a 429, except the first of a
  * worker's requests for the key while the budget is not spent: a request
  * that is alone may cross the budget (its tokens are charged when its
  * usage arrives), so a burst overspends by at most one request's tokens
@@ -641,7 +652,7 @@ ngx_http_chatcompletions_key_reserve(ngx_http_request_t *r,
     if (key->tpm) {
         used = ngx_http_chatcompletions_window_used(&b->minute,
                                                     &b->minute_used, now, 60);
-        if (used + others + est > key->tpm) {
+        if (est == 0 || used + others + est > key->tpm) {
             per = "min";
             limit = key->tpm;
             reset = 60 - now % 60;
@@ -651,7 +662,7 @@ ngx_http_chatcompletions_key_reserve(ngx_http_request_t *r,
     if (per == NULL && key->tpd) {
         used = ngx_http_chatcompletions_window_used(&b->day, &b->day_used,
                                                     now, 86400);
-        if (used + others + est > key->tpd) {
+        if (est == 0 || used + others + est > key->tpd) {
             per = "day";
             limit = key->tpd;
             reset = 86400 - now % 86400;
@@ -662,7 +673,7 @@ ngx_http_chatcompletions_key_reserve(ngx_http_request_t *r,
         (void) ngx_atomic_fetch_add(&b->pending, -(ngx_atomic_int_t) est);
 
         /* when what is reserved is given back, if the window lasts */
-        if (used < limit && used + est <= limit) {
+        if (used < limit && est && used + est <= limit) {
             reset = 1;
         }
 
@@ -682,7 +693,7 @@ ngx_http_chatcompletions_key_reserve(ngx_http_request_t *r,
 }
 
 
-/* the body's size and the system prompt's / 4, plus the max tokens */
+/* the body's size and the system prompt's / 4 plus the max tokens, or 0 */
 
 static ngx_uint_t
 ngx_http_chatcompletions_estimate(ngx_http_request_t *r,
@@ -692,6 +703,10 @@ ngx_http_chatcompletions_estimate(ngx_http_request_t *r,
     ngx_buf_t                            *b;
     ngx_chain_t                          *cl;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    if (ctx->chat.max_tokens <= 0) {
+        return 0;
+    }
 
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
 
@@ -705,13 +720,7 @@ ngx_http_chatcompletions_estimate(ngx_http_request_t *r,
         }
     }
 
-    size /= 4;
-
-    if (ctx->chat.max_tokens > 0) {
-        size += ctx->chat.max_tokens;
-    }
-
-    return size > 0 ? (ngx_uint_t) size : 1;
+    return (ngx_uint_t) (size / 4 + ctx->chat.max_tokens);
 }
 
 
@@ -911,6 +920,23 @@ ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
     h->value.len = ngx_sprintf(h->value.data, "%Ts", reset) - h->value.data;
 
 send:
+
+    /* when the budget resets (send_error() says 1 s otherwise) */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+    h->value.len = ngx_sprintf(h->value.data, "%T", reset) - h->value.data;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "chat_completions: client API key over its limit (%s)",
