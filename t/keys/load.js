@@ -35,6 +35,7 @@ const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
+const { ok, diag, done, sleep, workerPids } = require('../lib/tap');
 
 const TOP = path.resolve(__dirname, '../..');
 const MODULE = path.resolve(process.argv[2] || 'build/debian/ngx_http_chatcompletions_module.so');
@@ -44,26 +45,6 @@ const DPORT = PORT + 1;
 const DIR = path.join(TOP, 'build', 'keys-load');
 const TIMING_N = Number(process.env.KEYS_TIMING_N || 2000);
 
-let n = 0;
-let failed = 0;
-
-function ok(cond, name, diag) {
-    n++;
-    if (!cond) {
-        failed++;
-    }
-    console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-    if (!cond && diag !== undefined) {
-        console.log('# ' + String(typeof diag === 'string' ? diag
-                                  : JSON.stringify(diag)).replace(/\n/g, '\n# '));
-    }
-}
-
-function diag(line) {
-    console.log('# ' + line);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
 
 /* one request on a connection of its own (or the agent given) */
@@ -208,38 +189,28 @@ async function minuteStart() {
     }
 }
 
+/* the workers serving (not those of the old configuration, shutting down) */
+function serving() {
+    return workerPids(path.join(DIR, 'logs', 'nginx.pid')).filter((p) => {
+        try {
+            return /worker process$/.test(fs.readFileSync(`/proc/${p}/cmdline`,
+                                                          'utf8')
+                                            .replace(/\0/g, ' ').trim());
+        } catch (e) {
+            return false;
+        }
+    });
+}
+
 async function reloaded(pidsBefore) {
     for (let i = 0; i < 100; i++) {
         await sleep(100);
-        const now = workerPids();
+        const now = serving();
         if (now.length === 2 && now.every((p) => !pidsBefore.includes(p))) {
             return true;
         }
     }
     return false;
-}
-
-function workerPids() {
-    const master = Number(readLog('nginx.pid').trim());
-    const pids = [];
-    for (const d of fs.readdirSync('/proc')) {
-        if (!/^\d+$/.test(d)) {
-            continue;
-        }
-        try {
-            const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-            const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-            if (Number(f[1]) === master
-                && /worker process$/.test(fs.readFileSync(
-                       `/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()))
-            {
-                pids.push(Number(d));
-            }
-        } catch (e) {
-            /* gone */
-        }
-    }
-    return pids;
 }
 
 async function burst() {
@@ -249,6 +220,7 @@ async function burst() {
     const first = await chat('/v1/chat/completions', KEYS.burst);
     ok(complete(first), 'A: the first request of the key is answered',
        first.body.slice(0, 300));
+    await sleep(200);
 
     const rs = await Promise.all(Array.from({ length: 100 },
         () => chat('/v1/chat/completions', KEYS.burst)));
@@ -265,6 +237,7 @@ async function burst() {
        'A: overspend at most one request per worker', charged);
     ok(charged >= 450, 'A: the budget is used, not refused early', charged);
 
+    await sleep(200);
     const spent = await chat('/v1/chat/completions', KEYS.burst);
     ok(spent.status === 429
        && spent.headers['x-ratelimit-limit-tokens'] === '500'
@@ -280,8 +253,12 @@ async function burst() {
 }
 
 async function day() {
+    /* a request is charged in the log phase, after the client has read
+     * its last chunk: a moment for it before the next */
     const a = await chat('/v1/chat/completions', KEYS.day);
+    await sleep(200);
     const b = await chat('/v1/chat/completions', KEYS.day);
+    await sleep(200);
     const c = await chat('/v1/chat/completions', KEYS.day);
     const left = 86400 - Math.floor(Date.now() / 1000) % 86400;
     ok(complete(a) && complete(b),
@@ -315,7 +292,7 @@ async function reload() {
     await sleep(300);
     fs.writeFileSync(path.join(DIR, 'api_keys'),
                      keyFile(['burst', 'day', 'conc', 'new']));
-    const before = workerPids();
+    const before = serving();
     const r = nginx(['-s', 'reload']);
     ok(r.status === 0, 'D: nginx -s reload', r.stderr);
     ok(await reloaded(before), 'D: new workers started');
@@ -430,8 +407,7 @@ async function main() {
         dbl.kill();
     }
 
-    console.log(`1..${n}`);
-    process.exit(failed ? 1 : 0);
+    done();
 }
 
 main().catch((e) => {
