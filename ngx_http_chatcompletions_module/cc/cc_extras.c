@@ -16,6 +16,8 @@ static int cc_extras_user(cc_parse_t *p, const cc_json_t *root);
 static int cc_extras_bedrock_string(const cc_str_t *s, size_t min);
 static int cc_extras_gen_guardrail(yajl_gen g,
     const cc_extras_conf_t *conf);
+static int cc_extras_gen_additional(yajl_gen g, const cc_chat_t *chat,
+    const cc_chat_options_t *opts);
 static int cc_extras_gen_native(yajl_gen g, const cc_chat_t *chat);
 static int cc_extras_gen_metadata(yajl_gen g, const cc_extras_t *x);
 
@@ -292,9 +294,7 @@ cc_extras_gen(yajl_gen g, const cc_chat_t *chat,
         return CC_ERROR;
     }
 
-    if (cc_extras_native_tool_choice(chat, opts)
-        && cc_extras_gen_native(g, chat) != CC_OK)
-    {
+    if (cc_extras_gen_additional(g, chat, opts) != CC_OK) {
         return CC_ERROR;
     }
 
@@ -362,8 +362,34 @@ cc_extras_gen_guardrail(yajl_gen g, const cc_extras_conf_t *conf)
 
 
 /*
+ * additionalModelRequestFields, one object for all its members (today
+ * Claude's tool_choice; a model's other native fields belong here too,
+ * since Bedrock takes the key once)
+ */
+
+static int
+cc_extras_gen_additional(yajl_gen g, const cc_chat_t *chat,
+    const cc_chat_options_t *opts)
+{
+    if (!cc_extras_native_tool_choice(chat, opts)) {
+        return CC_OK;
+    }
+
+    if (cc_gen_lit(g, "additionalModelRequestFields") || yajl_gen_map_open(g)
+        || cc_extras_gen_native(g, chat) != CC_OK
+        || yajl_gen_map_close(g))
+    {
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
+/*
  * Anthropic's own tool_choice, which Converse passes on to Claude:
- * {"type":"auto"|"any"|"tool","name":..,"disable_parallel_tool_use":true}
+ * "tool_choice":{"type":"auto"|"any"|"tool","name":..,
+ * "disable_parallel_tool_use":true}
  */
 
 static int
@@ -383,8 +409,7 @@ cc_extras_gen_native(yajl_gen g, const cc_chat_t *chat)
         break;
     }
 
-    if (cc_gen_lit(g, "additionalModelRequestFields") || yajl_gen_map_open(g)
-        || cc_gen_lit(g, "tool_choice") || yajl_gen_map_open(g)
+    if (cc_gen_lit(g, "tool_choice") || yajl_gen_map_open(g)
         || cc_gen_lit(g, "type")
         || yajl_gen_string(g, (const u_char *) type, strlen(type)))
     {
@@ -398,7 +423,7 @@ cc_extras_gen_native(yajl_gen g, const cc_chat_t *chat)
     }
 
     if (cc_gen_lit(g, "disable_parallel_tool_use") || yajl_gen_bool(g, 1)
-        || yajl_gen_map_close(g) || yajl_gen_map_close(g))
+        || yajl_gen_map_close(g))
     {
         return CC_ERROR;
     }
