@@ -29,14 +29,14 @@ static ngx_int_t ngx_http_chatcompletions_models_collect(
     ngx_http_request_t *r, void *key, ngx_array_t *out);
 static ngx_int_t ngx_http_chatcompletions_models_add(ngx_array_t *out,
     void *key, ngx_str_t *name, ngx_str_t *id);
-static ngx_int_t ngx_http_chatcompletions_models_not_allowed(
-    ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_model_not_found(
     ngx_http_request_t *r, ngx_str_t *id);
 
 
 /* when the configuration was read: the models' "created" */
-static time_t  ngx_http_chatcompletions_models_created;
+static time_t     ngx_http_chatcompletions_models_created;
+
+static ngx_str_t  ngx_http_chatcompletions_get = ngx_string("GET, HEAD");
 
 
 char *
@@ -73,7 +73,9 @@ ngx_http_chatcompletions_models_handler(ngx_http_request_t *r)
     ngx_http_chatcompletions_ctx_t  *ctx;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_chatcompletions_models_not_allowed(r);
+        return ngx_http_chatcompletions_method_not_allowed(r,
+                                               &ngx_http_chatcompletions_get,
+                                               "GET");
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -247,43 +249,6 @@ ngx_http_chatcompletions_models_add(ngx_array_t *out, void *key,
     m->model_id.len = id->len;
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_chatcompletions_models_not_allowed(ngx_http_request_t *r)
-{
-    ngx_int_t         rc;
-    ngx_str_t         msg;
-    ngx_table_elt_t  *h;
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    ngx_str_set(&h->value, "GET, HEAD");
-
-    msg.data = ngx_pnalloc(r->pool, r->method_name.len + 64);
-    if (msg.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    msg.len = ngx_sprintf(msg.data, "Method %V is not allowed here; "
-                          "use GET.", &r->method_name)
-              - msg.data;
-
-    return ngx_http_chatcompletions_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                               "invalid_request_error",
-                                               "method_not_allowed", NULL,
-                                               &msg);
 }
 
 

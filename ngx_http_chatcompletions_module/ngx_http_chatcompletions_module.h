@@ -674,6 +674,8 @@ void ngx_http_chatcompletions_wake(ngx_http_request_t *r);
 
 /* request.c: the client's request, read and checked */
 ngx_int_t ngx_http_chatcompletions_not_allowed(ngx_http_request_t *r);
+ngx_int_t ngx_http_chatcompletions_method_not_allowed(ngx_http_request_t *r,
+    ngx_str_t *allow, const char *use);
 ngx_int_t ngx_http_chatcompletions_prepare(
     ngx_http_chatcompletions_ctx_t *ctx);
 

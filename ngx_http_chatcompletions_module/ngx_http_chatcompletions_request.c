@@ -35,6 +35,18 @@ static ngx_str_t  ngx_http_chatcompletions_allow = ngx_string("POST");
 ngx_int_t
 ngx_http_chatcompletions_not_allowed(ngx_http_request_t *r)
 {
+    return ngx_http_chatcompletions_method_not_allowed(r,
+                                          &ngx_http_chatcompletions_allow,
+                                          "POST");
+}
+
+
+/* a 405 with "Allow: allow" and a message that says to use "use" */
+
+ngx_int_t
+ngx_http_chatcompletions_method_not_allowed(ngx_http_request_t *r,
+    ngx_str_t *allow, const char *use)
+{
     ngx_int_t         rc;
     ngx_str_t         msg;
     ngx_table_elt_t  *h;
@@ -51,15 +63,16 @@ ngx_http_chatcompletions_not_allowed(ngx_http_request_t *r)
 
     h->hash = 1;
     ngx_str_set(&h->key, "Allow");
-    h->value = ngx_http_chatcompletions_allow;
+    h->value = *allow;
 
-    msg.data = ngx_pnalloc(r->pool, r->method_name.len + 64);
+    msg.data = ngx_pnalloc(r->pool, r->method_name.len + 64
+                                    + ngx_strlen(use));
     if (msg.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     msg.len = ngx_sprintf(msg.data, "Method %V is not allowed here; "
-                          "use POST.", &r->method_name)
+                          "use %s.", &r->method_name, use)
               - msg.data;
 
     return ngx_http_chatcompletions_send_error(r,
