@@ -16,9 +16,6 @@
 #include "cc_core.h"
 
 
-static size_t cc_utf8_valid(const u_char *p, const u_char *last);
-
-
 void *
 cc_alloc(cc_alloc_t *a, size_t size)
 {
@@ -120,7 +117,7 @@ cc_buf_append_grow(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
 
 /* the length of the valid UTF-8 sequence at p, or 0 (RFC 3629) */
 
-static size_t
+size_t
 cc_utf8_valid(const u_char *p, const u_char *last)
 {
     size_t   n, i;
@@ -163,6 +160,25 @@ cc_utf8_valid(const u_char *p, const u_char *last)
     }
 
     return n;
+}
+
+
+size_t
+cc_utf8_check(const u_char *p, size_t len)
+{
+    size_t         n;
+    const u_char  *s, *last;
+
+    last = p + len;
+
+    for (s = p; s < last; s += n) {
+        n = cc_utf8_valid(s, last);
+        if (n == 0) {
+            break;
+        }
+    }
+
+    return s - p;
 }
 
 
