@@ -648,6 +648,11 @@ cc_is_blank(const u_char *p, size_t len)
     uint32_t       c;
     const u_char  *end;
 
+    /* a text block with no text has a NULL pointer: no NULL + 0 */
+    if (len == 0) {
+        return 1;
+    }
+
     end = p + len;
 
     while (p < end) {

@@ -169,6 +169,10 @@ cc_utf8_check(const u_char *p, size_t len)
     size_t         n;
     const u_char  *s, *last;
 
+    if (len == 0) {
+        return 0;
+    }
+
     last = p + len;
 
     for (s = p; s < last; s += n) {
@@ -188,6 +192,12 @@ cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len, cc_str_t *out)
     size_t         n, bad;
     u_char        *d;
     const u_char  *s, *last;
+
+    if (len == 0) {
+        out->data = (u_char *) p;
+        out->len = 0;
+        return CC_OK;
+    }
 
     last = p + len;
     bad = 0;
@@ -271,9 +281,13 @@ cc_is_space(u_char c)
 int
 cc_str_cmp(const cc_str_t *s1, const cc_str_t *s2)
 {
-    int  rc;
+    int     rc;
+    size_t  n;
 
-    rc = memcmp(s1->data, s2->data, s1->len < s2->len ? s1->len : s2->len);
+    n = s1->len < s2->len ? s1->len : s2->len;
+
+    /* an empty string may have a NULL pointer, which memcmp() may not see */
+    rc = n ? memcmp(s1->data, s2->data, n) : 0;
     if (rc != 0) {
         return rc;
     }
