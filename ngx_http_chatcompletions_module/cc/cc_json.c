@@ -687,6 +687,8 @@ cc_json_escape(cc_json_parser_t *p)
 {
     uint32_t  cp;
 
+    /* the four bytes are hex digits: cc_json_filter() checked them */
+    cp = 0;
     (void) cc_json_hex(p->esc + p->nesc - 4, &cp);
 
     if (p->nesc == 6) {

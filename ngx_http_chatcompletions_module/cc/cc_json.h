@@ -53,6 +53,10 @@ struct cc_json_s {
 typedef struct cc_json_parser_s  cc_json_parser_t;
 
 
+/* room for a parse error's text: a path of up to 256 bytes and more */
+#define CC_JSON_ERR_LEN    384
+
+
 /*
  * Incremental parser: feed the body buffer by buffer, then finish.
  * On error, err receives a short human-readable reason (NUL-terminated)

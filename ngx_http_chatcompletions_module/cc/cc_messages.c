@@ -460,8 +460,9 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
 
         /*
          * arguments is the JSON text of an object, as OpenAI checks:
-         * absent or null is taken as {}, anything else that does not
-         * parse into an object is refused
+         * absent, null or blank is taken as {} (a client that kept only
+         * the first delta of a streamed call has ""), anything else that
+         * does not parse into an object is refused
          */
 
         input = NULL;
@@ -469,7 +470,9 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
         if (args != NULL && args->type == CC_JSON_OBJECT) {
             input = args;
 
-        } else if (args != NULL && args->type == CC_JSON_STRING) {
+        } else if (args != NULL && args->type == CC_JSON_STRING
+                   && !cc_is_blank(args->str.data, args->str.len))
+        {
             errbuf[0] = '\0';
 
             input = cc_json_parse_strict(p->alloc, args->str.data,

@@ -408,19 +408,26 @@ static const test_case_t  cases[] = {
       "not valid JSON (lexical error: invalid string in json text at "
       "offset 2)." },
 
-    { "empty arguments are refused", 0,
+    { "blank arguments are taken as {}", 0,
       "{'messages':[{'role':'user','content':'x'},"
       "{'role':'assistant','content':null,'tool_calls':["
       "{'id':'c1','type':'function','function':{'name':'a',"
-      "'arguments':'{}'}},"
+      "'arguments':''}},"
       "{'id':'c2','type':'function','function':{'name':'a',"
-      "'arguments':''}}]}],"
+      "'arguments':' \\n'}}]},"
+      "{'role':'tool','tool_call_id':'c1','content':'r1'},"
+      "{'role':'tool','tool_call_id':'c2','content':'r2'}],"
       "'tools':[{'type':'function','function':{'name':'a'}}]}",
-      NULL, 400, "messages[1].tool_calls[1].function.arguments",
-      "invalid_value",
-      "Invalid 'messages[1].tool_calls[1].function.arguments': the "
-      "arguments must be a JSON object encoded as a string, but they are "
-      "not valid JSON (parse error: premature EOF)." },
+      "{'messages':[{'role':'user','content':[{'text':'x'}]},"
+      "{'role':'assistant','content':["
+      "{'toolUse':{'toolUseId':'c1','name':'a','input':{}}},"
+      "{'toolUse':{'toolUseId':'c2','name':'a','input':{}}}]},"
+      "{'role':'user','content':["
+      "{'toolResult':{'toolUseId':'c1','content':[{'text':'r1'}]}},"
+      "{'toolResult':{'toolUseId':'c2','content':[{'text':'r2'}]}}]}],"
+      "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
+      "{'json':{'type':'object','properties':{}}}}}]}}",
+      0, NULL, NULL, NULL },
 
     { "arguments that are not an object are refused", 0,
       "{'messages':[{'role':'user','content':'x'},"
@@ -1072,6 +1079,9 @@ main(void)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         test_case(&cases[i]);
     }
+
+    /* a text block with no text: blank, and no NULL + 0 (UBSan) */
+    CHECK(cc_is_blank(NULL, 0) == 1);
 
     test_fields();
     test_append();

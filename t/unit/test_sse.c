@@ -790,6 +790,40 @@ test_usage(void)
 
     t_end(&t);
 
+    /*
+     * a broken upstream: negative counts are 0, huge ones and their sums
+     * stop at 2^53 - 1, nothing overflows (UBSan would tell)
+     */
+    t_begin(&t, 0);
+    EXPECT_INT(t_ev(&t, "metadata",
+                    "{\"usage\":{\"inputTokens\":9223372036854775807,"
+                    "\"outputTokens\":-5,\"cacheReadInputTokens\":"
+                    "99999999999999999999999,\"cacheWriteInputTokens\":"
+                    "1.5}}"), CC_DONE);
+    EXPECT_INT(t.s.usage.input, CC_USAGE_MAX);
+    EXPECT_INT(t.s.usage.output, 0);
+    EXPECT_INT(t.s.usage.total, CC_USAGE_MAX);
+    EXPECT_INT(t.s.usage.cache_read, CC_USAGE_MAX);
+    EXPECT_INT(t.s.usage.cache_write, 0);
+
+    /* a second round's sums saturate */
+    EXPECT_INT(t_ev(&t, "metadata",
+                    "{\"usage\":{\"inputTokens\":9007199254740990,"
+                    "\"outputTokens\":4,\"totalTokens\":-1}}"), CC_DONE);
+    EXPECT_INT(t.s.usage.input, CC_USAGE_MAX);
+    EXPECT_INT(t.s.usage.output, 4);
+    EXPECT_INT(t.s.usage.total, CC_USAGE_MAX);
+    t_end(&t);
+
+    t_begin(&t, 1);
+    EXPECT_INT(t_ev(&t, "metadata",
+                    "{\"usage\":{\"inputTokens\":9007199254740990,"
+                    "\"outputTokens\":9}}"), CC_DONE);
+    EXPECT_INT(t_finish(&t), CC_OK);
+    EXPECT_STR(t.out, CHUNKU(ROLE) FINU("stop")
+                      USAGE(9007199254740990, 9, 9007199254740991, 0) DONE);
+    t_end(&t);
+
     /* metadata without totalTokens or without usage */
     t_begin(&t, 1);
     EXPECT_INT(t_ev(&t, "metadata",
@@ -1566,6 +1600,14 @@ test_escaping(void)
     /* invalid UTF-8 in a payload is a parse error, not garbage out */
     EXPECT_INT(t_ev(&t, "contentBlockDelta", P_TEXT(0, "bad \xff")),
                CC_ERROR);
+
+    /* lone surrogates become U+FFFD; a pair its one character */
+    EXPECT_INT(t_ev(&t, "contentBlockDelta",
+                    P_TEXT(0, "a\\udc00b\\ud800\\u0041\\ud83d\\ude00"
+                              "\\ud83d")), CC_OK);
+    EXPECT_STR(t.out, CHUNK(TEXT("a\xef\xbf\xbd" "b\xef\xbf\xbd" "A"
+                                 "\xf0\x9f\x98\x80\xef\xbf\xbd")));
+    CHECK(cc_utf8_check(t.out.data, t.out.len) == t.out.len);
 
     t_end(&t);
 
