@@ -194,6 +194,9 @@ t_msg(t_ctx_t *t, const char *mt, const char *type, const char *payload)
     memset(p, 'X', len);
     free(p);
 
+    /* whatever came in, every byte that goes out is UTF-8 */
+    CHECK(cc_utf8_check(t->out.data, t->out.len) == t->out.len);
+
     return rc;
 }
 
@@ -209,10 +212,17 @@ static int
 t_finish(t_ctx_t *t)
 {
     /* cc_stream_finish() stores, it does not append */
+    int  rc;
+
     t->out.len = 777;
     t->out.data = NULL;
 
-    return cc_stream_finish(t->a, &t->s, &t->out);
+    rc = cc_stream_finish(t->a, &t->s, &t->out);
+
+    /* whatever came in, every byte that goes out is UTF-8 */
+    CHECK(rc != CC_OK || cc_utf8_check(t->out.data, t->out.len) == t->out.len);
+
+    return rc;
 }
 
 
@@ -1358,7 +1368,14 @@ t_completion(cc_alloc_t *a, const cc_stream_t *meta, const u_char *json,
         return CC_ERROR;
     }
 
-    return cc_completion_build(a, &s, out);
+    if (cc_completion_build(a, &s, out) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    /* whatever came in, every byte that goes out is UTF-8 */
+    CHECK(cc_utf8_check(out->data, out->len) == out->len);
+
+    return CC_OK;
 }
 
 
@@ -1385,6 +1402,21 @@ test_completion(void)
     "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
 
 #define C_JSON(s)  (const u_char *) s, sizeof(s) - 1
+
+    /* Bedrock's lone surrogate escapes: U+FFFD; a pair its character */
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
+        "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":"
+        "[{\"text\":\"a\\udc00b \\ud83d\\ude00 \\ud800\"}]}},"
+        "\"stopReason\":\"end_turn\",\"usage\":{\"inputTokens\":1,"
+        "\"outputTokens\":2,\"totalTokens\":3}}"), &out, &err), CC_OK);
+    EXPECT_STR(out, C_HEAD
+               "\"content\":\"a\xef\xbf\xbd" "b \xf0\x9f\x98\x80 "
+               "\xef\xbf\xbd\","
+               "\"refusal\":null},\"logprobs\":null,"
+               "\"finish_reason\":\"stop\"}],"
+               "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,"
+               "\"total_tokens\":3,"
+               "\"prompt_tokens_details\":{\"cached_tokens\":0}}}");
 
     /* text, with reasoning dropped and text blocks concatenated */
     EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
