@@ -77,8 +77,10 @@ struct cc_json_parser_s {
     u_char                    u8hi;
     size_t                    u8at;         /* where the character began */
     size_t                    bad_at;       /* the first bad byte */
-    u_char                   *chunk;        /* CC_JSON_CHUNK bytes */
+    u_char                   *chunk;        /* for yajl, see cc_json_put() */
     size_t                    nchunk;
+    size_t                    chunk_size;
+    size_t                    hint;         /* what the feed has left */
 
     /* invalid UTF-8: in the string at path (empty: in a key), at byte */
     char                      path[CC_JSON_PATH];
@@ -385,11 +387,6 @@ cc_json_parser_create(cc_alloc_t *a)
 
     p = cc_calloc(a, sizeof(cc_json_parser_t));
     if (p == NULL) {
-        return NULL;
-    }
-
-    p->chunk = cc_alloc(a, CC_JSON_CHUNK);
-    if (p->chunk == NULL) {
         return NULL;
     }
 
@@ -794,15 +791,30 @@ cc_json_hex(const u_char *p, uint32_t *cp)
 }
 
 
-/* bytes for yajl, given to it a chunk at a time */
+/*
+ * Bytes for yajl, given to it a chunk at a time; the chunk is as large as
+ * the first feed (a Bedrock event is small), up to CC_JSON_CHUNK.
+ */
 
 static int
 cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len)
 {
     size_t  n;
 
+    if (p->chunk == NULL) {
+        n = p->hint + sizeof(p->esc);
+        p->chunk_size = (n < CC_JSON_CHUNK) ? n : CC_JSON_CHUNK;
+
+        p->chunk = cc_alloc(p->alloc, p->chunk_size);
+        if (p->chunk == NULL) {
+            p->no_memory = 1;
+            p->dead = 1;
+            return CC_ERROR;
+        }
+    }
+
     while (len) {
-        n = CC_JSON_CHUNK - p->nchunk;
+        n = p->chunk_size - p->nchunk;
         if (n > len) {
             n = len;
         }
@@ -812,7 +824,7 @@ cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len)
         data += n;
         len -= n;
 
-        if (p->nchunk == CC_JSON_CHUNK && cc_json_yajl(p) != CC_OK) {
+        if (p->nchunk == p->chunk_size && cc_json_yajl(p) != CC_OK) {
             return CC_ERROR;
         }
     }
@@ -934,18 +946,49 @@ int
 cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
     char *err, size_t errlen)
 {
-    size_t  i;
+    size_t  i, j;
 
     if (p->dead) {
         snprintf(err, errlen, "the parser failed before");
         return CC_ERROR;
     }
 
-    for (i = 0; i < len; i++, p->pos++) {
+    p->hint = len;
+
+    for (i = 0; i < len; /* void */) {
+
+        /* a run of ASCII that is no quote and no escape goes at once */
+
+        if (p->state == CC_JSON_OUT
+            || (p->state == CC_JSON_IN && p->u8need == 0))
+        {
+            for (j = i;
+                 j < len && data[j] < 0x80 && data[j] != '"'
+                 && data[j] != '\\';
+                 j++)
+            {
+                /* void */
+            }
+
+            if (j > i) {
+                if (cc_json_put(p, data + i, j - i) != CC_OK) {
+                    cc_json_error(p, 0, err, errlen);
+                    return CC_ERROR;
+                }
+
+                p->pos += j - i;
+                i = j;
+                continue;
+            }
+        }
+
         if (cc_json_filter(p, data[i]) != CC_OK) {
             cc_json_error(p, 0, err, errlen);
             return CC_ERROR;
         }
+
+        p->pos++;
+        i++;
     }
 
     if (p->nchunk && cc_json_yajl(p) != CC_OK) {
