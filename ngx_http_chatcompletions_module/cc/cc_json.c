@@ -119,7 +119,7 @@ static int cc_json_lone(cc_json_parser_t *p);
 static int cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len);
 static int cc_json_flush(cc_json_parser_t *p);
 static int cc_json_hex(const u_char *p, uint32_t *cp);
-static int cc_json_yajl(cc_json_parser_t *p);
+static int cc_json_yajl(cc_json_parser_t *p, int complete);
 static cc_json_t *cc_json_parse_doc(cc_alloc_t *a, const u_char *data,
     size_t len, int strict, char *err, size_t errlen);
 static void cc_json_error(cc_json_parser_t *p, int end, char *err,
@@ -824,7 +824,7 @@ cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len)
         data += n;
         len -= n;
 
-        if (p->nchunk == p->chunk_size && cc_json_yajl(p) != CC_OK) {
+        if (p->nchunk == p->chunk_size && cc_json_yajl(p, 0) != CC_OK) {
             return CC_ERROR;
         }
     }
@@ -833,10 +833,10 @@ cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len)
 }
 
 
-/* what the filter collected goes to yajl */
+/* what the filter collected goes to yajl; complete: the input's end */
 
 static int
-cc_json_yajl(cc_json_parser_t *p)
+cc_json_yajl(cc_json_parser_t *p, int complete)
 {
     jmp_buf      abort;
     yajl_status  st;
@@ -851,7 +851,8 @@ cc_json_yajl(cc_json_parser_t *p)
         return CC_ERROR;
     }
 
-    st = yajl_parse(p->yajl, p->chunk, p->nchunk);
+    st = complete ? yajl_complete_parse(p->yajl)
+                  : yajl_parse(p->yajl, p->chunk, p->nchunk);
 
     p->mem.abort = NULL;
 
@@ -991,7 +992,7 @@ cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
         i++;
     }
 
-    if (p->nchunk && cc_json_yajl(p) != CC_OK) {
+    if (p->nchunk && cc_json_yajl(p, 0) != CC_OK) {
         cc_json_error(p, 0, err, errlen);
         return CC_ERROR;
     }
@@ -1003,9 +1004,6 @@ cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
 cc_json_t *
 cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
 {
-    jmp_buf      abort;
-    yajl_status  st;
-
     if (p->dead) {
         snprintf(err, errlen, "the parser failed before");
         return NULL;
@@ -1021,28 +1019,13 @@ cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
     }
 
     if ((cc_json_flush(p) != CC_OK)
-        || (p->nchunk && cc_json_yajl(p) != CC_OK))
+        || (p->nchunk && cc_json_yajl(p, 0) != CC_OK))
     {
         cc_json_error(p, 0, err, errlen);
         return NULL;
     }
 
-    p->mem.abort = &abort;
-
-    if (setjmp(abort) != 0) {
-        p->mem.abort = NULL;
-        p->no_memory = 1;
-        p->dead = 1;
-        cc_json_error(p, 1, err, errlen);
-        return NULL;
-    }
-
-    st = yajl_complete_parse(p->yajl);
-
-    p->mem.abort = NULL;
-
-    if (st != yajl_status_ok) {
-        p->dead = 1;
+    if (cc_json_yajl(p, 1) != CC_OK) {
         cc_json_error(p, 1, err, errlen);
         return NULL;
     }
