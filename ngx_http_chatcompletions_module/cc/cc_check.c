@@ -152,7 +152,9 @@ cc_show(char *buf, size_t size, const u_char *s, size_t len)
         n = 0;
     }
 
-    memcpy(buf, s, n);
+    if (n) {
+        memcpy(buf, s, n);
+    }
 
     if (n < len) {
         memcpy(buf + n, "...", 3);

@@ -253,7 +253,8 @@ cc_str_eq(const cc_str_t *s, const char *lit)
 
     n = strlen(lit);
 
-    return s != NULL && s->len == n && memcmp(s->data, lit, n) == 0;
+    return s != NULL && s->len == n
+           && (n == 0 || memcmp(s->data, lit, n) == 0);
 }
 
 
