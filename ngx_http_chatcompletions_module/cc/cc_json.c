@@ -519,6 +519,7 @@ cc_json_filter(cc_json_parser_t *p, u_char c)
     switch (p->state) {
 
     case CC_JSON_OUT:
+        /* yajl refuses anything but ASCII here: a JSON error */
         if (c == '"') {
             p->state = CC_JSON_IN;
         }
@@ -862,6 +863,13 @@ cc_json_error(cc_json_parser_t *p, int end, char *err, size_t errlen)
         return;
     }
 
+    /* the input ended in a string with a byte that is not UTF-8 */
+
+    if (!p->bad_utf8 && p->has_bad && end) {
+        p->bad_utf8 = 1;
+        p->path[0] = '\0';
+    }
+
     if (p->bad_utf8) {
         if (p->path[0]) {
             snprintf(err, errlen, "invalid UTF-8 in %s at byte %zu",
@@ -988,7 +996,11 @@ cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
         return NULL;
     }
 
-    /* the input ended in an escape: yajl sees it and says what is wrong */
+    /* the input ended in a character or an escape: yajl says the rest */
+
+    if (p->u8need) {
+        cc_json_filter_utf8(p, 0);
+    }
 
     if (p->state == CC_JSON_PAIR || p->state == CC_JSON_PAIR_U) {
         if (cc_json_lone(p) != CC_OK) {
