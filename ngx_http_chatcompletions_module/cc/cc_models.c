@@ -66,23 +66,20 @@ int
 cc_model_object(cc_alloc_t *a, const cc_model_entry_t *m, int64_t created,
     cc_str_t *out)
 {
-    int       rc;
-    yajl_gen  g;
+    yajl_gen      g;
+    cc_gen_out_t  o;
 
-    g = cc_gen_alloc(a);
-    if (g == NULL) {
+    cc_gen_out_init(&o, a);
+
+    g = cc_gen_create(a, &o);
+    if (g == NULL || cc_model_gen(g, m, created) != CC_OK) {
         return CC_ERROR;
     }
 
-    rc = cc_model_gen(g, m, created);
+    out->data = NULL;
+    out->len = 0;
 
-    if (rc == CC_OK) {
-        rc = cc_gen_finish(a, g, out);
-    }
-
-    yajl_gen_free(g);
-
-    return rc;
+    return cc_gen_output(a, &o, out);
 }
 
 
@@ -90,41 +87,38 @@ int
 cc_models_list(cc_alloc_t *a, const cc_model_entry_t *m, size_t n,
     int64_t created, cc_str_t *out)
 {
-    int       rc;
-    size_t    i;
-    yajl_gen  g;
+    size_t        i;
+    yajl_gen      g;
+    cc_gen_out_t  o;
 
-    g = cc_gen_alloc(a);
+    cc_gen_out_init(&o, a);
+
+    g = cc_gen_create(a, &o);
     if (g == NULL) {
         return CC_ERROR;
     }
-
-    rc = CC_ERROR;
 
     if (yajl_gen_map_open(g)
         || cc_gen_lit(g, "object") || cc_gen_lit(g, "list")
         || cc_gen_lit(g, "data") || yajl_gen_array_open(g))
     {
-        goto done;
+        return CC_ERROR;
     }
 
     for (i = 0; i < n; i++) {
         if (cc_model_gen(g, &m[i], created) != CC_OK) {
-            goto done;
+            return CC_ERROR;
         }
     }
 
     if (yajl_gen_array_close(g) || yajl_gen_map_close(g)) {
-        goto done;
+        return CC_ERROR;
     }
 
-    rc = cc_gen_finish(a, g, out);
+    out->data = NULL;
+    out->len = 0;
 
-done:
-
-    yajl_gen_free(g);
-
-    return rc;
+    return cc_gen_output(a, &o, out);
 }
 
 
