@@ -21,6 +21,7 @@
 #include "cc_sse.h"
 #include "cc_extras.h"
 #include "cc_image.h"
+#include "cc_models.h"
 
 
 /* options a case can turn on */
@@ -409,6 +410,7 @@ static void test_base64(void);
 static void test_answer(void);
 static void test_one_tool_call(void);
 static void test_stream_meta(void);
+static void test_models(void);
 static int test_event(cc_test_arena_t *ar, cc_stream_t *s, const char *type,
     const char *payload, cc_str_t *out);
 
@@ -426,6 +428,7 @@ main(void)
     test_answer();
     test_one_tool_call();
     test_stream_meta();
+    test_models();
 
     return cc_test_done("test_extras");
 }
@@ -815,4 +818,63 @@ test_event(cc_test_arena_t *ar, cc_stream_t *s, const char *type,
 
     return cc_stream_event(&ar->alloc, s, &m, &ty, (const u_char *) payload,
                            strlen(payload), out, &fault);
+}
+
+
+/* the models endpoint: owned_by from the model id, the list's bytes */
+
+static void
+test_models(void)
+{
+    size_t             i;
+    cc_str_t           id, owner, out;
+    cc_test_arena_t    ar;
+    cc_model_entry_t   m[2];
+
+    static const char  *owners[][2] = {
+        { "amazon.nova-lite-v1:0", "amazon" },
+        { "us.anthropic.claude-sonnet-4-20250514-v1:0", "anthropic" },
+        { "global.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic" },
+        { "eu.amazon.nova-pro-v1:0", "amazon" },
+        { "meta.llama3-8b-instruct-v1:0", "meta" },
+        { "us.deepseek", "us" },
+        { "arn:aws:bedrock:us-east-1:1:inference-profile/x", "aws-bedrock" },
+        { "nodot", "aws-bedrock" },
+        { ".x", "aws-bedrock" },
+        { "", "aws-bedrock" },
+    };
+
+    for (i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+        id.data = (u_char *) owners[i][0];
+        id.len = strlen(owners[i][0]);
+
+        cc_model_owner(&id, &owner);
+
+        if (!EXPECT_STR(owner, owners[i][1])) {
+            fprintf(stderr, "    model id: %s\n", owners[i][0]);
+        }
+    }
+
+    cc_test_arena_init(&ar);
+
+    m[0].id = (cc_str_t) cc_string("amazon.nova-lite-v1:0");
+    m[0].model_id = m[0].id;
+    m[1].id = (cc_str_t) cc_string("claude");
+    m[1].model_id = (cc_str_t) cc_string("us.anthropic.claude-x-v1:0");
+
+    CHECK(cc_models_list(&ar.alloc, m, 2, 42, &out) == CC_OK);
+    EXPECT_STR(out, "{\"object\":\"list\",\"data\":[{\"id\":"
+               "\"amazon.nova-lite-v1:0\",\"object\":\"model\","
+               "\"created\":42,\"owned_by\":\"amazon\"},{\"id\":"
+               "\"claude\",\"object\":\"model\",\"created\":42,"
+               "\"owned_by\":\"anthropic\"}]}");
+
+    CHECK(cc_models_list(&ar.alloc, m, 0, 42, &out) == CC_OK);
+    EXPECT_STR(out, "{\"object\":\"list\",\"data\":[]}");
+
+    CHECK(cc_model_object(&ar.alloc, &m[1], 7, &out) == CC_OK);
+    EXPECT_STR(out, "{\"id\":\"claude\",\"object\":\"model\","
+               "\"created\":7,\"owned_by\":\"anthropic\"}");
+
+    cc_test_arena_destroy(&ar);
 }
