@@ -52,7 +52,7 @@ GET /v1/models
 --- response_headers
 Content-Type: application/json
 --- response_body_like eval
-'^\{"object":"list","data":\[' . join(',', main::model('amazon.nova-lite-v1:0', 'amazon'), main::model('gpt-4o-mini', 'amazon'), main::model('claude', 'anthropic'), main::model('nova-lite', 'amazon')) . '\]\}\n\z'
+'^\{"object":"list","data":\[' . CORE::join(',', main::model('amazon.nova-lite-v1:0', 'amazon'), main::model('gpt-4o-mini', 'amazon'), main::model('claude', 'anthropic'), main::model('nova-lite', 'amazon')) . '\]\}\n\z'
 
 
 
@@ -123,7 +123,7 @@ Authorization: Bearer sk-test-right
 --- request
 GET /v1/models
 --- response_body_like eval
-'^\{"object":"list","data":\[' . join(',', main::model('amazon.nova-lite-v1:0', 'amazon'), main::model('gpt-4o-mini', 'amazon'), main::model('claude', 'anthropic'), main::model('nova-lite', 'amazon')) . '\]\}\n\z'
+'^\{"object":"list","data":\[' . CORE::join(',', main::model('amazon.nova-lite-v1:0', 'amazon'), main::model('gpt-4o-mini', 'amazon'), main::model('claude', 'anthropic'), main::model('nova-lite', 'amazon')) . '\]\}\n\z'
 
 
 
