@@ -25,7 +25,8 @@
 #            BENCH_CONCURRENCY at a time, unpaced: CPU per 1,000 chunks;
 #   scale    the module alone, BENCH_SCALE streams (1000 5000 10000) of
 #            20 tokens paced at BENCH_SCALE_PACE_US, all open at once, on
-#            a fresh worker each: failures, CPU, memory per stream.
+#            fresh workers each time (BENCH_SCALE_WORKERS, one per core:
+#            see below): failures, CPU, memory per stream.
 # BENCH_QUICK=1: a smoke run (small counts).  The tables go to
 # build/bench/table.md (and result.json) and are printed.
 set -euo pipefail
@@ -48,6 +49,7 @@ fi
 concurrency=${BENCH_CONCURRENCY:-100}
 pace=${BENCH_PACE_US:-20000}
 scale_pace=${BENCH_SCALE_PACE_US:-500000}
+scale_workers=${BENCH_SCALE_WORKERS:-$(nproc)}
 port=${BENCH_PORT:-19590}          # uses port .. port + 3
 dport=$port uport=$((port + 1)) rport=$((port + 2)) mport=$((port + 3))
 
@@ -58,7 +60,7 @@ gcc $cflags bench/upstream.c -o "$out/upstream"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for d in module relay; do
+    for d in module relay scale; do
         [ -f "$out/$d/logs/nginx.pid" ] &&
             kill "$(cat "$out/$d/logs/nginx.pid")" 2>/dev/null || true
     done
@@ -103,11 +105,12 @@ upstream() {    # (re)starts the upstream with the bodies there are
 upstream
 
 # an nginx instance: name port load_module server-level locations
+# [workers [listen options]]
 conf() {
     mkdir -p "$out/$1/conf" "$out/$1/logs"
     cat >"$out/$1/conf/nginx.conf" <<_EOC_
 $3
-worker_processes 1;
+worker_processes ${5:-1};
 worker_rlimit_nofile 65536;
 error_log logs/error.log warn;
 pid logs/nginx.pid;
@@ -116,7 +119,7 @@ http {
     access_log off;
     upstream up { server 127.0.0.1:$uport; keepalive 1024; }
     server {
-        listen $2 backlog=4096;
+        listen $2 backlog=4096 ${6:-};
         keepalive_requests 100000;
 $4
     }
@@ -141,6 +144,10 @@ stop() {
 
 worker() {
     pgrep -P "$(cat "$out/$1/logs/nginx.pid")" | head -1
+}
+
+workers() {
+    pgrep -P "$(cat "$out/$1/logs/nginx.pid")" | paste -sd' '
 }
 
 # a location that asks the upstream for a body, paced:
@@ -176,7 +183,7 @@ rloc() {    # name body pace
     ploc "/r/$1" http://up/sse "$2" "$3"
 }
 
-conf module "$mport" "load_module $so;" "
+mconf="
         chat_completions_endpoint http://127.0.0.1:$uport;
         chat_completions_access_key_id AKIDEXAMPLE;
         chat_completions_secret_access_key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY;
@@ -186,6 +193,13 @@ $(mloc 100 es100.es 0)
 $(mloc 100p es100.es "$pace")
 $(mloc 20p es20.es "$scale_pace")
 $(mloc 20 es20.es 0)"
+conf module "$mport" "load_module $so;" "$mconf"
+
+# scale: a stream holds two descriptors in a worker (the client's, the
+# upstream's) and a process may not have more than the hard limit
+# (ulimit -Hn; 20000 here, which worker_rlimit_nofile cannot raise
+# without CAP_SYS_RESOURCE): one worker per core, SO_REUSEPORT
+conf scale "$mport" "load_module $so;" "$mconf" "$scale_workers" reuseport
 
 conf relay "$rport" "" "
 $(rloc 5 sse5 0)
@@ -208,12 +222,26 @@ e5=$(events sse5) e20=$(events sse20) e100=$(events sse100)
 
 # ---------------------------------------------------------- measuring
 
-cpu() {     # a process's CPU time in microseconds (schedstat: ns)
-    awk '{printf "%d\n", $1 / 1000}' "/proc/$1/schedstat"
+cpu() {     # processes' CPU time in microseconds (schedstat: ns)
+    local p s=0
+    for p in $1; do
+        s=$(( s + $(awk '{printf "%d", $1 / 1000}' "/proc/$p/schedstat") ))
+    done
+    echo $s
 }
 
-rss() {     # a process's resident memory in kB
-    awk '/^VmRSS/ {print $2}' "/proc/$1/status"
+rss() {     # processes' resident memory in kB
+    local p s=0
+    for p in $1; do
+        s=$(( s + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status") ))
+    done
+    echo $s
+}
+
+# a command for -o: the RSS of processes into $out/rss.at
+rss_cmd() {
+    echo "cat $(for p in $1; do printf '/proc/%s/status ' "$p"; done)" \
+         "| awk '/^VmRSS/ {s += \$2} END {print s}' >$out/rss.at"
 }
 
 run() {     # url events [bench options]: the load generator's JSON line
@@ -235,8 +263,7 @@ memory() {  # name url worker-pid
     run "$2" "$e100" -n 3 -c 1 >/dev/null
     idle=$(rss "$w")
     c0=$(cpu "$w")
-    j=$(run "$2" "$e100" -n "$streams" -c "$streams" \
-            -o "awk '/^VmRSS/ {print \$2}' /proc/$w/status >$out/rss.at")
+    j=$(run "$2" "$e100" -n "$streams" -c "$streams" -o "$(rss_cmd "$w")")
     c1=$(cpu "$w")
     R[$1.mem_kb]=$(awk -v a="$(cat "$out/rss.at")" -v i="$idle" \
                        -v n="$streams" 'BEGIN {printf "%.1f", (a - i) / n}')
@@ -306,18 +333,19 @@ load relay "http://127.0.0.1:$rport/r/5" "http://127.0.0.1:$rport/r/100" \
 load module "http://127.0.0.1:$mport/m/5" "http://127.0.0.1:$mport/m/100" \
     "$(worker module)"
 stop relay
+stop module
 
-# scale: the module alone, a fresh worker per step
+# scale: the module alone, fresh workers per step
+: >"$out/scale.err"
 for n in $scale; do
-    stop module
-    start module
-    w=$(worker module)
-    run "http://127.0.0.1:$mport/m/20" "$e20" -n 3 -c 1 >/dev/null
+    start scale
+    sleep 0.5       # every worker up
+    w=$(workers scale)
+    run "http://127.0.0.1:$mport/m/20" "$e20" -n 20 -c 4 >/dev/null
     idle=$(rss "$w")
     c0=$(cpu "$w")
     j=$(run "http://127.0.0.1:$mport/m/20p" "$e20" -n "$n" -c "$n" \
-            -o "awk '/^VmRSS/ {print \$2}' /proc/$w/status >$out/rss.at" \
-            2>>"$out/scale.err") || true
+            -o "$(rss_cmd "$w")" 2>>"$out/scale.err")
     R[scale$n.cpu_s]=$(awk -v c=$(($(cpu "$w") - c0)) \
                            'BEGIN {printf "%.2f", c / 1e6}')
     R[scale$n.cpu_ms_per_1k]=$(awk -v c=$(($(cpu "$w") - c0)) -v n="$n" \
@@ -332,6 +360,7 @@ for n in $scale; do
         R[scale$n.mem_kb]="-"
     fi
     rm -f "$out/rss.at"
+    stop scale
 done
 
 R[load.end]=$(load_avg)
@@ -384,8 +413,8 @@ diff_() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+d", a - b }'; }
     f=$(( f + ${R[relay.paced_failed]} + ${R[module.paced_failed]} ))
     echo "| failures (all of the above) | | | | $f |"
     echo
-    echo "| module, streams open at once ($e20 chunks, paced" \
-         "$scale_pace us) | failures | most open | worker CPU, s |" \
+    echo "| module ($scale_workers workers), streams open at once" \
+         "($e20 chunks, paced $scale_pace us) | failures | most open | worker CPU, s |" \
          "CPU per 1,000 chunks, ms | memory per stream, KB |"
     echo "|---|---|---|---|---|---|"
     for n in $scale; do
