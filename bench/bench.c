@@ -10,7 +10,7 @@
  * what their events cost, not a poll() of every socket per wake-up.
  *
  *   bench [-n REQUESTS] [-c CONCURRENCY] [-d BODY] [-H HEADER]...
- *         [-e EVENTS] [-t NEEDLE] [-o COMMAND] URL
+ *         [-e EVENTS] [-t NEEDLE] [-o COMMAND] [-O COMMAND -w USEC] URL
  *
  * Runs REQUESTS requests (POST BODY, or GET without -d), CONCURRENCY at a
  * time on kept-alive connections, and prints one line of JSON: the
@@ -21,7 +21,8 @@
  * p99, microseconds), the bytes received and the requests per second.
  * With -o, COMMAND runs once (through the shell, the streams held) the
  * first time CONCURRENCY streams are open at once, each past its first
- * token: the caller measures the server with its streams open.
+ * token: the caller measures the server with its streams open; with -O,
+ * another COMMAND runs USEC microseconds later (the streams further on).
  */
 
 
@@ -54,6 +55,7 @@ static int bench_socket(CURL *easy, curl_socket_t s, int what, void *userp,
 static int bench_timer(CURLM *multi, long timeout_ms, void *userp);
 static void bench_start(bench_req_t *req);
 static void bench_done(CURLMsg *msg);
+static void bench_run(const char *cmd);
 static int bench_cmp(const void *a, const void *b);
 static double bench_pct(double *v, size_t n, double pct);
 
@@ -61,9 +63,10 @@ static double bench_pct(double *v, size_t n, double pct);
 static int                 ep;
 static long                timer_ms = -1;
 static CURLM              *multi;
-static char               *url, *body, *needle, *at_open;
+static char               *url, *body, *needle, *at_open, *at_late;
 static long                expect_events;
-static int                 open_now, open_max, held;
+static int                 open_now, open_max, held, held_late;
+static uint64_t            late_us, late_at;
 static int                 concurrency, done, ok, failed, reported;
 static double             *ttft, *total;
 static size_t              bytes;
@@ -74,8 +77,9 @@ int
 main(int argc, char **argv)
 {
     int                  i, n, opt, started, running, msgs;
+    long                 timeout;
     double               elapsed;
-    uint64_t             t0;
+    uint64_t             t0, now;
     CURLMsg             *msg;
     bench_req_t         *reqs;
     struct rlimit        rl;
@@ -84,7 +88,7 @@ main(int argc, char **argv)
     n = 1;
     concurrency = 1;
 
-    while ((opt = getopt(argc, argv, "n:c:d:H:e:t:o:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:c:d:H:e:t:o:O:w:")) != -1) {
         switch (opt) {
         case 'n':
             n = atoi(optarg);
@@ -106,6 +110,12 @@ main(int argc, char **argv)
             break;
         case 'o':
             at_open = optarg;
+            break;
+        case 'O':
+            at_late = optarg;
+            break;
+        case 'w':
+            late_us = strtoull(optarg, NULL, 10);
             break;
         default:
             return 2;
@@ -152,7 +162,17 @@ main(int argc, char **argv)
             bench_start(&reqs[started++]);
         }
 
-        i = epoll_wait(ep, events, 512, (int) timer_ms);
+        timeout = timer_ms;
+
+        if (late_at && !held_late) {
+            now = bench_now();
+            timeout = late_at > now ? (long) (late_at - now + 999) / 1000 : 0;
+            if (timer_ms >= 0 && timer_ms < timeout) {
+                timeout = timer_ms;
+            }
+        }
+
+        i = epoll_wait(ep, events, 512, (int) timeout);
 
         if (i < 0 && errno != EINTR) {
             perror("bench: epoll_wait");
@@ -184,12 +204,15 @@ main(int argc, char **argv)
             }
         }
 
-        if (at_open && !held && open_now >= concurrency) {
+        if ((at_open || at_late) && !held && open_now >= concurrency) {
             held = 1;
-            fflush(stdout);
-            if (system(at_open) != 0) {
-                fprintf(stderr, "bench: \"%s\" failed\n", at_open);
-            }
+            late_at = bench_now() + late_us;
+            bench_run(at_open);
+        }
+
+        if (at_late && late_at && !held_late && bench_now() >= late_at) {
+            held_late = 1;
+            bench_run(at_late);
         }
     }
 
@@ -367,6 +390,15 @@ bench_done(CURLMsg *msg)
 
     curl_multi_remove_handle(multi, req->easy);
     curl_easy_cleanup(req->easy);
+}
+
+
+static void
+bench_run(const char *cmd)
+{
+    if (cmd != NULL && system(cmd) != 0) {
+        fprintf(stderr, "bench: \"%s\" failed\n", cmd);
+    }
 }
 
 

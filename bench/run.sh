@@ -17,8 +17,10 @@
 # /proc/PID/schedstat, its memory from VmRSS.  Phases:
 #   memory   BENCH_STREAMS streams of 100 tokens paced (BENCH_PACE_US
 #            between events) held open at once on a fresh worker:
-#            (RSS with them open - RSS idle) / streams, and the CPU per
-#            1,000 chunks when each event arrives on its own;
+#            (RSS with them open - RSS idle) / streams at their first
+#            token and again at their 91st (what grows with the answer),
+#            and the CPU per 1,000 chunks when each event arrives on its
+#            own;
 #   c=1      BENCH_REQUESTS sequential requests of 5 tokens: worker CPU
 #            per request, time to first token (p50, p99), total (p50);
 #   burst    BENCH_BURST_REQUESTS requests of 100 tokens,
@@ -27,6 +29,9 @@
 #            20 tokens paced at BENCH_SCALE_PACE_US, all open at once, on
 #            fresh workers each time (BENCH_SCALE_WORKERS, one per core:
 #            see below): failures, CPU, memory per stream.
+#   instructions  the same c=1 requests, 5 and 100 tokens, under
+#            callgrind: user-space instructions per request and per
+#            chunk, which the machine's load does not move.
 # BENCH_QUICK=1: a smoke run (small counts).  The tables go to
 # build/bench/table.md (and result.json) and are printed.
 set -euo pipefail
@@ -48,6 +53,7 @@ else
 fi
 concurrency=${BENCH_CONCURRENCY:-100}
 pace=${BENCH_PACE_US:-20000}
+late=90             # the memory phase measures again at the 91st token
 scale_pace=${BENCH_SCALE_PACE_US:-500000}
 scale_workers=${BENCH_SCALE_WORKERS:-$(nproc)}
 port=${BENCH_PORT:-19590}          # uses port .. port + 3
@@ -60,7 +66,7 @@ gcc $cflags bench/upstream.c -o "$out/upstream"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for d in module relay scale; do
+    for d in module relay scale cgmodule cgrelay; do
         [ -f "$out/$d/logs/nginx.pid" ] &&
             kill "$(cat "$out/$d/logs/nginx.pid")" 2>/dev/null || true
     done
@@ -238,10 +244,10 @@ rss() {     # processes' resident memory in kB
     echo $s
 }
 
-# a command for -o: the RSS of processes into $out/rss.at
+# a command for -o: the RSS of processes into $out/rss.${2:-at}
 rss_cmd() {
     echo "cat $(for p in $1; do printf '/proc/%s/status ' "$p"; done)" \
-         "| awk '/^VmRSS/ {s += \$2} END {print s}' >$out/rss.at"
+         "| awk '/^VmRSS/ {s += \$2} END {print s}' >$out/rss.${2:-at}"
 }
 
 run() {     # url events [bench options]: the load generator's JSON line
@@ -263,10 +269,16 @@ memory() {  # name url worker-pid
     run "$2" "$e100" -n 3 -c 1 >/dev/null
     idle=$(rss "$w")
     c0=$(cpu "$w")
-    j=$(run "$2" "$e100" -n "$streams" -c "$streams" -o "$(rss_cmd "$w")")
+    j=$(run "$2" "$e100" -n "$streams" -c "$streams" -o "$(rss_cmd "$w")" \
+            -O "$(rss_cmd "$w" late)" -w $((late * pace)))
     c1=$(cpu "$w")
     R[$1.mem_kb]=$(awk -v a="$(cat "$out/rss.at")" -v i="$idle" \
                        -v n="$streams" 'BEGIN {printf "%.1f", (a - i) / n}')
+    R[$1.mem_late_kb]=$(awk -v a="$(cat "$out/rss.late")" -v i="$idle" \
+                       -v n="$streams" 'BEGIN {printf "%.1f", (a - i) / n}')
+    R[$1.mem_per_token_b]=$(awk -v a="$(cat "$out/rss.late")" \
+        -v b="$(cat "$out/rss.at")" -v n="$streams" -v t="$late" \
+        'BEGIN {printf "%.0f", (a - b) * 1024 / n / t}')
     R[$1.paced_cpu_ms_per_1k]=$(awk -v c=$((c1 - c0)) -v n="$streams" \
         -v e="$e100" 'BEGIN {printf "%.2f", c / 1000 / (n * e) * 1000}')
     R[$1.paced_failed]=$(jget failed "$j")
@@ -365,6 +377,51 @@ done
 
 R[load.end]=$(load_avg)
 
+# instructions: the times above move with the machine's load; the
+# instructions a worker runs in user space (valgrind's callgrind, one
+# process with master_process off) do not.  Per request: the difference
+# between two counts of c=1 requests over the difference in requests;
+# per chunk: what a 100-token answer costs more than a 5-token one, per
+# chunk more.  BENCH_CALLGRIND=0 skips it.
+cg_count() {    # instance url events requests: the Ir count
+    local f="$out/cg-$1-$4.out" vp
+    valgrind --tool=callgrind --callgrind-out-file="$f" /usr/sbin/nginx \
+        -p "$PWD/$out/$1" -c conf/nginx.conf 2>/dev/null &
+    vp=$!
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$mport/" && break
+        sleep 0.1
+    done
+    run "$2" "$3" -n "$4" -c 1 >/dev/null
+    kill -QUIT "$vp"
+    wait "$vp" || true
+    sed -n 's/^summary: //p' "$f"
+    rm -f "$f"
+}
+
+cg_per() {      # instance url events: Ir per request
+    local a b
+    a=$(cg_count "$1" "$2" "$3" 20)
+    b=$(cg_count "$1" "$2" "$3" $((20 + cg_n)))
+    echo $(( (b - a) / cg_n ))
+}
+
+cg_n=${BENCH_CALLGRIND_REQUESTS:-200}
+if [ "${BENCH_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null; then
+    single="master_process off; daemon off;"
+    conf cgmodule "$mport" "load_module $so; $single" "$mconf"
+    conf cgrelay "$mport" "$single" "
+$(rloc 5 sse5 0)
+$(rloc 100 sse100 0)"
+    for p in module relay; do
+        i=cg$p
+        u="http://127.0.0.1:$mport/${p:0:1}"
+        R[$p.ir_req]=$(cg_per "$i" "$u/5" "$e5")
+        R[$p.ir_req100]=$(cg_per "$i" "$u/100" "$e100")
+        R[$p.ir_chunk]=$(( (R[$p.ir_req100] - R[$p.ir_req]) / (e100 - e5) ))
+    done
+fi
+
 # ---------------------------------------------------------- the table
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {
@@ -403,9 +460,23 @@ diff_() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+d", a - b }'; }
          "${R[module.paced_cpu_ms_per_1k]} |" \
          "$(ratio "${R[module.paced_cpu_ms_per_1k]}" \
                   "${R[relay.paced_cpu_ms_per_1k]}") |"
-    echo "| $streams streams open: memory per stream, KB | - |" \
-         "${R[relay.mem_kb]} | ${R[module.mem_kb]} |" \
+    echo "| $streams streams open, at their first token: memory per" \
+         "stream, KB | - | ${R[relay.mem_kb]} | ${R[module.mem_kb]} |" \
          "$(ratio "${R[module.mem_kb]}" "${R[relay.mem_kb]}") |"
+    echo "| the same at token $((late + 1)): memory per stream," \
+         "KB | - | ${R[relay.mem_late_kb]} | ${R[module.mem_late_kb]} |" \
+         "$(ratio "${R[module.mem_late_kb]}" "${R[relay.mem_late_kb]}") |"
+    echo "| growth per token and stream, bytes | - |" \
+         "${R[relay.mem_per_token_b]} | ${R[module.mem_per_token_b]} | |"
+    if [ -n "${R[module.ir_req]:-}" ]; then
+        echo "| c=1, $e5 chunks: instructions per request (user space," \
+             "callgrind) | - | ${R[relay.ir_req]} | ${R[module.ir_req]} |" \
+             "$(ratio "${R[module.ir_req]}" "${R[relay.ir_req]}") |"
+        echo "| instructions per chunk more (a $e100-chunk answer against" \
+             "a $e5-chunk one) | - | ${R[relay.ir_chunk]} |" \
+             "${R[module.ir_chunk]} |" \
+             "$(ratio "${R[module.ir_chunk]}" "${R[relay.ir_chunk]}") |"
+    fi
     f=0
     for p in direct relay module; do
         f=$(( f + ${R[$p.c1_failed]} + ${R[$p.burst_failed]} ))
