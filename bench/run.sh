@@ -110,6 +110,10 @@ upstream() {    # (re)starts the upstream with the bodies there are
 : >"$out/upstream.log"
 upstream
 
+# a worker may raise its descriptors up to the hard limit, no further
+nofile=$(ulimit -Hn)
+[ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ] && nofile=65536
+
 # an nginx instance: name port load_module server-level locations
 # [workers [listen options]]
 conf() {
@@ -117,16 +121,17 @@ conf() {
     cat >"$out/$1/conf/nginx.conf" <<_EOC_
 $3
 worker_processes ${5:-1};
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile $nofile;
 error_log logs/error.log warn;
 pid logs/nginx.pid;
-events { worker_connections 30000; }
+events { worker_connections $((nofile - 16)); }
 http {
     access_log off;
     upstream up { server 127.0.0.1:$uport; keepalive 1024; }
     server {
         listen $2 backlog=4096 ${6:-};
         keepalive_requests 100000;
+        location = /__health { return 204; }
 $4
     }
 }
@@ -389,7 +394,7 @@ cg_count() {    # instance url events requests: the Ir count
         -p "$PWD/$out/$1" -c conf/nginx.conf 2>/dev/null &
     vp=$!
     for _ in $(seq 1 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$mport/" && break
+        curl -s -o /dev/null "http://127.0.0.1:$mport/__health" && break
         sleep 0.1
     done
     run "$2" "$3" -n "$4" -c 1 >/dev/null
