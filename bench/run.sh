@@ -25,6 +25,7 @@
 #            per request, time to first token (p50, p99), total (p50);
 #   burst    BENCH_BURST_REQUESTS requests of 100 tokens,
 #            BENCH_CONCURRENCY at a time, unpaced: CPU per 1,000 chunks;
+#            both in BENCH_ROUNDS rounds, the paths in turn (medians);
 #   scale    the module alone, BENCH_SCALE streams (1000 5000 10000) of
 #            20 tokens paced at BENCH_SCALE_PACE_US, all open at once, on
 #            fresh workers each time (BENCH_SCALE_WORKERS, one per core:
@@ -52,6 +53,7 @@ else
     scale=${BENCH_SCALE:-1000 5000 10000}
 fi
 concurrency=${BENCH_CONCURRENCY:-100}
+rounds=${BENCH_ROUNDS:-4}
 pace=${BENCH_PACE_US:-20000}
 late=90             # the memory phase measures again at the 91st token
 scale_pace=${BENCH_SCALE_PACE_US:-500000}
@@ -289,29 +291,30 @@ memory() {  # name url worker-pid
     R[$1.paced_failed]=$(jget failed "$j")
 }
 
-stats() {   # name prefix json: its figures into R
-    R[$1.$2_ok]=$(jget ok "$3")
-    R[$1.$2_failed]=$(jget failed "$3")
-    R[$1.$2_ttft_p50]=$(jget ttft_p50_us "$3")
-    R[$1.$2_ttft_p99]=$(jget ttft_p99_us "$3")
-    R[$1.$2_total_p50]=$(jget total_p50_us "$3")
-    R[$1.$2_rps]=$(jget rps "$3")
+# the c=1 and burst phases run in BENCH_ROUNDS rounds, the three paths
+# in turn in each, so that they share the machine's moods; each figure is
+# the median of the rounds', failures their sum
+declare -A L
+
+add() {     # key value: one round's figure
+    L[$1]="${L[$1]:-} $2"
 }
 
-load() {    # name url-5 url-100 pid (the worker, or the upstream)
+median() {  # key
+    tr ' ' '\n' <<<"${L[$1]}" | grep . | sort -g |
+        awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
+}
+
+one() {     # name kind url events requests concurrency pid [options]
     local c0 j
-    run "$2" "$e5" -n 200 -c 1 >/dev/null
-    c0=$(cpu "$4")
-    j=$(run "$2" "$e5" -n "$requests" -c 1)
-    R[$1.req_cpu_us]=$(( ($(cpu "$4") - c0) / requests ))
-    stats "$1" c1 "$j"
-    run "$3" "$e100" -n 100 -c "$concurrency" >/dev/null
-    c0=$(cpu "$4")
-    j=$(run "$3" "$e100" -n "$burst" -c "$concurrency")
-    R[$1.burst_cpu_ms_per_1k]=$(awk -v c=$(($(cpu "$4") - c0)) \
-        -v n="$burst" -v e="$e100" \
-        'BEGIN {printf "%.2f", c / 1000 / (n * e) * 1000}')
-    stats "$1" burst "$j"
+    c0=$(cpu "$7")
+    j=$(run "$3" "$4" -n "$5" -c "$6" "${@:8}")
+    add "$1.$2_cpu" $(( $(cpu "$7") - c0 ))
+    add "$1.$2_failed" "$(jget failed "$j")"
+    add "$1.$2_ttft_p50" "$(jget ttft_p50_us "$j")"
+    add "$1.$2_ttft_p99" "$(jget ttft_p99_us "$j")"
+    add "$1.$2_total_p50" "$(jget total_p50_us "$j")"
+    add "$1.$2_rps" "$(jget rps "$j")"
 }
 
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -327,28 +330,51 @@ memory relay "http://127.0.0.1:$rport/r/100p" "$(worker relay)"
 R[direct.mem_kb]="-"
 R[direct.paced_cpu_ms_per_1k]="-"
 
-# the direct path: the client names the body itself
-direct() {
-    local e=$1
-    shift
-    run "http://127.0.0.1:$uport/sse" "$e" "$@"
-}
-direct "$e5" -H 'X-Bench-Body: sse5' -n 200 -c 1 >/dev/null
-c0=$(cpu "$upid")
-j=$(direct "$e5" -H 'X-Bench-Body: sse5' -n "$requests" -c 1)
-R[direct.req_cpu_us]=$(( ($(cpu "$upid") - c0) / requests ))
-stats direct c1 "$j"
-c0=$(cpu "$upid")
-j=$(direct "$e100" -H 'X-Bench-Body: sse100' -n "$burst" -c "$concurrency")
-R[direct.burst_cpu_ms_per_1k]=$(awk -v c=$(($(cpu "$upid") - c0)) \
-    -v n="$burst" -v e="$e100" \
-    'BEGIN {printf "%.2f", c / 1000 / (n * e) * 1000}')
-stats direct burst "$j"
+declare -A U P H
+U[direct]="http://127.0.0.1:$uport/sse" P[direct]=$upid
+U[relay]="http://127.0.0.1:$rport/r/" P[relay]=$(worker relay)
+U[module]="http://127.0.0.1:$mport/m/" P[module]=$(worker module)
 
-load relay "http://127.0.0.1:$rport/r/5" "http://127.0.0.1:$rport/r/100" \
-    "$(worker relay)"
-load module "http://127.0.0.1:$mport/m/5" "http://127.0.0.1:$mport/m/100" \
-    "$(worker module)"
+url() {     # path tokens: the URL, and the header the direct path needs
+    if [ "$1" = direct ]; then
+        echo "${U[direct]} -H X-Bench-Body:sse$2"
+    else
+        echo "${U[$1]}$2"
+    fi
+}
+
+per=$(( requests / rounds )) bper=$(( burst / rounds ))
+for p in direct relay module; do
+    set -- $(url $p 5)
+    run "$1" "$e5" -n 200 -c 1 "${@:2}" >/dev/null
+    set -- $(url $p 100)
+    run "$1" "$e100" -n 100 -c "$concurrency" "${@:2}" >/dev/null
+done
+for _ in $(seq 1 "$rounds"); do
+    for p in direct relay module; do
+        set -- $(url $p 5)
+        one "$p" c1 "$1" "$e5" "$per" 1 "${P[$p]}" "${@:2}"
+    done
+done
+for _ in $(seq 1 "$rounds"); do
+    for p in direct relay module; do
+        set -- $(url $p 100)
+        one "$p" burst "$1" "$e100" "$bper" "$concurrency" "${P[$p]}" "${@:2}"
+    done
+done
+for p in direct relay module; do
+    R[$p.req_cpu_us]=$(( $(median "$p.c1_cpu") / per ))
+    R[$p.burst_cpu_ms_per_1k]=$(awk -v c="$(median "$p.burst_cpu")" \
+        -v n="$bper" -v e="$e100" \
+        'BEGIN {printf "%.2f", c / 1000 / (n * e) * 1000}')
+    for k in c1 burst; do
+        for f in ttft_p50 ttft_p99 total_p50 rps; do
+            R[$p.${k}_$f]=$(median "$p.${k}_$f")
+        done
+        R[$p.${k}_failed]=$(tr ' ' '\n' <<<"${L[$p.${k}_failed]}" |
+                            awk '{s += $1} END {print s + 0}')
+    done
+done
 stop relay
 stop module
 
