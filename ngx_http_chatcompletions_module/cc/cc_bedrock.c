@@ -17,10 +17,15 @@ static int cc_gen_key(yajl_gen g, const char *key);
 static int cc_gen_key_str(yajl_gen g, const char *key, const cc_str_t *s);
 static int cc_gen_double(yajl_gen g, double d, const cc_str_t *text);
 static int cc_gen_empty_object(yajl_gen g, const char *key);
-static int cc_gen_system(yajl_gen g, const cc_chat_t *chat);
-static int cc_gen_messages(yajl_gen g, const cc_chat_t *chat);
+static int cc_gen_system(yajl_gen g, const cc_chat_t *chat,
+    const cc_chat_options_t *opts);
+static int cc_gen_messages(yajl_gen g, const cc_chat_t *chat,
+    int reasoning);
 static int cc_gen_block(yajl_gen g, const cc_block_t *b);
-static int cc_gen_inference(yajl_gen g, const cc_chat_t *chat);
+static int cc_gen_reasoning_block(yajl_gen g, const cc_block_t *b);
+static int cc_gen_cache_point(yajl_gen g);
+static int cc_gen_inference(yajl_gen g, const cc_chat_t *chat,
+    const cc_reasoning_plan_t *plan);
 static int cc_gen_tool_spec(yajl_gen g, const cc_str_t *name,
     const cc_str_t *description, const cc_json_t *schema);
 static int cc_gen_tool_config(cc_alloc_t *a, yajl_gen g,
@@ -39,13 +44,17 @@ int
 cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     const cc_chat_options_t *opts, cc_str_t *out)
 {
-    int                       rc;
+    int                       rc, forced;
     yajl_gen                  g;
+    cc_reasoning_plan_t       plan;
     static cc_chat_options_t  no_opts;
 
     if (opts == NULL) {
         opts = &no_opts;
     }
+
+    forced = cc_bedrock_forced_tool(chat, opts);
+    cc_bedrock_reasoning(chat, opts, &plan);
 
     g = cc_gen_alloc(a);
     if (g == NULL) {
@@ -55,10 +64,37 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     rc = CC_ERROR;
 
     if (yajl_gen_map_open(g) != yajl_gen_status_ok
-        || cc_gen_system(g, chat) != CC_OK
-        || cc_gen_messages(g, chat) != CC_OK
-        || cc_gen_inference(g, chat) != CC_OK
-        || cc_gen_tool_config(a, g, chat, opts) != CC_OK
+        || cc_gen_system(g, chat, opts) != CC_OK
+        || cc_gen_messages(g, chat, plan.family != CC_REASONING_OTHER)
+           != CC_OK
+        || cc_gen_inference(g, chat, &plan) != CC_OK)
+    {
+        goto done;
+    }
+
+    if (forced) {
+        /* the answer is the forced tool's input: no other tool is offered */
+        if (cc_structured_gen_tool(a, g, &chat->response_format) != CC_OK
+            || (opts->cache_tools && cc_gen_cache_point(g) != CC_OK)
+            || cc_structured_gen_tool_end(g, &chat->response_format)
+               != CC_OK)
+        {
+            goto done;
+        }
+
+    } else if (cc_gen_tool_config(a, g, chat, opts) != CC_OK) {
+        goto done;
+    }
+
+    if (cc_structured_native(&chat->response_format, opts->structured_mode,
+                             &opts->model_id)
+        && cc_structured_gen_output_config(a, g, &chat->response_format)
+           != CC_OK)
+    {
+        goto done;
+    }
+
+    if (cc_reasoning_gen(g, &plan) != CC_OK
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
     {
         goto done;
@@ -74,8 +110,43 @@ done:
 }
 
 
+int
+cc_bedrock_forced_tool(const cc_chat_t *chat, const cc_chat_options_t *opts)
+{
+    return cc_structured_forced(&chat->response_format,
+                                opts->structured_mode, &opts->model_id);
+}
+
+
+void
+cc_bedrock_reasoning(const cc_chat_t *chat, const cc_chat_options_t *opts,
+    cc_reasoning_plan_t *plan)
+{
+    cc_reasoning_plan(chat->reasoning, opts->reasoning_default,
+                      &opts->model_id, cc_bedrock_forced_tool(chat, opts),
+                      plan);
+}
+
+
+/* {"cachePoint":{"type":"default"}} */
 static int
-cc_gen_system(yajl_gen g, const cc_chat_t *chat)
+cc_gen_cache_point(yajl_gen g)
+{
+    if (yajl_gen_map_open(g)
+        || cc_gen_lit(g, "cachePoint") || yajl_gen_map_open(g)
+        || cc_gen_lit(g, "type") || cc_gen_lit(g, "default")
+        || yajl_gen_map_close(g) || yajl_gen_map_close(g))
+    {
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
+static int
+cc_gen_system(yajl_gen g, const cc_chat_t *chat,
+    const cc_chat_options_t *opts)
 {
     size_t  i;
 
@@ -98,12 +169,22 @@ cc_gen_system(yajl_gen g, const cc_chat_t *chat)
         }
     }
 
+    /* prompt caching: everything up to here is the cached prefix */
+    if (opts->cache_system && cc_gen_cache_point(g) != CC_OK) {
+        return CC_ERROR;
+    }
+
     return yajl_gen_array_close(g) == yajl_gen_status_ok ? CC_OK : CC_ERROR;
 }
 
 
+/*
+ * Reasoning blocks go to a model that reasons in this call only: another
+ * model, or the same one with reasoning off, may refuse them.
+ */
+
 static int
-cc_gen_messages(yajl_gen g, const cc_chat_t *chat)
+cc_gen_messages(yajl_gen g, const cc_chat_t *chat, int reasoning)
 {
     size_t               i, j;
     const cc_message_t  *m;
@@ -134,6 +215,18 @@ cc_gen_messages(yajl_gen g, const cc_chat_t *chat)
         }
 
         for (j = 0; j < m->nblocks; j++) {
+            if (m->blocks[j].type == CC_BLOCK_REASONING) {
+                if (!reasoning) {
+                    continue;
+                }
+
+                if (cc_gen_reasoning_block(g, &m->blocks[j]) != CC_OK) {
+                    return CC_ERROR;
+                }
+
+                continue;
+            }
+
             if (cc_gen_block(g, &m->blocks[j]) != CC_OK) {
                 return CC_ERROR;
             }
@@ -252,14 +345,80 @@ cc_gen_block(yajl_gen g, const cc_block_t *b)
 }
 
 
+/*
+ * {"reasoningContent":{"reasoningText":{"text":..,"signature":..}}} or
+ * {"reasoningContent":{"redactedContent":"<base64>"}}, as Bedrock sent it
+ */
 static int
-cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
+cc_gen_reasoning_block(yajl_gen g, const cc_block_t *b)
 {
-    size_t  i;
-
-    if (chat->max_tokens <= 0 && !chat->has_temperature && !chat->has_top_p
-        && chat->nstop == 0)
+    if (yajl_gen_map_open(g)
+        || cc_gen_lit(g, "reasoningContent") || yajl_gen_map_open(g))
     {
+        return CC_ERROR;
+    }
+
+    if (b->redacted.len) {
+        if (cc_gen_lit(g, "redactedContent") || cc_gen_str(g, &b->redacted))
+        {
+            return CC_ERROR;
+        }
+
+    } else {
+        if (cc_gen_lit(g, "reasoningText") || yajl_gen_map_open(g)
+            || cc_gen_lit(g, "text") || cc_gen_str(g, &b->text))
+        {
+            return CC_ERROR;
+        }
+
+        if (b->signature.len
+            && (cc_gen_lit(g, "signature") || cc_gen_str(g, &b->signature)))
+        {
+            return CC_ERROR;
+        }
+
+        if (yajl_gen_map_close(g)) {
+            return CC_ERROR;
+        }
+    }
+
+    return (yajl_gen_map_close(g) || yajl_gen_map_close(g))
+           ? CC_ERROR : CC_OK;
+}
+
+
+/*
+ * With reasoning, Bedrock's rules: Claude's maxTokens covers the thinking
+ * budget and the answer, and Claude takes no temperature and a topP of
+ * 0.95 or more only; Nova 2 on "high" takes none of the three.
+ */
+
+static int
+cc_gen_inference(yajl_gen g, const cc_chat_t *chat,
+    const cc_reasoning_plan_t *plan)
+{
+    size_t    i;
+    int64_t   max_tokens;
+    unsigned  temperature, top_p;
+
+    max_tokens = chat->max_tokens;
+    temperature = chat->has_temperature;
+    top_p = chat->has_top_p;
+
+    if (plan->family == CC_REASONING_CLAUDE) {
+        max_tokens = cc_reasoning_max_tokens(plan, max_tokens);
+        temperature = 0;
+        top_p = top_p && chat->top_p >= 0.95;
+
+    } else if (plan->family == CC_REASONING_NOVA2
+               && plan->effort == CC_REASONING_HIGH)
+    {
+        max_tokens = 0;
+        temperature = 0;
+        top_p = 0;
+    }
+
+    if (max_tokens <= 0 && !temperature && !top_p && chat->nstop == 0) {
         return CC_OK;
     }
 
@@ -269,16 +428,16 @@ cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
         return CC_ERROR;
     }
 
-    if (chat->max_tokens > 0) {
+    if (max_tokens > 0) {
         if (cc_gen_key(g, "maxTokens") != CC_OK
-            || yajl_gen_integer(g, (long long) chat->max_tokens)
+            || yajl_gen_integer(g, (long long) max_tokens)
                != yajl_gen_status_ok)
         {
             return CC_ERROR;
         }
     }
 
-    if (chat->has_temperature) {
+    if (temperature) {
         if (cc_gen_key(g, "temperature") != CC_OK
             || cc_gen_double(g, chat->temperature, &chat->temperature_text)
                != CC_OK)
@@ -287,7 +446,7 @@ cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
         }
     }
 
-    if (chat->has_top_p) {
+    if (top_p) {
         if (cc_gen_key(g, "topP") != CC_OK
             || cc_gen_double(g, chat->top_p, &chat->top_p_text) != CC_OK)
         {
@@ -394,6 +553,10 @@ cc_gen_tool_config(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
         {
             return CC_ERROR;
         }
+    }
+
+    if (opts->cache_tools && cc_gen_cache_point(g) != CC_OK) {
+        return CC_ERROR;
     }
 
     if (yajl_gen_array_close(g) != yajl_gen_status_ok) {
@@ -688,7 +851,9 @@ cc_has_tool_blocks(const cc_chat_t *chat)
 
     for (i = 0; i < chat->nmessages; i++) {
         for (j = 0; j < chat->messages[i].nblocks; j++) {
-            if (chat->messages[i].blocks[j].type != CC_BLOCK_TEXT) {
+            if (chat->messages[i].blocks[j].type == CC_BLOCK_TOOL_USE
+                || chat->messages[i].blocks[j].type == CC_BLOCK_TOOL_RESULT)
+            {
                 return 1;
             }
         }
