@@ -193,7 +193,8 @@ typedef struct {
 
 /*
  * The Converse / ConverseStream body as compact JSON: system, messages,
- * inferenceConfig, toolConfig, outputConfig, additionalModelRequestFields.  CC_OK or CC_ERROR (no memory).
+ * inferenceConfig, toolConfig, outputConfig, additionalModelRequestFields.
+ * CC_OK or CC_ERROR (no memory).
  */
 int cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     const cc_chat_options_t *opts, cc_str_t *out);
