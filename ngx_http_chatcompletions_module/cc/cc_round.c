@@ -377,17 +377,30 @@ cc_usage_prompt(const cc_usage_t *u)
 }
 
 
+int64_t
+cc_usage_total(const cc_usage_t *u)
+{
+    if (u->cache_read || u->cache_write) {
+        return cc_usage_prompt(u) + u->output;
+    }
+
+    return u->total;
+}
+
+
 int
 cc_usage_gen(yajl_gen g, const cc_usage_t *u)
 {
     int      cached;
     int64_t  prompt, total;
 
-    /* Bedrock's inputTokens leaves out what was read from or written to
-     * the cache; OpenAI's prompt_tokens counts all of the prompt */
+    /*
+     * Bedrock's inputTokens leaves out what was read from or written to
+     * the cache; OpenAI's prompt_tokens counts all of the prompt
+     */
     cached = (u->cache_read || u->cache_write);
     prompt = cc_usage_prompt(u);
-    total = cached ? prompt + u->output : u->total;
+    total = cc_usage_total(u);
 
     if (yajl_gen_map_open(g)
         || cc_gen_lit(g, "prompt_tokens") || yajl_gen_integer(g, prompt)

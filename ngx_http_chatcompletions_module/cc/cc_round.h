@@ -245,8 +245,9 @@ const char *cc_round_finish_reason(cc_stream_t *s);
  */
 int cc_usage_gen(yajl_gen g, const cc_usage_t *u);
 
-/* prompt_tokens as cc_usage_gen() gives it */
+/* prompt_tokens and total_tokens as cc_usage_gen() gives them */
 int64_t cc_usage_prompt(const cc_usage_t *u);
+int64_t cc_usage_total(const cc_usage_t *u);
 
 
 #endif /* _CC_ROUND_H_INCLUDED_ */
