@@ -13,6 +13,7 @@ const frames = require('./lib/frames');
 const scenario = require('./lib/scenario');
 const { validate, MSG } = require('./lib/validate');
 const emulator = require('./lib/emulator');
+const features = require('./lib/features');
 const { createCredentials } = require('./lib/credentials');
 const targets = require('./lib/targets');
 
@@ -36,7 +37,10 @@ function config(env) {
         skewSeconds: 300,
         models: (env.DOUBLE_MODELS
                  || 'amazon.nova-lite-v1:0,amazon.nova-micro-v1:0,'
-                    + 'amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0')
+                    + 'amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0,'
+                    + 'us.amazon.nova-2-lite-v1:0,'
+                    + 'us.anthropic.claude-sonnet-4-5-20250929-v1:0,'
+                    + 'us.anthropic.claude-3-7-sonnet-20250219-v1:0')
             .split(',').map((s) => s.trim()).filter(Boolean),
         debug: !!env.DOUBLE_DEBUG,
         quiet: false,
@@ -156,14 +160,20 @@ function createDouble(cfgIn) {
             json = {};
         }
         if (!sc.novalidate) {
-            const err = validate(json);
+            const err = validate(json)
+                || features.validateFeatures(json, entry.model);
             if (err) {
                 return sendError(res, entry, 400, 'ValidationException', err,
                                  BEDROCK_SUFFIX);
             }
         }
 
-        const plan = emulator.scenarioPlan(sc, json, bodyText);
+        const plan = (sc.json !== undefined || sc.echo_tool)
+            ? features.featurePlan(sc, json, { blocks: [] },
+                                   emulator.toolBlock, bodyText)
+            : features.featurePlan(sc, json,
+                                   emulator.scenarioPlan(sc, json, bodyText),
+                                   emulator.toolBlock, bodyText);
         const deltas = plan.blocks.reduce((n, b) => n + b.pieces.length, 0);
         const usage = {
             inputTokens: sc.usage ? sc.usage[0]
@@ -191,6 +201,10 @@ function createDouble(cfgIn) {
             return;                 /* hold the request until the peer goes */
         }
         const content = plan.blocks.map((b) => {
+            const rc = features.contentOf(b);
+            if (rc) {
+                return rc;
+            }
             if (b.kind === 'text') {
                 return { text: b.text };
             }
@@ -247,9 +261,7 @@ function createDouble(cfgIn) {
                     start: { toolUse: { toolUseId: b.toolUseId, name: b.name } },
                 }) });
             }
-            for (const piece of b.pieces) {
-                const delta = b.kind === 'text' ? { text: piece }
-                                                : { toolUse: { input: piece } };
+            for (const delta of features.deltasOf(b)) {
                 list.push({ kind: 'delta', build: ev('contentBlockDelta', {
                     contentBlockIndex: idx, delta }) });
             }
