@@ -25,6 +25,8 @@ static ngx_int_t ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
 static ngx_int_t ngx_http_chatcompletions_wants_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_invalid(ngx_http_request_t *r,
+    cc_error_t *cerr);
 static void ngx_http_chatcompletions_features(
     ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_loc_conf_t *cclcf);
@@ -149,20 +151,7 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
     if (cc_chat_parse(&ctx->alloc, root, &ctx->opts, &ctx->chat, &cerr)
         != CC_OK)
     {
-        if (cerr.status == 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        msg.data = cerr.message.data;
-        msg.len = cerr.message.len;
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "client sent invalid request: %V", &msg);
-
-        return ngx_http_chatcompletions_send_error(r, cerr.status,
-                          cerr.type, cerr.code,
-                          cerr.param.len ? (ngx_str_t *) &cerr.param : NULL,
-                          &msg);
+        return ngx_http_chatcompletions_invalid(r, &cerr);
     }
 
     if (ngx_http_chatcompletions_map_model(r, ctx) != NGX_OK
@@ -217,6 +206,30 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
 }
 
 
+/* a request the translation refused: its OpenAI error, or a 500 */
+
+static ngx_int_t
+ngx_http_chatcompletions_invalid(ngx_http_request_t *r, cc_error_t *cerr)
+{
+    ngx_str_t  msg;
+
+    if (cerr->status == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    msg.data = cerr->message.data;
+    msg.len = cerr->message.len;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "client sent invalid request: %V", &msg);
+
+    return ngx_http_chatcompletions_send_error(r, cerr->status,
+                      cerr->type, cerr->code,
+                      cerr->param.len ? (ngx_str_t *) &cerr->param : NULL,
+                      &msg);
+}
+
+
 /* the Bedrock features' directives, for the translation */
 
 static void
@@ -250,7 +263,6 @@ static ngx_int_t
 ngx_http_chatcompletions_check_model(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx)
 {
-    ngx_str_t            msg;
     cc_error_t           cerr;
     cc_reasoning_plan_t  plan;
 
@@ -260,20 +272,7 @@ ngx_http_chatcompletions_check_model(ngx_http_request_t *r,
     if (cc_chat_check_model(&ctx->alloc, &ctx->chat, &ctx->opts, &cerr)
         != CC_OK)
     {
-        if (cerr.status == 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        msg.data = cerr.message.data;
-        msg.len = cerr.message.len;
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "client sent invalid request: %V", &msg);
-
-        return ngx_http_chatcompletions_send_error(r, cerr.status,
-                          cerr.type, cerr.code,
-                          cerr.param.len ? (ngx_str_t *) &cerr.param : NULL,
-                          &msg);
+        return ngx_http_chatcompletions_invalid(r, &cerr);
     }
 
     cc_bedrock_reasoning(&ctx->chat, &ctx->opts, &plan);

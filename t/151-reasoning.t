@@ -16,13 +16,6 @@ plan("no_plan");
 
 our $Claude = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 
-sub echo_re {
-    my ($body, %a) = @_;
-    (my $e = $body) =~ s/(["\\])/\\$1/g;
-    return '^' . t::SSE::sse_re(%a, deltas => ['{"content":"' . $e . '"}'])
-           . '\z';
-}
-
 run_tests();
 
 __DATA__
@@ -38,7 +31,7 @@ __DATA__
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"low","max_tokens":250,"temperature":0.2,"top_p":0.9}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":1274},"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}}}', model => $main::Claude)
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":1274},"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}}}', model => $main::Claude)
 
 
 
@@ -54,7 +47,7 @@ main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenc
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hi"}],"top_p":0.95}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":3072,"topP":0.95},"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":2048}}}', model => $main::Claude)
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":3072,"topP":0.95},"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":2048}}}', model => $main::Claude)
 
 
 
@@ -70,7 +63,7 @@ main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenc
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"none","temperature":0.2}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"temperature":0.2}}', model => $main::Claude)
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"temperature":0.2}}', model => $main::Claude)
 
 
 
@@ -85,7 +78,7 @@ main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenc
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"medium","max_tokens":300,"temperature":0.3}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":300,"temperature":0.3},"additionalModelRequestFields":{"reasoningConfig":{"type":"enabled","maxReasoningEffort":"medium"}}}', model => 'us.amazon.nova-2-lite-v1:0')
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"maxTokens":300,"temperature":0.3},"additionalModelRequestFields":{"reasoningConfig":{"type":"enabled","maxReasoningEffort":"medium"}}}', model => 'us.amazon.nova-2-lite-v1:0')
 
 
 
@@ -100,7 +93,7 @@ main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenc
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"high","max_tokens":300,"temperature":0.3,"top_p":0.5,"stop":"END"}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"stopSequences":["END"]},"additionalModelRequestFields":{"reasoningConfig":{"type":"enabled","maxReasoningEffort":"high"}}}', model => 'us.amazon.nova-2-lite-v1:0')
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"stopSequences":["END"]},"additionalModelRequestFields":{"reasoningConfig":{"type":"enabled","maxReasoningEffort":"high"}}}', model => 'us.amazon.nova-2-lite-v1:0')
 
 
 
@@ -114,7 +107,7 @@ main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenc
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"high","temperature":0.3}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"temperature":0.3}}')
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"inferenceConfig":{"temperature":0.3}}')
 
 
 
@@ -222,7 +215,7 @@ finish: stop
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Balance?"},{"role":"assistant","content":null,"reasoning_content":"The user wants a balance.","reasoning_signature":"LpsKrPv24t/iSIysEB4lFSJLcLvcDsafjrAug/nV83k=","tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_balance","arguments":"{}"}}]},{"role":"tool","tool_call_id":"call_1","content":"5 USD"}],"tools":[{"type":"function","function":{"name":"get_balance"}}],"reasoning_effort":"low"}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Balance?"}]},{"role":"assistant","content":[{"reasoningContent":{"reasoningText":{"text":"The user wants a balance.","signature":"LpsKrPv24t/iSIysEB4lFSJLcLvcDsafjrAug/nV83k="}}},{"toolUse":{"toolUseId":"call_1","name":"get_balance","input":{}}}]},{"role":"user","content":[{"toolResult":{"toolUseId":"call_1","content":[{"text":"5 USD"}]}}]}],"inferenceConfig":{"maxTokens":2048},"toolConfig":{"tools":[{"toolSpec":{"name":"get_balance","inputSchema":{"json":{"type":"object","properties":{}}}}}]},"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}}}', model => $main::Claude)
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Balance?"}]},{"role":"assistant","content":[{"reasoningContent":{"reasoningText":{"text":"The user wants a balance.","signature":"LpsKrPv24t/iSIysEB4lFSJLcLvcDsafjrAug/nV83k="}}},{"toolUse":{"toolUseId":"call_1","name":"get_balance","input":{}}}]},{"role":"user","content":[{"toolResult":{"toolUseId":"call_1","content":[{"text":"5 USD"}]}}]}],"inferenceConfig":{"maxTokens":2048},"toolConfig":{"tools":[{"toolSpec":{"name":"get_balance","inputSchema":{"json":{"type":"object","properties":{}}}}}]},"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}}}', model => $main::Claude)
 
 
 
@@ -278,7 +271,7 @@ Bedrock
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Balance?"},{"role":"assistant","content":"Let me look.","reasoning_content":"x","reasoning_signature":"y"},{"role":"user","content":"Well?"}]}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Balance?"}]},{"role":"assistant","content":[{"text":"Let me look."}]},{"role":"user","content":[{"text":"Well?"}]}]}')
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Balance?"}]},{"role":"assistant","content":[{"text":"Let me look."}]},{"role":"user","content":[{"text":"Well?"}]}]}')
 
 
 

@@ -12,12 +12,6 @@ use t::SSE;
 
 plan("no_plan");
 
-sub echo_re {
-    my ($body, %a) = @_;
-    (my $e = $body) =~ s/(["\\])/\\$1/g;
-    return '^' . t::SSE::sse_re(%a, deltas => ['{"content":"' . $e . '"}'])
-           . '\z';
-}
 
 our $LogFormat = <<'_EOC_';
     log_format cache "cache read=$chat_completions_cache_read_tokens write=$chat_completions_cache_write_tokens prompt=$chat_completions_prompt_tokens completion=$chat_completions_completion_tokens total=$chat_completions_total_tokens";
@@ -39,7 +33,7 @@ __DATA__
 POST /v1/chat/completions
 {"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}]}
 --- response_body_like eval
-main::echo_re('{"system":[{"text":"You are Riley."},{"text":"Be brief."},{"cachePoint":{"type":"default"}}],"messages":[{"role":"user","content":[{"text":"Hi"}]}]}')
+t::SSE::echo_re('{"system":[{"text":"You are Riley."},{"text":"Be brief."},{"cachePoint":{"type":"default"}}],"messages":[{"role":"user","content":[{"text":"Hi"}]}]}')
 
 
 
@@ -58,7 +52,7 @@ main::echo_re('{"system":[{"text":"You are Riley."},{"text":"Be brief."},{"cache
 POST /v1/chat/completions
 {"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"get_weather"}}]}
 --- response_body_like eval
-main::echo_re('{"system":[{"text":"Be brief."}],"messages":[{"role":"user","content":[{"text":"Hi"}]}],"toolConfig":{"tools":[{"toolSpec":{"name":"get_loan_options","description":"List the loan products","inputSchema":{"json":{"type":"object","properties":{}}}}},{"toolSpec":{"name":"get_weather","inputSchema":{"json":{"type":"object","properties":{}}}}},{"cachePoint":{"type":"default"}}]}}')
+t::SSE::echo_re('{"system":[{"text":"Be brief."}],"messages":[{"role":"user","content":[{"text":"Hi"}]}],"toolConfig":{"tools":[{"toolSpec":{"name":"get_loan_options","description":"List the loan products","inputSchema":{"json":{"type":"object","properties":{}}}}},{"toolSpec":{"name":"get_weather","inputSchema":{"json":{"type":"object","properties":{}}}}},{"cachePoint":{"type":"default"}}]}}')
 
 
 
@@ -73,7 +67,7 @@ main::echo_re('{"system":[{"text":"Be brief."}],"messages":[{"role":"user","cont
 POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hi"}]}
 --- response_body_like eval
-main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}]}')
+t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}]}')
 
 
 
@@ -89,7 +83,7 @@ main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}]}')
 POST /v1/chat/completions
 {"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}]}
 --- response_body_like eval
-main::echo_re('{"system":[{"text":"Be brief."}],"messages":[{"role":"user","content":[{"text":"Hi"}]}]}')
+t::SSE::echo_re('{"system":[{"text":"Be brief."}],"messages":[{"role":"user","content":[{"text":"Hi"}]}]}')
 
 
 

@@ -35,6 +35,14 @@ sub sse_re {
     return $re;
 }
 
+# The answer of the double's echo=1 (the Bedrock request body as one
+# delta), anchored: the body exactly.
+sub echo_re {
+    my ($body, %a) = @_;
+    (my $e = $body) =~ s/(["\\])/\\$1/g;
+    return '^' . sse_re(%a, deltas => ['{"content":"' . $e . '"}']) . '\z';
+}
+
 # A stream told line by line, for answers whose deltas are many: every
 # event must be a chunk of one id (else a BAD line), and runs of deltas of
 # one field are joined.  Lines: "role", "content: ...", "reasoning_content:
