@@ -182,6 +182,12 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
         return rc;
     }
 
+    /* the key's tokens for this request, held until it is charged */
+
+    if (ngx_http_chatcompletions_key_reserve(r, ctx, &rc) != NGX_OK) {
+        return rc;
+    }
+
     if (ctx->chat.stream == -1) {
         ctx->streaming = cclcf->stream_default
                          && !ngx_http_chatcompletions_wants_json(r);
