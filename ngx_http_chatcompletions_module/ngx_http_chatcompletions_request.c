@@ -261,8 +261,8 @@ ngx_http_chatcompletions_features(ngx_http_chatcompletions_ctx_t *ctx,
 
 /*
  * What depends on the model, once it is mapped: response_format's forced
- * tool refuses the request's tools; reasoning asked of a model that does
- * not reason is left out (debug).  NGX_DONE: go on.
+ * tool refuses the request's tools; reasoning that this call cannot have
+ * is left out (debug).  NGX_DONE: go on.
  */
 
 static ngx_int_t
@@ -287,8 +287,10 @@ ngx_http_chatcompletions_check_model(ngx_http_request_t *r,
         && ctx->chat.reasoning > CC_REASONING_OFF)
     {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "chat completions: reasoning_effort ignored: model "
-                       "\"%V\" does not reason here", &ctx->model_id);
+                       "chat completions: no reasoning asked of model "
+                       "\"%V\" (it does not reason, a tool is forced, or "
+                       "the tool turn lacks its thinking block)",
+                       &ctx->model_id);
     }
 
     return NGX_DONE;

@@ -13,6 +13,7 @@
 
 
 static int cc_has_tool_blocks(const cc_chat_t *chat);
+static int cc_tool_turn_thinks(const cc_chat_t *chat);
 static int cc_gen_key(yajl_gen g, const char *key);
 static int cc_gen_key_str(yajl_gen g, const char *key, const cc_str_t *s);
 static int cc_gen_double(yajl_gen g, double d, const cc_str_t *text);
@@ -118,13 +119,65 @@ cc_bedrock_forced_tool(const cc_chat_t *chat, const cc_chat_options_t *opts)
 }
 
 
+/*
+ * Claude refuses thinking with a forced tool (response_format's, or the
+ * client's "required" or named tool_choice), and a conversation whose
+ * last tool turn does not start with its signed thinking block (a client
+ * such as Vapi does not send reasoning_content back): such a call goes
+ * without thinking rather than fail.
+ */
+
 void
 cc_bedrock_reasoning(const cc_chat_t *chat, const cc_chat_options_t *opts,
     cc_reasoning_plan_t *plan)
 {
+    int  forced;
+
+    forced = cc_bedrock_forced_tool(chat, opts)
+             || chat->tool_choice == CC_TOOL_CHOICE_REQUIRED
+             || chat->tool_choice == CC_TOOL_CHOICE_NAMED;
+
     cc_reasoning_plan(chat->reasoning, opts->reasoning_default,
-                      &opts->model_id, cc_bedrock_forced_tool(chat, opts),
-                      plan);
+                      &opts->model_id, forced, plan);
+
+    if (plan->family == CC_REASONING_CLAUDE && !cc_tool_turn_thinks(chat)) {
+        plan->family = CC_REASONING_OTHER;
+    }
+}
+
+
+/*
+ * 0 if the conversation ends with toolResults whose assistant turn does
+ * not start with a reasoning block
+ */
+static int
+cc_tool_turn_thinks(const cc_chat_t *chat)
+{
+    size_t               i;
+    const cc_message_t  *last, *prev;
+
+    if (chat->nmessages < 2) {
+        return 1;
+    }
+
+    last = &chat->messages[chat->nmessages - 1];
+    prev = &chat->messages[chat->nmessages - 2];
+
+    if (last->role != CC_ROLE_USER || prev->role != CC_ROLE_ASSISTANT) {
+        return 1;
+    }
+
+    for (i = 0; i < last->nblocks; i++) {
+        if (last->blocks[i].type == CC_BLOCK_TOOL_RESULT) {
+            break;
+        }
+    }
+
+    if (i == last->nblocks) {
+        return 1;
+    }
+
+    return prev->nblocks && prev->blocks[0].type == CC_BLOCK_REASONING;
 }
 
 

@@ -545,6 +545,23 @@ test('features: outputConfig, json=, thinking and reasoning=, cachePoint',
     r = await callModel(SONNET, 'converse', body('hi', think), 'text=OK');
     assertError(r, 400, 'ValidationException', /must be greater than/);
 
+    think.inferenceConfig.maxTokens = 2048;
+    const turn = JSON.parse(body('hi', think));
+    turn.messages.push(
+        { role: 'assistant', content: [{ toolUse: { toolUseId: 't1',
+                                                    name: 'x', input: {} } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 't1',
+                                                  content: [{ text: 'ok' }] } }] });
+    turn.toolConfig = { tools: [{ toolSpec: { name: 'x',
+        inputSchema: { json: { type: 'object' } } } }] };
+    r = await callModel(SONNET, 'converse', JSON.stringify(turn), 'text=OK');
+    assertError(r, 400, 'ValidationException',
+                /must start with a thinking block/);
+    turn.messages[1].content.unshift({ reasoningContent: { reasoningText: {
+        text: 'Hmm', signature: 'forged' } } });
+    r = await callModel(SONNET, 'converse', JSON.stringify(turn), 'text=OK');
+    assertError(r, 400, 'ValidationException', /Invalid `signature`/);
+
     r = await call('converse', body('hi', { system: [
         { cachePoint: { type: 'default' } }, { text: 'x' }] }), 'text=OK');
     assertError(r, 400, 'ValidationException', /must follow content/);

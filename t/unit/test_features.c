@@ -243,6 +243,45 @@ static const f_case_t  cases[] = {
       "{" MSGS "," FORCED("json_object", TOOL_TEXT, OPEN) ","
       NOVA_R("low") "}", NULL, NULL },
 
+    { "Claude with the client's required tool_choice: no thinking",
+      SONNET, 0, 0,
+      Q("'reasoning_effort':'low','tools':[{'type':'function','function':"
+        "{'name':'mine'}}],'tool_choice':'required'"),
+      "{" MSGS ",'toolConfig':{'tools':[{'toolSpec':{'name':'mine',"
+      "'inputSchema':{'json':{'type':'object','properties':{}}}}}],"
+      "'toolChoice':{'any':{}}}}", NULL, NULL },
+
+    { "Claude, a tool turn without its thinking block: no thinking",
+      SONNET, 0, CC_REASONING_LOW,
+      "{'messages':[{'role':'user','content':'Hi'},{'role':'assistant',"
+      "'tool_calls':[{'id':'c1','type':'function','function':{'name':'x',"
+      "'arguments':'{}'}}]},{'role':'tool','tool_call_id':'c1',"
+      "'content':'ok'}],'tools':[{'type':'function','function':"
+      "{'name':'x'}}]}",
+      "{'messages':[" HI ",{'role':'assistant','content':[{'toolUse':"
+      "{'toolUseId':'c1','name':'x','input':{}}}]},{'role':'user',"
+      "'content':[{'toolResult':{'toolUseId':'c1','content':[{'text':"
+      "'ok'}]}}]}],'toolConfig':{'tools':[{'toolSpec':{'name':'x',"
+      "'inputSchema':{'json':{'type':'object','properties':{}}}}}]}}",
+      NULL, NULL },
+
+    { "Claude, a tool turn with its redacted block: thinking",
+      SONNET, 0, CC_REASONING_LOW,
+      "{'messages':[{'role':'user','content':'Hi'},{'role':'assistant',"
+      "'reasoning_redacted':'QUJD',"
+      "'tool_calls':[{'id':'c1','type':'function','function':{'name':'x',"
+      "'arguments':'{}'}}]},{'role':'tool','tool_call_id':'c1',"
+      "'content':'ok'}],'tools':[{'type':'function','function':"
+      "{'name':'x'}}]}",
+      "{'messages':[" HI ",{'role':'assistant','content':["
+      "{'reasoningContent':{'redactedContent':'QUJD'}},{'toolUse':"
+      "{'toolUseId':'c1','name':'x','input':{}}}]},{'role':'user',"
+      "'content':[{'toolResult':{'toolUseId':'c1','content':[{'text':"
+      "'ok'}]}}]}],'inferenceConfig':{'maxTokens':2048},"
+      "'toolConfig':{'tools':[{'toolSpec':{'name':'x',"
+      "'inputSchema':{'json':{'type':'object','properties':{}}}}}]},"
+      THINK(1024) "}", NULL, NULL },
+
     { "an unknown effort", SONNET, 0, 0,
       Q("'reasoning_effort':'off'"), NULL, "reasoning_effort",
       "Invalid value for 'reasoning_effort': 'off'. Supported values are: "
