@@ -6,8 +6,9 @@
 # mid-stream and while a tool runs, AWS credentials fetched (instance
 # metadata, a role assumed on top, a hanging source that times out), a
 # retried attempt, a client gone during a retry's backoff, a racing
-# attempt that wins, and a client gone while two race.  Any invalid read
-# or write fails.
+# attempt that wins, a client gone while two race, Claude's reasoning
+# through a tool round with prompt caching, and response_format's forced
+# tool.  Any invalid read or write fails.
 set -u
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -77,6 +78,21 @@ http {
             chat_completions_tool get_loan_options /_tools/loans "Loans";
             chat_completions_tool get_credit_card_summary /_tools/card
                                   "Card balance by phone" phone;
+            chat_completions;
+        }
+        # Bedrock features: Claude thinking through a server tool round,
+        # prompt caching; response_format's forced tool
+        location = /features {
+            set \$s "tool=get_loan_options; tool_id=vg_f1; reasoning=Think%20first.; redacted=QUJD; final_text=Done.; cache=5,6";
+            chat_completions_model us.anthropic.claude-sonnet-4-5-20250929-v1:0;
+            chat_completions_reasoning_effort low;
+            chat_completions_prompt_cache system tools;
+            chat_completions_system_prompt "Be brief.";
+            chat_completions_tool get_loan_options /_tools/loans "Loans";
+            chat_completions;
+        }
+        location = /structured {
+            set \$s "json=%7B%22a%22%3A1%7D; pre_text=Sure.";
             chat_completions;
         }
         location = /metrics { chat_completions_metrics; }
@@ -187,6 +203,28 @@ curl -s -o /dev/null "$url/tools" -d "$card"
 curl -s -o /dev/null "$url/tools" \
     -d '{"stream":false,"messages":[{"role":"user","content":"card balance 555 010 0199"}]}'
 timeout 0.3 curl -s -o /dev/null "$url/slow" -d "$loans"
+
+# reasoning, signatures and cache counts through a tool round, streamed
+# and not; the forced tool's input as the content
+for stream in true false; do
+    curl -s -o "$dir/features.out" "$url/features" \
+        -d '{"stream":'$stream',"messages":[{"role":"user","content":"Loans?"}]}'
+    if ! grep -q '"reasoning_signature":' "$dir/features.out" \
+       || ! grep -q 'Done\.' "$dir/features.out"; then
+        echo "valgrind: no reasoning or answer from /features:"
+        cat "$dir/features.out"
+        exit 1
+    fi
+done
+for stream in true false; do
+    curl -s -o "$dir/structured.out" "$url/structured" \
+        -d '{"stream":'$stream',"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"JSON"}]}'
+    if ! grep -q '"content":"{\\"a\\":1}"' "$dir/structured.out"; then
+        echo "valgrind: /structured did not answer the tool's input:"
+        cat "$dir/structured.out"
+        exit 1
+    fi
+done
 
 # a client slower than Bedrock: the module holds Bedrock's bytes back
 # instead of buffering the answer, and nothing is lost
