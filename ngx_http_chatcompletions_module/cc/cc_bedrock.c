@@ -123,8 +123,8 @@ cc_bedrock_forced_tool(const cc_chat_t *chat, const cc_chat_options_t *opts)
  * Claude refuses thinking with a forced tool (response_format's, or the
  * client's "required" or named tool_choice), and a conversation whose
  * last tool turn does not start with its signed thinking block (a client
- * such as Vapi does not send reasoning_content back): such a call goes
- * without thinking rather than fail.
+ * may not send reasoning_content back): such a call goes without
+ * thinking rather than fail.
  */
 
 void
