@@ -397,6 +397,7 @@ static int f_ev(cc_test_arena_t *ar, cc_stream_t *s, const char *type,
 static void test_stream_reasoning(void);
 static void test_stream_structured(void);
 static void test_converse_features(void);
+static void test_no_memory(void);
 
 
 int
@@ -413,6 +414,7 @@ main(void)
     test_stream_reasoning();
     test_stream_structured();
     test_converse_features();
+    test_no_memory();
 
     return cc_test_done("test_features");
 }
@@ -870,4 +872,59 @@ test_converse_features(void)
                "\"cache_creation_input_tokens\":7}}");
 
     cc_test_arena_destroy(&ar);
+}
+
+
+/*
+ * every allocation of the parse failing in turn (yajl, which serializes
+ * the body, does not check all of its own: the body is made without)
+ */
+static void
+test_no_memory(void)
+{
+    int                rc;
+    long               n;
+    cc_str_t           body;
+    cc_json_t         *root;
+    cc_chat_t          chat;
+    cc_error_t         err;
+    cc_test_arena_t    dom, ar;
+    cc_chat_options_t  opts;
+    static f_case_t    c = { "", SONNET, F_SYSTEM | F_TOOLS | F_PROMPT
+                                         | F_SERVER,
+                             CC_REASONING_LOW, NULL, NULL, NULL, NULL };
+
+    cc_test_arena_init(&dom);
+    f_options(&dom, &c, &opts);
+
+    root = f_parse(&dom,
+        "{'messages':[{'role':'user','content':'Hi'},"
+        "{'role':'assistant','content':'Hello','reasoning_content':'r',"
+        "'reasoning_signature':'s','reasoning_redacted':'QUJD'},"
+        "{'role':'user','content':'More'}],"
+        "'reasoning_effort':'medium'," RF_SCHEMA "}");
+
+    for (n = 0; /* void */ ; n++) {
+        cc_test_arena_init(&ar);
+        ar.fail_after = n;
+
+        rc = cc_chat_parse(&ar.alloc, root, &opts, &chat, &err);
+
+        if (rc == CC_OK) {
+            ar.fail_after = -1;
+            CHECK(cc_bedrock_body(&ar.alloc, &chat, &opts, &body) == CC_OK);
+            CHECK(body.len > 0);
+
+        } else {
+            EXPECT_INT(err.status, 500);
+        }
+
+        cc_test_arena_destroy(&ar);
+
+        if (rc == CC_OK || !CHECK(n < 10000)) {
+            break;
+        }
+    }
+
+    cc_test_arena_destroy(&dom);
 }
