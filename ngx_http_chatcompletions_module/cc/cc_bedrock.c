@@ -45,8 +45,9 @@ int
 cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     const cc_chat_options_t *opts, cc_str_t *out)
 {
-    int                       rc, forced;
+    int                       forced;
     yajl_gen                  g;
+    cc_gen_out_t              o;
     cc_reasoning_plan_t       plan;
     static cc_chat_options_t  no_opts;
 
@@ -57,12 +58,12 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     forced = cc_bedrock_forced_tool(chat, opts);
     cc_bedrock_reasoning(chat, opts, &plan);
 
-    g = cc_gen_alloc(a);
+    cc_gen_out_init(&o, a);
+
+    g = cc_gen_create(a, &o);
     if (g == NULL) {
         return CC_ERROR;
     }
-
-    rc = CC_ERROR;
 
     if (yajl_gen_map_open(g) != yajl_gen_status_ok
         || cc_gen_system(g, chat, opts) != CC_OK
@@ -70,7 +71,7 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
            != CC_OK
         || cc_gen_inference(g, chat, &plan) != CC_OK)
     {
-        goto done;
+        return CC_ERROR;
     }
 
     if (forced) {
@@ -80,11 +81,11 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
             || cc_structured_gen_tool_end(g, &chat->response_format)
                != CC_OK)
         {
-            goto done;
+            return CC_ERROR;
         }
 
     } else if (cc_gen_tool_config(a, g, chat, opts) != CC_OK) {
-        goto done;
+        return CC_ERROR;
     }
 
     if (cc_structured_native(&chat->response_format, opts->structured_mode,
@@ -92,22 +93,19 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
         && cc_structured_gen_output_config(a, g, &chat->response_format)
            != CC_OK)
     {
-        goto done;
+        return CC_ERROR;
     }
 
     if (cc_reasoning_gen(g, &plan) != CC_OK
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
     {
-        goto done;
+        return CC_ERROR;
     }
 
-    rc = cc_gen_finish(a, g, out);
+    out->data = NULL;
+    out->len = 0;
 
-done:
-
-    yajl_gen_free(g);
-
-    return rc;
+    return cc_gen_output(a, &o, out);
 }
 
 
@@ -866,6 +864,11 @@ cc_is_blank(const u_char *p, size_t len)
 {
     uint32_t       c;
     const u_char  *end;
+
+    /* a text block with no text has a NULL pointer: no NULL + 0 */
+    if (len == 0) {
+        return 1;
+    }
 
     end = p + len;
 
