@@ -37,9 +37,10 @@ t::SSE::echo_re('{"system":[{"text":"You are Riley."},{"text":"Be brief."},{"cac
 
 
 
-=== TEST 2: prompt_cache tools: a cachePoint after the last tool (server tools first, then the request's)
+=== TEST 2: prompt_cache tools on Claude: a cachePoint after the last tool (server tools first, then the request's)
 --- config
     location = /v1/chat/completions {
+        chat_completions_model us.anthropic.claude-sonnet-4-5-20250929-v1:0;
         chat_completions_prompt_cache tools;
         chat_completions_tool get_loan_options /_tools/loans "List the loan products";
         set $double_scenario "echo=1";
@@ -52,11 +53,26 @@ t::SSE::echo_re('{"system":[{"text":"You are Riley."},{"text":"Be brief."},{"cac
 POST /v1/chat/completions
 {"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"get_weather"}}]}
 --- response_body_like eval
-t::SSE::echo_re('{"system":[{"text":"Be brief."}],"messages":[{"role":"user","content":[{"text":"Hi"}]}],"toolConfig":{"tools":[{"toolSpec":{"name":"get_loan_options","description":"List the loan products","inputSchema":{"json":{"type":"object","properties":{}}}}},{"toolSpec":{"name":"get_weather","inputSchema":{"json":{"type":"object","properties":{}}}}},{"cachePoint":{"type":"default"}}]}}')
+t::SSE::echo_re('{"system":[{"text":"Be brief."}],"messages":[{"role":"user","content":[{"text":"Hi"}]}],"toolConfig":{"tools":[{"toolSpec":{"name":"get_loan_options","description":"List the loan products","inputSchema":{"json":{"type":"object","properties":{}}}}},{"toolSpec":{"name":"get_weather","inputSchema":{"json":{"type":"object","properties":{}}}}},{"cachePoint":{"type":"default"}}]}}', model => 'us.anthropic.claude-sonnet-4-5-20250929-v1:0')
 
 
 
-=== TEST 3: prompt_cache system tools, with neither a system prompt nor tools: no cachePoint at all (Bedrock refuses one with nothing before it)
+=== TEST 3: prompt_cache system tools on Nova: Nova caches system and messages only (Bedrock refuses a cachePoint in its tools), so the system one alone
+--- config
+    location = /v1/chat/completions {
+        chat_completions_prompt_cache system tools;
+        set $double_scenario "echo=1";
+        chat_completions;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"get_weather"}}]}
+--- response_body_like eval
+t::SSE::echo_re('{"system":[{"text":"Be brief."},{"cachePoint":{"type":"default"}}],"messages":[{"role":"user","content":[{"text":"Hi"}]}],"toolConfig":{"tools":[{"toolSpec":{"name":"get_weather","inputSchema":{"json":{"type":"object","properties":{}}}}}]}}')
+
+
+
+=== TEST 4: prompt_cache system tools, with neither a system prompt nor tools: no cachePoint at all (Bedrock refuses one with nothing before it)
 --- config
     location = /v1/chat/completions {
         chat_completions_prompt_cache system tools;
@@ -71,7 +87,7 @@ t::SSE::echo_re('{"messages":[{"role":"user","content":[{"text":"Hi"}]}]}')
 
 
 
-=== TEST 4: prompt_cache off in a location turns off what the server level set
+=== TEST 5: prompt_cache off in a location turns off what the server level set
 --- config
     chat_completions_prompt_cache system tools;
     location = /v1/chat/completions {
@@ -87,9 +103,10 @@ t::SSE::echo_re('{"system":[{"text":"Be brief."}],"messages":[{"role":"user","co
 
 
 
-=== TEST 5: the forced tool of response_format is cached too
+=== TEST 6: the forced tool of response_format is cached too (Claude)
 --- config
     location = /v1/chat/completions {
+        chat_completions_model us.anthropic.claude-sonnet-4-5-20250929-v1:0;
         chat_completions_prompt_cache tools;
         set $double_scenario "echo_tool=1";
         chat_completions;
@@ -107,7 +124,7 @@ finish: stop
 
 
 
-=== TEST 6: streamed usage with the cache: prompt_tokens counts the cached tokens, cached_tokens the reads, and the read and write counts follow; the log variables agree
+=== TEST 7: streamed usage with the cache: prompt_tokens counts the cached tokens, cached_tokens the reads, and the read and write counts follow; the log variables agree
 --- http_config eval: $::LogFormat
 --- config
     location = /v1/chat/completions {
@@ -126,7 +143,7 @@ cache read=1500 write=300 prompt=1810 completion=2 total=1812
 
 
 
-=== TEST 7: not streamed, only cache writes: cached_tokens 0, the write count in cache_creation_input_tokens
+=== TEST 8: not streamed, only cache writes: cached_tokens 0, the write count in cache_creation_input_tokens
 --- config
     location = /v1/chat/completions {
         chat_completions_prompt_cache system;
@@ -141,7 +158,7 @@ POST /v1/chat/completions
 
 
 
-=== TEST 8: server-side tool rounds: each round's cache counts are summed, as the other counts are
+=== TEST 9: server-side tool rounds: each round's cache counts are summed, as the other counts are
 --- http_config eval: $::LogFormat
 --- config
     location = /v1/chat/completions {
@@ -166,7 +183,7 @@ cache read=2000 write=100 prompt=2120 completion=6 total=2126
 
 
 
-=== TEST 9: no cache counts: usage as before, the variables say 0
+=== TEST 10: no cache counts: usage as before, the variables say 0
 --- http_config eval: $::LogFormat
 --- config
     location = /v1/chat/completions {

@@ -14,6 +14,7 @@
 
 static int cc_has_tool_blocks(const cc_chat_t *chat);
 static int cc_tool_turn_thinks(const cc_chat_t *chat);
+static int cc_cache_tools(const cc_chat_options_t *opts);
 static int cc_gen_key(yajl_gen g, const char *key);
 static int cc_gen_key_str(yajl_gen g, const char *key, const cc_str_t *s);
 static int cc_gen_double(yajl_gen g, double d, const cc_str_t *text);
@@ -77,7 +78,7 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     if (forced) {
         /* the answer is the forced tool's input: no other tool is offered */
         if (cc_structured_gen_tool(a, g, &chat->response_format) != CC_OK
-            || (opts->cache_tools && cc_gen_cache_point(g) != CC_OK)
+            || (cc_cache_tools(opts) && cc_gen_cache_point(g) != CC_OK)
             || cc_structured_gen_tool_end(g, &chat->response_format)
                != CC_OK)
         {
@@ -176,6 +177,35 @@ cc_tool_turn_thinks(const cc_chat_t *chat)
     }
 
     return prev->nblocks && prev->blocks[0].type == CC_BLOCK_REASONING;
+}
+
+
+/*
+ * A cachePoint in toolConfig.tools: Claude takes one there; Amazon Nova
+ * caches system and messages only, and Bedrock refuses one in its tools
+ */
+static int
+cc_cache_tools(const cc_chat_options_t *opts)
+{
+    size_t           i;
+    const cc_str_t  *m;
+    static char      claude[] = "anthropic.claude-";
+
+    if (!opts->cache_tools) {
+        return 0;
+    }
+
+    m = &opts->model_id;
+
+    for (i = 0; m->len >= sizeof(claude) - 1
+                && i <= m->len - (sizeof(claude) - 1); i++)
+    {
+        if (memcmp(m->data + i, claude, sizeof(claude) - 1) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -606,7 +636,7 @@ cc_gen_tool_config(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
         }
     }
 
-    if (opts->cache_tools && cc_gen_cache_point(g) != CC_OK) {
+    if (cc_cache_tools(opts) && cc_gen_cache_point(g) != CC_OK) {
         return CC_ERROR;
     }
 

@@ -346,7 +346,7 @@ static const f_case_t  cases[] = {
       "{'system':[{'text':'Be brief.'},{'text':'Mind the caller.'},"
       "{'cachePoint':{'type':'default'}}]," MSGS "}", NULL, NULL },
 
-    { "cachePoint after the tools", NOVA, F_TOOLS | F_SERVER, 0,
+    { "cachePoint after the tools", SONNET, F_TOOLS | F_SERVER, 0,
       Q("'tools':[{'type':'function','function':{'name':'mine'}}]"),
       "{" MSGS ",'toolConfig':{'tools':[{'toolSpec':{'name':'lookup',"
       "'inputSchema':{'json':{'type':'object','properties':{}}}}},"
@@ -354,11 +354,19 @@ static const f_case_t  cases[] = {
       "'properties':{}}}}},{'cachePoint':{'type':'default'}}]}}",
       NULL, NULL },
 
+    { "Nova: no cachePoint in the tools (Bedrock refuses it)", NOVA,
+      F_SYSTEM | F_TOOLS | F_PROMPT, 0,
+      Q("'tools':[{'type':'function','function':{'name':'mine'}}]"),
+      "{'system':[{'text':'Be brief.'},{'cachePoint':{'type':'default'}}],"
+      MSGS ",'toolConfig':{'tools':[{'toolSpec':{'name':'mine',"
+      "'inputSchema':{'json':{'type':'object','properties':{}}}}}]}}",
+      NULL, NULL },
+
     { "no system and no tools: no cachePoint", NOVA, F_SYSTEM | F_TOOLS, 0,
       Q("'max_tokens':5"),
       "{" MSGS ",'inferenceConfig':{'maxTokens':5}}", NULL, NULL },
 
-    { "the stub tools of a history are not cached", NOVA, F_TOOLS, 0,
+    { "the stub tools of a history are not cached", SONNET, F_TOOLS, 0,
       "{'messages':[{'role':'user','content':'Hi'},{'role':'assistant',"
       "'tool_calls':[{'id':'c1','type':'function','function':{'name':'x',"
       "'arguments':'{}'}}]},{'role':'tool','tool_call_id':'c1',"
@@ -371,7 +379,7 @@ static const f_case_t  cases[] = {
       "'inputSchema':{'json':{'type':'object','properties':{}}}}}]}}",
       NULL, NULL },
 
-    { "the forced tool is cached", NOVA, F_TOOLS, 0,
+    { "the forced tool is cached", SONNET, F_TOOLS, 0,
       Q("'response_format':{'type':'json_object'}"),
       "{" MSGS ",'toolConfig':{'tools':[{'toolSpec':{'name':'json_object',"
       "'description':'" TOOL_TEXT "','inputSchema':{'json':" OPEN "}}},"

@@ -180,6 +180,12 @@ function checkCaching(body, model) {
             if (err) {
                 return err;
             }
+            if (name === 'toolConfig.tools'
+                && ['nova', 'nova2'].includes(family(model)))
+            {
+                return `The model ${model} doesn't support cachePoint in `
+                    + 'toolConfig.tools. (bedrock double)';
+            }
             if (i === 0 || (list[i - 1] && list[i - 1].cachePoint)) {
                 return `The cachePoint at ${name}.${i} must follow content. `
                     + 'Place a cache checkpoint after the content to cache.';
