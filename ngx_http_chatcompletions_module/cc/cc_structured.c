@@ -18,7 +18,6 @@ static const char  *cc_structured_models[] = {
     "anthropic.claude-sonnet-4-5",
     "anthropic.claude-opus-4-5",
     "anthropic.claude-opus-4-6",
-    "anthropic.claude-sonnet-4-6",
     NULL
 };
 

@@ -55,8 +55,8 @@ typedef struct {
 
 /*
  * 1 if the model has Converse's structured output by the built-in list
- * (substrings of the model id: Claude Haiku 4.5, Sonnet 4.5, Opus 4.5,
- * and the 4.6 models).
+ * (substrings of the model id: Claude Haiku 4.5, Sonnet 4.5, Opus 4.5
+ * and Opus 4.6).
  */
 int cc_structured_model_native(const cc_str_t *model_id);
 

@@ -33,8 +33,7 @@ const MALFORMED = 'Malformed input request, please reformat your input and '
 const NATIVE_OUTPUT = ['anthropic.claude-haiku-4-5',
                        'anthropic.claude-sonnet-4-5',
                        'anthropic.claude-opus-4-5',
-                       'anthropic.claude-opus-4-6',
-                       'anthropic.claude-sonnet-4-6'];
+                       'anthropic.claude-opus-4-6'];
 
 function isObj(v) {
     return v !== null && typeof v === 'object' && !Array.isArray(v);
