@@ -4,6 +4,8 @@
 #   make test   install what is missing, build, run every test
 #   make deb    install what is missing, build the Debian package
 #               libnginx-mod-http-chatcompletions in build/deb/
+#   make bench  the module against nginx relaying the same answer, in a few
+#               minutes (BENCH_QUICK=1: a smoke run); README's Benchmark
 #
 # The module is built against Debian's packaged nginx (nginx-dev), and
 # loads into the stock /usr/sbin/nginx.  NGINX_SRC=/path/to/nginx-x.y.z

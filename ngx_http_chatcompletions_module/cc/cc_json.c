@@ -49,9 +49,6 @@ typedef enum {
 } cc_json_state_e;
 
 
-/* what the filter hands yajl at once */
-#define CC_JSON_CHUNK  4096
-
 /* the longest path an error names */
 #define CC_JSON_PATH   256
 
@@ -77,10 +74,7 @@ struct cc_json_parser_s {
     u_char                    u8hi;
     size_t                    u8at;         /* where the character began */
     size_t                    bad_at;       /* the first bad byte */
-    u_char                   *chunk;        /* for yajl, see cc_json_put() */
-    size_t                    nchunk;
-    size_t                    chunk_size;
-    size_t                    hint;         /* what the feed has left */
+    cc_buf_t                  text;         /* a feed's, for yajl */
 
     /* invalid UTF-8: in the string at path (empty: in a key), at byte */
     char                      path[CC_JSON_PATH];
@@ -525,6 +519,7 @@ cc_json_filter(cc_json_parser_t *p, u_char c)
     switch (p->state) {
 
     case CC_JSON_OUT:
+        /* yajl refuses anything but ASCII here: a JSON error */
         if (c == '"') {
             p->state = CC_JSON_IN;
         }
@@ -792,41 +787,19 @@ cc_json_hex(const u_char *p, uint32_t *cp)
 
 
 /*
- * Bytes for yajl, given to it a chunk at a time; the chunk is as large as
- * the first feed (a Bedrock event is small), up to CC_JSON_CHUNK.
+ * Bytes for yajl: a feed's text is given to yajl at once at its end.
+ * yajl lexes a token cut by the end of its input again from its start
+ * on every call, so handing it smaller pieces than the caller's would
+ * make a long string quadratic.
  */
 
 static int
 cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len)
 {
-    size_t  n;
-
-    if (p->chunk == NULL) {
-        n = p->hint + sizeof(p->esc);
-        p->chunk_size = (n < CC_JSON_CHUNK) ? n : CC_JSON_CHUNK;
-
-        p->chunk = cc_alloc(p->alloc, p->chunk_size);
-        if (p->chunk == NULL) {
-            p->no_memory = 1;
-            p->dead = 1;
-            return CC_ERROR;
-        }
-    }
-
-    while (len) {
-        n = p->chunk_size - p->nchunk;
-        if (n > len) {
-            n = len;
-        }
-
-        memcpy(p->chunk + p->nchunk, data, n);
-        p->nchunk += n;
-        data += n;
-        len -= n;
-
-        if (p->nchunk == p->chunk_size && cc_json_yajl(p, 0) != CC_OK) {
-            return CC_ERROR;
-        }
+    if (cc_buf_append(p->alloc, &p->text, data, len) != CC_OK) {
+        p->no_memory = 1;
+        p->dead = 1;
+        return CC_ERROR;
     }
 
     return CC_OK;
@@ -852,7 +825,7 @@ cc_json_yajl(cc_json_parser_t *p, int complete)
     }
 
     st = complete ? yajl_complete_parse(p->yajl)
-                  : yajl_parse(p->yajl, p->chunk, p->nchunk);
+                  : yajl_parse(p->yajl, p->text.data, p->text.len);
 
     p->mem.abort = NULL;
 
@@ -861,8 +834,8 @@ cc_json_yajl(cc_json_parser_t *p, int complete)
         return CC_ERROR;
     }
 
-    p->offset += p->nchunk;
-    p->nchunk = 0;
+    p->offset += p->text.len;
+    p->text.len = 0;
 
     return CC_OK;
 }
@@ -888,6 +861,13 @@ cc_json_error(cc_json_parser_t *p, int end, char *err, size_t errlen)
         snprintf(err, errlen, "nesting deeper than %d levels",
                  CC_JSON_MAX_DEPTH);
         return;
+    }
+
+    /* the input ended in a string with a byte that is not UTF-8 */
+
+    if (!p->bad_utf8 && p->has_bad && end) {
+        p->bad_utf8 = 1;
+        p->path[0] = '\0';
     }
 
     if (p->bad_utf8) {
@@ -916,7 +896,7 @@ cc_json_error(cc_json_parser_t *p, int end, char *err, size_t errlen)
         return;
     }
 
-    msg = yajl_get_error(p->yajl, 0, p->chunk, p->nchunk);
+    msg = yajl_get_error(p->yajl, 0, p->text.data, p->text.len);
 
     p->mem.abort = NULL;
 
@@ -954,7 +934,14 @@ cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
         return CC_ERROR;
     }
 
-    p->hint = len;
+    /* room for the feed and an escape held back from the last one */
+
+    if (cc_buf_reserve(p->alloc, &p->text, len + sizeof(p->esc)) != CC_OK) {
+        p->no_memory = 1;
+        p->dead = 1;
+        cc_json_error(p, 0, err, errlen);
+        return CC_ERROR;
+    }
 
     for (i = 0; i < len; /* void */) {
 
@@ -992,7 +979,7 @@ cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
         i++;
     }
 
-    if (p->nchunk && cc_json_yajl(p, 0) != CC_OK) {
+    if (p->text.len && cc_json_yajl(p, 0) != CC_OK) {
         cc_json_error(p, 0, err, errlen);
         return CC_ERROR;
     }
@@ -1009,7 +996,11 @@ cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
         return NULL;
     }
 
-    /* the input ended in an escape: yajl sees it and says what is wrong */
+    /* the input ended in a character or an escape: yajl says the rest */
+
+    if (p->u8need) {
+        cc_json_filter_utf8(p, 0);
+    }
 
     if (p->state == CC_JSON_PAIR || p->state == CC_JSON_PAIR_U) {
         if (cc_json_lone(p) != CC_OK) {
@@ -1019,7 +1010,7 @@ cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
     }
 
     if ((cc_json_flush(p) != CC_OK)
-        || (p->nchunk && cc_json_yajl(p, 0) != CC_OK))
+        || (p->text.len && cc_json_yajl(p, 0) != CC_OK))
     {
         cc_json_error(p, 0, err, errlen);
         return NULL;

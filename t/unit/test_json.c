@@ -543,6 +543,8 @@ test_strict_utf8(void)
         { "{\"k\xc0\xaf\":1}", NULL, 3 },                /* in a key */
         { "{\"ok\":\"fine\",\"k\\udc00\":1}", NULL, 15 },
         { "\"top \xff\"", NULL, 5 },
+        { "{\"a\":\"x\xff", NULL, 7 },                    /* cut short */
+        { "{\"a\":\"x\xe2\x82", NULL, 7 },
         { NULL, NULL, 0 }
     };
 
@@ -600,6 +602,22 @@ test_strict_utf8(void)
     v = cc_json_parse_strict(&a.alloc, (const u_char *) "{", 1, err,
                              sizeof(err));
     CHECK(v == NULL);
+
+    /* bytes outside a string are bad JSON, not bad UTF-8 (yajl's offset) */
+    v = t_parse_pieces(&a.alloc, "{\"a\":1}\xff", 8, 0, 1, err, sizeof(err),
+                       &p);
+    CHECK(v == NULL && p != NULL && !cc_json_parser_bad_utf8(p, &path, &at));
+    CHECK(strcmp(err, "parse error: trailing garbage at offset 8") == 0);
+
+    v = t_parse_pieces(&a.alloc, "{\xc3\xa9}", 4, 0, 1, err, sizeof(err), &p);
+    CHECK(v == NULL && p != NULL && !cc_json_parser_bad_utf8(p, &path, &at));
+    CHECK(strcmp(err, "lexical error: invalid char in json text at offset 2")
+          == 0);
+
+    /* a syntax error before a bad byte is the syntax error */
+    v = t_parse_pieces(&a.alloc, "{\"a\":x,\"b\":\"\xff\"}", 14, 0, 1, err,
+                       sizeof(err), &p);
+    CHECK(v == NULL && p != NULL && !cc_json_parser_bad_utf8(p, &path, &at));
 
     cc_test_arena_destroy(&a);
 }
