@@ -27,6 +27,32 @@ static ngx_int_t ngx_http_chatcompletions_sign(
 static ngx_int_t ngx_http_chatcompletions_request_headers(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *sr,
     ngx_http_chatcompletions_auth_t *auth);
+static void ngx_http_chatcompletions_attempt_features(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *model);
+
+
+/*
+ * The attempt's model id for the translation, and whether its answer
+ * comes in response_format's forced tool (the stream shows that tool's
+ * input as content).  All targets of a location should agree on native
+ * structured output: a racing attempt sets it for the response too.
+ */
+
+static void
+ngx_http_chatcompletions_attempt_features(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *model)
+{
+    ctx->opts.model_id.data = model->data;
+    ctx->opts.model_id.len = model->len;
+
+    if (cc_bedrock_forced_tool(&ctx->chat, &ctx->opts)) {
+        cc_structured_tool_name(&ctx->chat.response_format,
+                                &ctx->stream.structured_tool);
+
+    } else {
+        ctx->stream.structured_tool.len = 0;
+    }
+}
 
 
 /*
@@ -98,6 +124,8 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     ctx->opts.extras.model.data = model->data;
     ctx->opts.extras.model.len = model->len;
     ctx->opts.extras.stream = ctx->streaming;
+    /* the model decides native structured output and reasoning */
+    ngx_http_chatcompletions_attempt_features(ctx, model);
 
     if (cc_bedrock_body(&ctx->alloc, &ctx->chat, &ctx->opts, &body)
         != CC_OK

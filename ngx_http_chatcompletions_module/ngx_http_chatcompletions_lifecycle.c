@@ -768,9 +768,10 @@ ngx_http_chatcompletions_account(ngx_http_chatcompletions_ctx_t *ctx)
 {
     cc_round_t  round;
 
-    ctx->prompt_tokens = ctx->stream.usage.input;
+    /* as the answer's usage says them (cc_usage_gen) */
+    ctx->prompt_tokens = cc_usage_prompt(&ctx->stream.usage);
     ctx->completion_tokens = ctx->stream.usage.output;
-    ctx->total_tokens = ctx->stream.usage.total;
+    ctx->total_tokens = cc_usage_total(&ctx->stream.usage);
 
     if (cc_stream_round_tool_uses(&ctx->stream, &round) == CC_OK) {
         ctx->stop_reason.data = round.stop_reason.data;

@@ -35,6 +35,34 @@ static void ngx_http_chatcompletions_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_chatcompletions_preconfiguration(ngx_conf_t *cf);
 
 
+/* Bedrock features */
+
+static ngx_conf_enum_t  ngx_http_chatcompletions_structured_modes[] = {
+    { ngx_string("auto"), CC_STRUCTURED_AUTO },
+    { ngx_string("native"), CC_STRUCTURED_NATIVE },
+    { ngx_string("tool"), CC_STRUCTURED_TOOL },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_chatcompletions_reasoning_efforts[] = {
+    { ngx_string("off"), CC_REASONING_OFF },
+    { ngx_string("minimal"), CC_REASONING_MINIMAL },
+    { ngx_string("low"), CC_REASONING_LOW },
+    { ngx_string("medium"), CC_REASONING_MEDIUM },
+    { ngx_string("high"), CC_REASONING_HIGH },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_bitmask_t  ngx_http_chatcompletions_prompt_cache_mask[] = {
+    { ngx_string("off"), NGX_HTTP_CHATCOMPLETIONS_CACHE_OFF },
+    { ngx_string("system"), NGX_HTTP_CHATCOMPLETIONS_CACHE_SYSTEM },
+    { ngx_string("tools"), NGX_HTTP_CHATCOMPLETIONS_CACHE_TOOLS },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_chatcompletions_commands[] = {
 
     { ngx_string("chat_completions"),
@@ -247,6 +275,27 @@ static ngx_command_t  ngx_http_chatcompletions_commands[] = {
       offsetof(ngx_http_chatcompletions_loc_conf_t, max_tokens),
       NULL },
 
+    { ngx_string("chat_completions_structured_output"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, structured_output),
+      &ngx_http_chatcompletions_structured_modes },
+
+    { ngx_string("chat_completions_reasoning_effort"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, reasoning_effort),
+      &ngx_http_chatcompletions_reasoning_efforts },
+
+    { ngx_string("chat_completions_prompt_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_bitmask_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_chatcompletions_loc_conf_t, prompt_cache),
+      &ngx_http_chatcompletions_prompt_cache_mask },
+
     { ngx_string("chat_completions_system_prompt"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -445,6 +494,7 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
      *     conf->phone_metadata = NULL;
      *     conf->phone_header = { 0, NULL };
      *     conf->phone_country = { 0, NULL };
+     *     conf->prompt_cache = 0;
      */
 
     conf->enable = NGX_CONF_UNSET;
@@ -467,6 +517,8 @@ ngx_http_chatcompletions_create_loc_conf(ngx_conf_t *cf)
     conf->retry_backoff = NGX_CONF_UNSET_MSEC;
     conf->cooldown = NGX_CONF_UNSET_MSEC;
     conf->first_token_deadline = NGX_CONF_UNSET_MSEC;
+    conf->structured_output = NGX_CONF_UNSET_UINT;
+    conf->reasoning_effort = NGX_CONF_UNSET_UINT;
     conf->metrics_location = NGX_CONF_UNSET;
     conf->keys = NGX_CONF_UNSET_PTR;
     conf->cooldown_failures = NGX_CONF_UNSET_UINT;
@@ -544,6 +596,14 @@ ngx_http_chatcompletions_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(conf->first_user_message,
                              prev->first_user_message, "Hello.");
     ngx_conf_merge_value(conf->max_tokens, prev->max_tokens, 0);
+
+    ngx_conf_merge_uint_value(conf->structured_output,
+                              prev->structured_output, CC_STRUCTURED_AUTO);
+    ngx_conf_merge_uint_value(conf->reasoning_effort,
+                              prev->reasoning_effort, CC_REASONING_OFF);
+    ngx_conf_merge_bitmask_value(conf->prompt_cache, prev->prompt_cache,
+                                 (NGX_CONF_BITMASK_SET
+                                  |NGX_HTTP_CHATCOMPLETIONS_CACHE_OFF));
 
     ngx_conf_merge_str_value(conf->system_prompt, prev->system_prompt, "");
     ngx_conf_merge_msec_value(conf->tool_timeout, prev->tool_timeout, 10000);

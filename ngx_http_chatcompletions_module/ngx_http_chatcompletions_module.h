@@ -193,7 +193,18 @@ typedef struct {
     ngx_http_chatcompletions_keys_t *keys;
 
     ngx_http_chatcompletions_extras_conf_t  extras;
+    /* Bedrock features: response_format, reasoning, prompt caching */
+    ngx_uint_t                       structured_output; /* cc_structured_
+                                                            mode_e */
+    ngx_uint_t                       reasoning_effort;  /* cc_reasoning_e */
+    ngx_uint_t                       prompt_cache;      /* _CACHE_* bits */
 } ngx_http_chatcompletions_loc_conf_t;
+
+
+/* chat_completions_prompt_cache */
+#define NGX_HTTP_CHATCOMPLETIONS_CACHE_OFF     0x0002
+#define NGX_HTTP_CHATCOMPLETIONS_CACHE_SYSTEM  0x0004
+#define NGX_HTTP_CHATCOMPLETIONS_CACHE_TOOLS   0x0008
 
 
 typedef enum {

@@ -28,6 +28,13 @@ static ngx_int_t ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
 static ngx_int_t ngx_http_chatcompletions_wants_json(ngx_http_request_t *r);
 static ngx_int_t ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_int_t ngx_http_chatcompletions_invalid(ngx_http_request_t *r,
+    cc_error_t *cerr);
+static void ngx_http_chatcompletions_features(
+    ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_loc_conf_t *cclcf);
+static ngx_int_t ngx_http_chatcompletions_check_model(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx);
 
 
 static ngx_str_t  ngx_http_chatcompletions_allow = ngx_string("POST");
@@ -166,26 +173,14 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
     }
 
     ngx_http_chatcompletions_extras_options(ctx);
+    ngx_http_chatcompletions_features(ctx, cclcf);
 
     ngx_memzero(&cerr, sizeof(cc_error_t));
 
     if (cc_chat_parse(&ctx->alloc, root, &ctx->opts, &ctx->chat, &cerr)
         != CC_OK)
     {
-        if (cerr.status == 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        msg.data = cerr.message.data;
-        msg.len = cerr.message.len;
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "client sent invalid request: %V", &msg);
-
-        return ngx_http_chatcompletions_send_error(r, cerr.status,
-                          cerr.type, cerr.code,
-                          cerr.param.len ? (ngx_str_t *) &cerr.param : NULL,
-                          &msg);
+        return ngx_http_chatcompletions_invalid(r, &cerr);
     }
 
     if (ngx_http_chatcompletions_map_model(r, ctx) != NGX_OK
@@ -209,6 +204,11 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
                                                 "invalid_request_error",
                                                 "model_not_found", NULL,
                                                 &msg);
+    }
+
+    rc = ngx_http_chatcompletions_check_model(r, ctx);
+    if (rc != NGX_DONE) {
+        return rc;
     }
 
     /* the key's tokens for this request, held until it is charged */
@@ -238,6 +238,91 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
 
     /* the caller's phone number is looked up only if it is needed */
     ctx->root = root;
+
+    return NGX_DONE;
+}
+
+
+/* a request the translation refused: its OpenAI error, or a 500 */
+
+static ngx_int_t
+ngx_http_chatcompletions_invalid(ngx_http_request_t *r, cc_error_t *cerr)
+{
+    ngx_str_t  msg;
+
+    if (cerr->status == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    msg.data = cerr->message.data;
+    msg.len = cerr->message.len;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "client sent invalid request: %V", &msg);
+
+    return ngx_http_chatcompletions_send_error(r, cerr->status,
+                      cerr->type, cerr->code,
+                      cerr->param.len ? (ngx_str_t *) &cerr->param : NULL,
+                      &msg);
+}
+
+
+/* the Bedrock features' directives, for the translation */
+
+static void
+ngx_http_chatcompletions_features(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_chatcompletions_loc_conf_t *cclcf)
+{
+    ngx_uint_t  cache;
+
+    ctx->opts.structured_mode = (cc_structured_mode_e)
+                                cclcf->structured_output;
+    ctx->opts.reasoning_default = (cc_reasoning_e) cclcf->reasoning_effort;
+
+    cache = cclcf->prompt_cache;
+
+    if (!(cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_OFF)) {
+        ctx->opts.cache_system =
+                        (cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_SYSTEM) != 0;
+        ctx->opts.cache_tools =
+                        (cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_TOOLS) != 0;
+    }
+}
+
+
+/*
+ * What depends on the model, once it is mapped: response_format's forced
+ * tool refuses the request's tools; reasoning that this call cannot have
+ * is left out (debug).  NGX_DONE: go on.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_check_model(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx)
+{
+    cc_error_t           cerr;
+    cc_reasoning_plan_t  plan;
+
+    ctx->opts.model_id.data = ctx->model_id.data;
+    ctx->opts.model_id.len = ctx->model_id.len;
+
+    if (cc_chat_check_model(&ctx->alloc, &ctx->chat, &ctx->opts, &cerr)
+        != CC_OK)
+    {
+        return ngx_http_chatcompletions_invalid(r, &cerr);
+    }
+
+    cc_bedrock_reasoning(&ctx->chat, &ctx->opts, &plan);
+
+    if (plan.family == CC_REASONING_OTHER
+        && ctx->chat.reasoning > CC_REASONING_OFF)
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "chat completions: no reasoning asked of model "
+                       "\"%V\" (it does not reason, a tool is forced, or "
+                       "the tool turn lacks its thinking block)",
+                       &ctx->model_id);
+    }
 
     return NGX_DONE;
 }

@@ -42,6 +42,8 @@ static ngx_http_chatcompletions_tool_conf_t *
     size_t len);
 static cc_json_t *ngx_http_chatcompletions_read_schema(ngx_conf_t *cf,
     ngx_str_t *value);
+static size_t ngx_http_chatcompletions_round_reasoning(cc_round_t *round,
+    cc_block_t *blocks);
 
 
 static cc_json_t  ngx_http_chatcompletions_empty_object = {
@@ -380,6 +382,37 @@ ngx_http_chatcompletions_phone(ngx_http_chatcompletions_ctx_t *ctx)
 
 
 /*
+ * The round's reasoning blocks for the history (Bedrock checks the text
+ * against its signature, and wants the block before the toolUse): the
+ * number put in blocks, at most two.
+ */
+
+static size_t
+ngx_http_chatcompletions_round_reasoning(cc_round_t *round,
+    cc_block_t *blocks)
+{
+    size_t  k;
+
+    k = 0;
+
+    if (round->reasoning.len && round->signature.len) {
+        blocks[k].type = CC_BLOCK_REASONING;
+        blocks[k].text = round->reasoning;
+        blocks[k].signature = round->signature;
+        k++;
+    }
+
+    if (round->redacted.len) {
+        blocks[k].type = CC_BLOCK_REASONING;
+        blocks[k].redacted = round->redacted;
+        k++;
+    }
+
+    return k;
+}
+
+
+/*
  * Starts the server-side tool calls of a round: NGX_DONE when some run
  * (the last to settle wakes the main request), NGX_DECLINED when none
  * could (each has its error result already: the next round may start).
@@ -390,7 +423,7 @@ ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
     cc_round_t *round)
 {
     char                                   err[64];
-    size_t                                 i, n;
+    size_t                                 i, k, n;
     cc_str_t                               json;
     cc_block_t                            *blocks;
     ngx_uint_t                             started;
@@ -406,7 +439,7 @@ ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
 
     n = round->nserver;
 
-    blocks = ngx_pcalloc(r->pool, (n + 1) * sizeof(cc_block_t));
+    blocks = ngx_pcalloc(r->pool, (n + 3) * sizeof(cc_block_t));
     ctx->round.calls = ngx_pcalloc(r->pool,
                            n * sizeof(ngx_http_chatcompletions_tool_call_t));
     if (blocks == NULL || ctx->round.calls == NULL) {
@@ -416,8 +449,11 @@ ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
     ctx->round.ncalls = n;
     ctx->round.pending = 0;
 
-    blocks[0].type = CC_BLOCK_TEXT;
-    blocks[0].text = round->text;
+    /* the model's reasoning first, with its signature, as Bedrock wants */
+    k = ngx_http_chatcompletions_round_reasoning(round, blocks);
+
+    blocks[k].type = CC_BLOCK_TEXT;
+    blocks[k].text = round->text;
 
     for (i = 0; i < n; i++) {
         t = round->server[i];
@@ -444,14 +480,14 @@ ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
         call->input_json.data = json.data;
         call->input_json.len = json.len;
 
-        blocks[i + 1].type = CC_BLOCK_TOOL_USE;
-        blocks[i + 1].id = t->id;
-        blocks[i + 1].name = t->name;
-        blocks[i + 1].input = call->input;
+        blocks[k + i + 1].type = CC_BLOCK_TOOL_USE;
+        blocks[k + i + 1].id = t->id;
+        blocks[k + i + 1].name = t->name;
+        blocks[k + i + 1].input = call->input;
     }
 
     if (cc_chat_append_message(&ctx->alloc, &ctx->chat, CC_ROLE_ASSISTANT,
-                               blocks, n + 1)
+                               blocks, k + n + 1)
         != CC_OK)
     {
         return NGX_ERROR;

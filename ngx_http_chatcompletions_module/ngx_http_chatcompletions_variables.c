@@ -38,7 +38,9 @@ typedef enum {
     NGX_HTTP_CHATCOMPLETIONS_VAR_HEDGED,
     NGX_HTTP_CHATCOMPLETIONS_VAR_KEY_NAME,
     NGX_HTTP_CHATCOMPLETIONS_VAR_GUARDRAIL,
-    NGX_HTTP_CHATCOMPLETIONS_VAR_SERVICE_TIER
+    NGX_HTTP_CHATCOMPLETIONS_VAR_SERVICE_TIER,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_CACHE_READ_TOKENS,
+    NGX_HTTP_CHATCOMPLETIONS_VAR_CACHE_WRITE_TOKENS
 } ngx_http_chatcompletions_var_e;
 
 
@@ -190,6 +192,16 @@ static ngx_http_variable_t  ngx_http_chatcompletions_vars[] = {
       NGX_HTTP_CHATCOMPLETIONS_VAR_KEY_NAME,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("chat_completions_cache_read_tokens"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_CACHE_READ_TOKENS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("chat_completions_cache_write_tokens"), NULL,
+      ngx_http_chatcompletions_variable,
+      NGX_HTTP_CHATCOMPLETIONS_VAR_CACHE_WRITE_TOKENS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -287,6 +299,14 @@ ngx_http_chatcompletions_variable(ngx_http_request_t *r,
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_TOTAL_TOKENS:
         n = ctx->finished ? ctx->total_tokens : -1;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_CACHE_READ_TOKENS:
+        n = ctx->finished ? ctx->stream.usage.cache_read : -1;
+        break;
+
+    case NGX_HTTP_CHATCOMPLETIONS_VAR_CACHE_WRITE_TOKENS:
+        n = ctx->finished ? ctx->stream.usage.cache_write : -1;
         break;
 
     case NGX_HTTP_CHATCOMPLETIONS_VAR_STOP_REASON:

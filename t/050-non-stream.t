@@ -142,7 +142,7 @@ main::completion_re(content => '"tok1 tok2"', finish => 'content_filter',
 
 
 
-=== TEST 8: cached prompt tokens show in prompt_tokens_details
+=== TEST 8: cached prompt tokens show in prompt_tokens_details; prompt_tokens counts them (Bedrock's inputTokens does not), the read and write counts follow
 --- config
     location = /v1/chat/completions {
         set $double_scenario "tokens=1; usage=40,1; cache=32,0";
@@ -153,7 +153,7 @@ POST /v1/chat/completions
 {"messages":[{"role":"user","content":"Hello"}],"stream":false}
 --- response_body_like eval
 main::completion_re(content => '"tok1"',
-                    usage => '{"prompt_tokens":40,"completion_tokens":1,"total_tokens":41,"prompt_tokens_details":{"cached_tokens":32}}')
+                    usage => '{"prompt_tokens":72,"completion_tokens":1,"total_tokens":73,"prompt_tokens_details":{"cached_tokens":32},"cache_read_input_tokens":32,"cache_creation_input_tokens":0}')
 
 
 

@@ -35,4 +35,92 @@ sub sse_re {
     return $re;
 }
 
+# The answer of the double's echo=1 (the Bedrock request body as one
+# delta), anchored: the body exactly.
+sub echo_re {
+    my ($body, %a) = @_;
+    (my $e = $body) =~ s/(["\\])/\\$1/g;
+    return '^' . sse_re(%a, deltas => ['{"content":"' . $e . '"}']) . '\z';
+}
+
+# A stream told line by line, for answers whose deltas are many: every
+# event must be a chunk of one id (else a BAD line), and runs of deltas of
+# one field are joined.  Lines: "role", "content: ...", "reasoning_content:
+# ...", "reasoning_signature: ...", "reasoning_redacted: ...",
+# "tool_call N: id name", "arguments N: ...", "finish: F", "usage: {...}",
+# "error: {...}", "[DONE]".
+sub sse_summary {
+    my ($body) = @_;
+    require JSON::PP;
+    my $json = JSON::PP->new->canonical;
+    my (@out, $id, $last);
+    for my $ev (split /\n\n/, $body) {
+        next if $ev =~ /^:/;
+        if ($ev !~ /^data: (.*)\z/s) {
+            push @out, "BAD event: $ev";
+            next;
+        }
+        my $data = $1;
+        if ($data eq '[DONE]') {
+            push @out, '[DONE]';
+            $last = undef;
+            next;
+        }
+        my $o = eval { JSON::PP::decode_json($data) };
+        if (!$o) {
+            push @out, "BAD json: $data";
+            next;
+        }
+        if ($o->{error}) {
+            push @out, 'error: ' . $json->encode($o->{error});
+            next;
+        }
+        $id //= $o->{id};
+        push @out, "BAD id: $o->{id}" if $o->{id} ne $id;
+        if (!@{ $o->{choices} }) {
+            push @out, 'usage: ' . $json->encode($o->{usage});
+            $last = undef;
+            next;
+        }
+        my $c = $o->{choices}[0];
+        my $d = $c->{delta};
+        if (defined $c->{finish_reason}) {
+            push @out, "finish: $c->{finish_reason}";
+            $last = undef;
+            next;
+        }
+        if (exists $d->{role}) {
+            push @out, 'role';
+            $last = undef;
+            next;
+        }
+        for my $k (sort keys %$d) {
+            if ($k eq 'tool_calls') {
+                my $t = $d->{tool_calls}[0];
+                if (defined $t->{id}) {
+                    push @out, "tool_call $t->{index}: $t->{id} "
+                               . $t->{function}{name};
+                    $last = undef;
+                    next;
+                }
+                my $key = "arguments $t->{index}";
+                if (defined $last && $last eq $key) {
+                    $out[-1] .= $t->{function}{arguments};
+                } else {
+                    push @out, "$key: " . $t->{function}{arguments};
+                    $last = $key;
+                }
+                next;
+            }
+            if (defined $last && $last eq $k) {
+                $out[-1] .= $d->{$k};
+            } else {
+                push @out, "$k: $d->{$k}";
+                $last = $k;
+            }
+        }
+    }
+    return join("\n", @out) . "\n";
+}
+
 1;

@@ -6,10 +6,11 @@
 # mid-stream and while a tool runs, AWS credentials fetched (instance
 # metadata, a role assumed on top, a hanging source that times out), a
 # retried attempt, a client gone during a retry's backoff, a racing
-# attempt that wins, a client gone while two race, and the Bedrock
-# features (a guardrail's intervention, an image, a tier and metadata, one
-# tool call of two, the models endpoint).  Any invalid read or write
-# fails.
+# attempt that wins, a client gone while two race, Claude's reasoning
+# through a tool round with prompt caching, response_format's forced
+# tool, and the Bedrock features (a guardrail's intervention, an image,
+# a tier and metadata, one tool call of two, the models endpoint).  Any
+# invalid read or write fails.
 set -u
 cd "$(dirname "$0")/.."
 so=$(readlink -f "$1")
@@ -79,6 +80,21 @@ http {
             chat_completions_tool get_loan_options /_tools/loans "Loans";
             chat_completions_tool get_credit_card_summary /_tools/card
                                   "Card balance by phone" phone;
+            chat_completions;
+        }
+        # Bedrock features: Claude thinking through a server tool round,
+        # prompt caching; response_format's forced tool
+        location = /features {
+            set \$s "tool=get_loan_options; tool_id=vg_f1; reasoning=Think%20first.; redacted=QUJD; final_text=Done.; cache=5,6";
+            chat_completions_model us.anthropic.claude-sonnet-4-5-20250929-v1:0;
+            chat_completions_reasoning_effort low;
+            chat_completions_prompt_cache system tools;
+            chat_completions_system_prompt "Be brief.";
+            chat_completions_tool get_loan_options /_tools/loans "Loans";
+            chat_completions;
+        }
+        location = /structured {
+            set \$s "json=%7B%22a%22%3A1%7D; pre_text=Sure.";
             chat_completions;
         }
         location = /metrics { chat_completions_metrics; }
@@ -215,6 +231,27 @@ done
 curl -s -o /dev/null "$url/guard" -d '{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]}'
 for m in "" /gpt-4o-mini /nope; do
     curl -s -o /dev/null "$url/v1/models$m"
+done
+# reasoning, signatures and cache counts through a tool round, streamed
+# and not; the forced tool's input as the content
+for stream in true false; do
+    curl -s -o "$dir/features.out" "$url/features" \
+        -d '{"stream":'$stream',"messages":[{"role":"user","content":"Loans?"}]}'
+    if ! grep -q '"reasoning_signature":' "$dir/features.out" \
+       || ! grep -q 'Done\.' "$dir/features.out"; then
+        echo "valgrind: no reasoning or answer from /features:"
+        cat "$dir/features.out"
+        exit 1
+    fi
+done
+for stream in true false; do
+    curl -s -o "$dir/structured.out" "$url/structured" \
+        -d '{"stream":'$stream',"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"JSON"}]}'
+    if ! grep -q '"content":"{\\"a\\":1}"' "$dir/structured.out"; then
+        echo "valgrind: /structured did not answer the tool's input:"
+        cat "$dir/structured.out"
+        exit 1
+    fi
 done
 
 # a client slower than Bedrock: the module holds Bedrock's bytes back

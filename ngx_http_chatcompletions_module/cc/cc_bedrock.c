@@ -13,21 +13,28 @@
 #include "cc_uri.h"
 
 
+static int cc_tool_turn_thinks(const cc_chat_t *chat);
+static int cc_cache_tools(const cc_chat_options_t *opts);
 static int cc_gen_key(yajl_gen g, const char *key);
 static int cc_gen_key_str(yajl_gen g, const char *key, const cc_str_t *s);
 static int cc_gen_double(yajl_gen g, double d, const cc_str_t *text);
 static int cc_gen_empty_object(yajl_gen g, const char *key);
-static int cc_gen_system(yajl_gen g, const cc_chat_t *chat);
+static int cc_gen_system(yajl_gen g, const cc_chat_t *chat,
+    const cc_chat_options_t *opts);
 static int cc_gen_messages(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
-    int as_text);
+    int reasoning, int as_text);
 static int cc_gen_block(cc_alloc_t *a, yajl_gen g, const cc_block_t *b,
     int as_text);
 static int cc_gen_image(yajl_gen g, const cc_block_t *b);
-static int cc_gen_inference(yajl_gen g, const cc_chat_t *chat);
+static int cc_gen_reasoning_block(yajl_gen g, const cc_block_t *b);
+static int cc_gen_cache_point(yajl_gen g);
+static int cc_gen_inference(yajl_gen g, const cc_chat_t *chat,
+    const cc_reasoning_plan_t *plan);
 static int cc_gen_tool_spec(yajl_gen g, const cc_str_t *name,
     const cc_str_t *description, const cc_json_t *schema);
 static int cc_gen_tool_config(cc_alloc_t *a, yajl_gen g,
-    const cc_chat_t *chat, const cc_chat_options_t *opts, int as_text);
+    const cc_chat_t *chat, const cc_chat_options_t *opts, int as_text,
+    int native);
 static int cc_gen_stub_tools(cc_alloc_t *a, yajl_gen g,
     const cc_chat_t *chat);
 
@@ -42,16 +49,22 @@ int
 cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     const cc_chat_options_t *opts, cc_str_t *out)
 {
-    int                       as_text;
+    int                       forced, as_text, native;
     yajl_gen                  g;
     cc_gen_out_t              o;
+    cc_reasoning_plan_t       plan;
     static cc_chat_options_t  no_opts;
 
     if (opts == NULL) {
         opts = &no_opts;
     }
 
+    forced = cc_bedrock_forced_tool(chat, opts);
+    cc_bedrock_reasoning(chat, opts, &plan);
     as_text = cc_extras_tools_as_text(chat);
+
+    /* a forced tool (response_format) is the only tool choice there is */
+    native = !forced && cc_extras_native_tool_choice(chat, opts);
 
     cc_gen_out_init(&o, a);
 
@@ -61,11 +74,53 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     }
 
     if (yajl_gen_map_open(g) != yajl_gen_status_ok
-        || cc_gen_system(g, chat) != CC_OK
-        || cc_gen_messages(a, g, chat, as_text) != CC_OK
-        || cc_gen_inference(g, chat) != CC_OK
-        || cc_gen_tool_config(a, g, chat, opts, as_text) != CC_OK
-        || cc_extras_gen(g, chat, opts) != CC_OK
+        || cc_gen_system(g, chat, opts) != CC_OK
+        || cc_gen_messages(a, g, chat, plan.family != CC_REASONING_OTHER,
+                           as_text)
+           != CC_OK
+        || cc_gen_inference(g, chat, &plan) != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (forced) {
+        /* the answer is the forced tool's input: no other tool is offered */
+        if (cc_structured_gen_tool(a, g, &chat->response_format) != CC_OK
+            || (cc_cache_tools(opts) && cc_gen_cache_point(g) != CC_OK)
+            || cc_structured_gen_tool_end(g, &chat->response_format)
+               != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+    } else if (cc_gen_tool_config(a, g, chat, opts, as_text, native)
+               != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (cc_structured_native(&chat->response_format, opts->structured_mode,
+                             &opts->model_id)
+        && cc_structured_gen_output_config(a, g, &chat->response_format)
+           != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    /* additionalModelRequestFields: one object, Bedrock takes the key once */
+
+    if (plan.family != CC_REASONING_OTHER || native) {
+        if (cc_gen_key(g, "additionalModelRequestFields") != CC_OK
+            || yajl_gen_map_open(g) != yajl_gen_status_ok
+            || cc_reasoning_gen_fields(g, &plan) != CC_OK
+            || (native && cc_extras_gen_native(g, chat) != CC_OK)
+            || yajl_gen_map_close(g) != yajl_gen_status_ok)
+        {
+            return CC_ERROR;
+        }
+    }
+
+    if (cc_extras_gen(g, chat, opts) != CC_OK
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
     {
         return CC_ERROR;
@@ -78,8 +133,124 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
 }
 
 
+int
+cc_bedrock_forced_tool(const cc_chat_t *chat, const cc_chat_options_t *opts)
+{
+    return cc_structured_forced(&chat->response_format,
+                                opts->structured_mode, &opts->model_id);
+}
+
+
+/*
+ * Claude refuses thinking with a forced tool (response_format's, or the
+ * client's "required" or named tool_choice), and a conversation whose
+ * last tool turn does not start with its signed thinking block (a client
+ * may not send reasoning_content back): such a call goes without
+ * thinking rather than fail.
+ */
+
+void
+cc_bedrock_reasoning(const cc_chat_t *chat, const cc_chat_options_t *opts,
+    cc_reasoning_plan_t *plan)
+{
+    int  forced;
+
+    forced = cc_bedrock_forced_tool(chat, opts)
+             || chat->tool_choice == CC_TOOL_CHOICE_REQUIRED
+             || chat->tool_choice == CC_TOOL_CHOICE_NAMED;
+
+    cc_reasoning_plan(chat->reasoning, opts->reasoning_default,
+                      &opts->model_id, forced, plan);
+
+    if (plan->family == CC_REASONING_CLAUDE && !cc_tool_turn_thinks(chat)) {
+        plan->family = CC_REASONING_OTHER;
+    }
+}
+
+
+/*
+ * 0 if the conversation ends with toolResults whose assistant turn does
+ * not start with a reasoning block
+ */
 static int
-cc_gen_system(yajl_gen g, const cc_chat_t *chat)
+cc_tool_turn_thinks(const cc_chat_t *chat)
+{
+    size_t               i;
+    const cc_message_t  *last, *prev;
+
+    if (chat->nmessages < 2) {
+        return 1;
+    }
+
+    last = &chat->messages[chat->nmessages - 1];
+    prev = &chat->messages[chat->nmessages - 2];
+
+    if (last->role != CC_ROLE_USER || prev->role != CC_ROLE_ASSISTANT) {
+        return 1;
+    }
+
+    for (i = 0; i < last->nblocks; i++) {
+        if (last->blocks[i].type == CC_BLOCK_TOOL_RESULT) {
+            break;
+        }
+    }
+
+    if (i == last->nblocks) {
+        return 1;
+    }
+
+    return prev->nblocks && prev->blocks[0].type == CC_BLOCK_REASONING;
+}
+
+
+/*
+ * A cachePoint in toolConfig.tools: Claude takes one there; Amazon Nova
+ * caches system and messages only, and Bedrock refuses one in its tools
+ */
+static int
+cc_cache_tools(const cc_chat_options_t *opts)
+{
+    size_t           i;
+    const cc_str_t  *m;
+    static char      claude[] = "anthropic.claude-";
+
+    if (!opts->cache_tools) {
+        return 0;
+    }
+
+    m = &opts->model_id;
+
+    for (i = 0; m->len >= sizeof(claude) - 1
+                && i <= m->len - (sizeof(claude) - 1); i++)
+    {
+        if (memcmp(m->data + i, claude, sizeof(claude) - 1) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* {"cachePoint":{"type":"default"}} */
+static int
+cc_gen_cache_point(yajl_gen g)
+{
+    if (yajl_gen_map_open(g)
+        || cc_gen_lit(g, "cachePoint") || yajl_gen_map_open(g)
+        || cc_gen_lit(g, "type") || cc_gen_lit(g, "default")
+        || yajl_gen_map_close(g) || yajl_gen_map_close(g))
+    {
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
+static int
+cc_gen_system(yajl_gen g, const cc_chat_t *chat,
+    const cc_chat_options_t *opts)
 {
     size_t  i;
 
@@ -102,13 +273,23 @@ cc_gen_system(yajl_gen g, const cc_chat_t *chat)
         }
     }
 
+    /* prompt caching: everything up to here is the cached prefix */
+    if (opts->cache_system && cc_gen_cache_point(g) != CC_OK) {
+        return CC_ERROR;
+    }
+
     return yajl_gen_array_close(g) == yajl_gen_status_ok ? CC_OK : CC_ERROR;
 }
 
 
+/*
+ * Reasoning blocks go to a model that reasons in this call only: another
+ * model, or the same one with reasoning off, may refuse them.
+ */
+
 static int
 cc_gen_messages(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
-    int as_text)
+    int reasoning, int as_text)
 {
     size_t               i, j;
     const cc_message_t  *m;
@@ -139,6 +320,18 @@ cc_gen_messages(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
         }
 
         for (j = 0; j < m->nblocks; j++) {
+            if (m->blocks[j].type == CC_BLOCK_REASONING) {
+                if (!reasoning) {
+                    continue;
+                }
+
+                if (cc_gen_reasoning_block(g, &m->blocks[j]) != CC_OK) {
+                    return CC_ERROR;
+                }
+
+                continue;
+            }
+
             if (cc_gen_block(a, g, &m->blocks[j], as_text) != CC_OK) {
                 return CC_ERROR;
             }
@@ -301,14 +494,80 @@ cc_gen_image(yajl_gen g, const cc_block_t *b)
 }
 
 
+/*
+ * {"reasoningContent":{"reasoningText":{"text":..,"signature":..}}} or
+ * {"reasoningContent":{"redactedContent":"<base64>"}}, as Bedrock sent it
+ */
 static int
-cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
+cc_gen_reasoning_block(yajl_gen g, const cc_block_t *b)
 {
-    size_t  i;
-
-    if (chat->max_tokens <= 0 && !chat->has_temperature && !chat->has_top_p
-        && chat->nstop == 0)
+    if (yajl_gen_map_open(g)
+        || cc_gen_lit(g, "reasoningContent") || yajl_gen_map_open(g))
     {
+        return CC_ERROR;
+    }
+
+    if (b->redacted.len) {
+        if (cc_gen_lit(g, "redactedContent") || cc_gen_str(g, &b->redacted))
+        {
+            return CC_ERROR;
+        }
+
+    } else {
+        if (cc_gen_lit(g, "reasoningText") || yajl_gen_map_open(g)
+            || cc_gen_lit(g, "text") || cc_gen_str(g, &b->text))
+        {
+            return CC_ERROR;
+        }
+
+        if (b->signature.len
+            && (cc_gen_lit(g, "signature") || cc_gen_str(g, &b->signature)))
+        {
+            return CC_ERROR;
+        }
+
+        if (yajl_gen_map_close(g)) {
+            return CC_ERROR;
+        }
+    }
+
+    return (yajl_gen_map_close(g) || yajl_gen_map_close(g))
+           ? CC_ERROR : CC_OK;
+}
+
+
+/*
+ * With reasoning, Bedrock's rules: Claude's maxTokens covers the thinking
+ * budget and the answer, and Claude takes no temperature and a topP of
+ * 0.95 or more only; Nova 2 on "high" takes none of the three.
+ */
+
+static int
+cc_gen_inference(yajl_gen g, const cc_chat_t *chat,
+    const cc_reasoning_plan_t *plan)
+{
+    size_t    i;
+    int64_t   max_tokens;
+    unsigned  temperature, top_p;
+
+    max_tokens = chat->max_tokens;
+    temperature = chat->has_temperature;
+    top_p = chat->has_top_p;
+
+    if (plan->family == CC_REASONING_CLAUDE) {
+        max_tokens = cc_reasoning_max_tokens(plan, max_tokens);
+        temperature = 0;
+        top_p = top_p && chat->top_p >= 0.95;
+
+    } else if (plan->family == CC_REASONING_NOVA2
+               && plan->effort == CC_REASONING_HIGH)
+    {
+        max_tokens = 0;
+        temperature = 0;
+        top_p = 0;
+    }
+
+    if (max_tokens <= 0 && !temperature && !top_p && chat->nstop == 0) {
         return CC_OK;
     }
 
@@ -318,16 +577,16 @@ cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
         return CC_ERROR;
     }
 
-    if (chat->max_tokens > 0) {
+    if (max_tokens > 0) {
         if (cc_gen_key(g, "maxTokens") != CC_OK
-            || yajl_gen_integer(g, (long long) chat->max_tokens)
+            || yajl_gen_integer(g, (long long) max_tokens)
                != yajl_gen_status_ok)
         {
             return CC_ERROR;
         }
     }
 
-    if (chat->has_temperature) {
+    if (temperature) {
         if (cc_gen_key(g, "temperature") != CC_OK
             || cc_gen_double(g, chat->temperature, &chat->temperature_text)
                != CC_OK)
@@ -336,7 +595,7 @@ cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
         }
     }
 
-    if (chat->has_top_p) {
+    if (top_p) {
         if (cc_gen_key(g, "topP") != CC_OK
             || cc_gen_double(g, chat->top_p, &chat->top_p_text) != CC_OK)
         {
@@ -382,7 +641,7 @@ cc_gen_inference(yajl_gen g, const cc_chat_t *chat)
 
 static int
 cc_gen_tool_config(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
-    const cc_chat_options_t *opts, int as_text)
+    const cc_chat_options_t *opts, int as_text, int native)
 {
     int               history, request;
     size_t            i, j, n;
@@ -449,13 +708,15 @@ cc_gen_tool_config(cc_alloc_t *a, yajl_gen g, const cc_chat_t *chat,
         }
     }
 
+    if (cc_cache_tools(opts) && cc_gen_cache_point(g) != CC_OK) {
+        return CC_ERROR;
+    }
+
     if (yajl_gen_array_close(g) != yajl_gen_status_ok) {
         return CC_ERROR;
     }
 
-    switch (cc_extras_native_tool_choice(chat, opts)
-            ? CC_TOOL_CHOICE_DEFAULT : chat->tool_choice)
-    {
+    switch (native ? CC_TOOL_CHOICE_DEFAULT : chat->tool_choice) {
 
     case CC_TOOL_CHOICE_AUTO:
     case CC_TOOL_CHOICE_REQUIRED:

@@ -20,6 +20,8 @@
 
 
 #include "cc_json.h"
+#include "cc_reasoning.h"
+#include "cc_structured.h"
 
 
 /* OpenAI limits that Bedrock shares or that the module enforces */
@@ -33,7 +35,8 @@ typedef enum {
     CC_BLOCK_TEXT = 0,
     CC_BLOCK_TOOL_USE,
     CC_BLOCK_TOOL_RESULT,
-    CC_BLOCK_IMAGE
+    CC_BLOCK_IMAGE,
+    CC_BLOCK_REASONING
 } cc_block_type_e;
 
 
@@ -48,6 +51,9 @@ typedef enum {
  *   Bedrock rejects blank text; is_error sends "status":"error".
  * IMAGE: name is Bedrock's format (png, jpeg, gif, webp), text the
  *   client's base64 bytes, checked (cc_image.h).
+ * REASONING: text and signature ({"reasoningText":...}), or redacted
+ *   ({"redactedContent":...}, base64 as Bedrock sent it); sent only to a
+ *   model that reasons in this call, first in an assistant turn.
  */
 typedef struct {
     cc_block_type_e           type;
@@ -57,6 +63,8 @@ typedef struct {
     cc_json_t                *input;
     cc_str_t                  result_text;
     cc_json_t                *result_json;
+    cc_str_t                  signature;
+    cc_str_t                  redacted;
     unsigned                  is_error:1;
 } cc_block_t;
 
@@ -188,6 +196,11 @@ typedef struct {
     cc_str_t                  tool_choice_name;
 
     cc_extras_t               extras;            /* cc_extras.h */
+    /* response_format (cc_structured.h) */
+    cc_response_format_t      response_format;
+
+    /* reasoning_effort; UNSET: the configured default */
+    cc_reasoning_e            reasoning;
 } cc_chat_t;
 
 
@@ -212,6 +225,18 @@ typedef struct {
     int64_t                   max_tokens_limit;
 
     cc_extras_conf_t          extras;            /* cc_extras.h */
+    /*
+     * The Bedrock model id of the call (the glue sets it per attempt):
+     * it decides native structured output and the reasoning family.
+     */
+    cc_str_t                  model_id;
+
+    cc_structured_mode_e      structured_mode;
+    cc_reasoning_e            reasoning_default;
+
+    /* prompt caching: a cachePoint after the system list, the tools */
+    unsigned                  cache_system:1;
+    unsigned                  cache_tools:1;
 } cc_chat_options_t;
 
 
@@ -224,7 +249,8 @@ typedef struct {
 
 /*
  * The Converse / ConverseStream body as compact JSON: system, messages,
- * inferenceConfig, toolConfig.  CC_OK or CC_ERROR (no memory).
+ * inferenceConfig, toolConfig, outputConfig, additionalModelRequestFields.
+ * CC_OK or CC_ERROR (no memory).
  */
 int cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     const cc_chat_options_t *opts, cc_str_t *out);
@@ -240,6 +266,13 @@ int cc_model_path(cc_alloc_t *a, const cc_str_t *model_id, int stream,
 
 /* 1 if a message holds a toolUse or toolResult block */
 int cc_has_tool_blocks(const cc_chat_t *chat);
+/* 1: the call carries response_format in a forced tool (cc_structured.h) */
+int cc_bedrock_forced_tool(const cc_chat_t *chat,
+    const cc_chat_options_t *opts);
+
+/* the reasoning asked of the call (cc_reasoning.h) */
+void cc_bedrock_reasoning(const cc_chat_t *chat,
+    const cc_chat_options_t *opts, cc_reasoning_plan_t *plan);
 
 /* 1 if the id is a valid Bedrock toolUseId: [a-zA-Z0-9_.:-]{1,64} */
 int cc_tool_id_valid(const cc_str_t *id);

@@ -24,6 +24,8 @@ static int cc_parse_tools(cc_parse_t *p, const cc_json_t *root);
 static int cc_parse_schema(cc_parse_t *p, const cc_json_t *params,
     const char *path, const cc_str_t *name, cc_json_t **out);
 static int cc_parse_tool_choice(cc_parse_t *p, const cc_json_t *root);
+static int cc_parse_response_format(cc_parse_t *p, const cc_json_t *root);
+static int cc_parse_reasoning(cc_parse_t *p, const cc_json_t *root);
 
 
 int
@@ -70,7 +72,9 @@ cc_chat_parse(cc_alloc_t *a, const cc_json_t *root,
         || cc_parse_stop(&p, root) != CC_OK
         || cc_parse_tools(&p, root) != CC_OK
         || cc_parse_tool_choice(&p, root) != CC_OK
-        || cc_extras_parse(&p, root) != CC_OK)
+        || cc_extras_parse(&p, root) != CC_OK
+        || cc_parse_response_format(&p, root) != CC_OK
+        || cc_parse_reasoning(&p, root) != CC_OK)
     {
         return CC_ERROR;
     }
@@ -666,4 +670,204 @@ no_tools:
     return cc_parse_error(p, "invalid_value", "tool_choice",
                           "Invalid value for 'tool_choice': 'tool_choice' "
                           "is only allowed when 'tools' are specified.");
+}
+
+
+/*
+ * response_format: {"type":"text"} is nothing; {"type":"json_object"};
+ * {"type":"json_schema","json_schema":{"name"(required),"schema",
+ * "description","strict"}} whose schema must be an object type, as
+ * OpenAI's structured outputs and Bedrock's tool schemas both want.
+ */
+
+static int
+cc_parse_response_format(cc_parse_t *p, const cc_json_t *root)
+{
+    char                   show[CC_SHOW_LEN + 4];
+    cc_json_t             *v, *type, *js, *name, *desc, *schema, *strict;
+    cc_response_format_t  *rf;
+
+    rf = &p->chat->response_format;
+
+    v = cc_json_get(root, "response_format");
+    if (cc_parse_check(p, v, "response_format", CC_T_NULL | CC_T_OBJECT,
+                       "an object")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (v == NULL || v->type == CC_JSON_NULL) {
+        return CC_OK;
+    }
+
+    type = cc_json_get(v, "type");
+    if (type == NULL) {
+        return cc_parse_missing(p, "response_format.type");
+    }
+
+    if (cc_parse_check(p, type, "response_format.type", CC_T_STRING,
+                       "a string")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (cc_json_is(type, "text")) {
+        return CC_OK;
+    }
+
+    if (cc_json_is(type, "json_object")) {
+        rf->type = CC_FORMAT_JSON_OBJECT;
+        return CC_OK;
+    }
+
+    if (!cc_json_is(type, "json_schema")) {
+        cc_show(show, sizeof(show), type->str.data, type->str.len);
+
+        return cc_parse_error(p, "invalid_value", "response_format.type",
+                              "Invalid value for 'response_format.type': "
+                              "'%s'. Supported values are: 'text', "
+                              "'json_object' and 'json_schema'.", show);
+    }
+
+    js = cc_json_get(v, "json_schema");
+    if (js == NULL) {
+        return cc_parse_missing(p, "response_format.json_schema");
+    }
+
+    if (cc_parse_check(p, js, "response_format.json_schema", CC_T_OBJECT,
+                       "an object")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    name = cc_json_get(js, "name");
+    if (name == NULL) {
+        return cc_parse_missing(p, "response_format.json_schema.name");
+    }
+
+    if (cc_parse_name(p, name, "response_format.json_schema.name")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    desc = cc_json_get(js, "description");
+    strict = cc_json_get(js, "strict");
+    schema = cc_json_get(js, "schema");
+
+    if (cc_parse_check(p, desc, "response_format.json_schema.description",
+                       CC_T_NULL | CC_T_STRING, "a string")
+        != CC_OK
+        || cc_parse_check(p, strict, "response_format.json_schema.strict",
+                          CC_T_NULL | CC_T_BOOL, "a boolean")
+           != CC_OK
+        || cc_parse_check(p, schema, "response_format.json_schema.schema",
+                          CC_T_NULL | CC_T_OBJECT, "an object")
+           != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    rf->type = CC_FORMAT_JSON_SCHEMA;
+    rf->name = name->str;
+    rf->strict = (strict != NULL && strict->type == CC_JSON_TRUE);
+
+    if (desc != NULL && desc->type == CC_JSON_STRING
+        && !cc_is_blank(desc->str.data, desc->str.len))
+    {
+        rf->description = desc->str;
+    }
+
+    if (schema == NULL || schema->type == CC_JSON_NULL || schema->n == 0) {
+        /* no schema: any object, as json_object */
+        return CC_OK;
+    }
+
+    type = cc_json_get(schema, "type");
+
+    if (type == NULL || !cc_json_is(type, "object")) {
+        return cc_parse_error(p, "invalid_value",
+                              "response_format.json_schema.schema",
+                              "Invalid schema for response_format '%s': "
+                              "schema must be a JSON Schema of 'type: "
+                              "\"object\"'.", name->str.data);
+    }
+
+    rf->schema = schema;
+
+    return CC_OK;
+}
+
+
+/* reasoning_effort: "none", "minimal", "low", "medium" or "high" */
+
+static int
+cc_parse_reasoning(cc_parse_t *p, const cc_json_t *root)
+{
+    char        show[CC_SHOW_LEN + 4];
+    cc_json_t  *v;
+
+    v = cc_json_get(root, "reasoning_effort");
+    if (cc_parse_check(p, v, "reasoning_effort", CC_T_NULL | CC_T_STRING,
+                       "a string")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (v == NULL || v->type == CC_JSON_NULL) {
+        return CC_OK;
+    }
+
+    if (cc_str_eq(&v->str, "off")
+        || cc_reasoning_parse(&v->str, &p->chat->reasoning) != CC_OK)
+    {
+        cc_show(show, sizeof(show), v->str.data, v->str.len);
+
+        return cc_parse_error(p, "invalid_value", "reasoning_effort",
+                              "Invalid value for 'reasoning_effort': '%s'. "
+                              "Supported values are: 'none', 'minimal', "
+                              "'low', 'medium' and 'high'.", show);
+    }
+
+    return CC_OK;
+}
+
+
+/*
+ * What depends on the model (opts->model_id): with the forced tool of
+ * response_format, the request's own tools are refused, since the model
+ * is made to call that tool and no other.
+ */
+
+int
+cc_chat_check_model(cc_alloc_t *a, const cc_chat_t *chat,
+    const cc_chat_options_t *opts, cc_error_t *err)
+{
+    cc_parse_t  p;
+
+    memset(err, 0, sizeof(cc_error_t));
+
+    if (chat->ntools == 0 || !cc_bedrock_forced_tool(chat, opts)) {
+        return CC_OK;
+    }
+
+    p.alloc = a;
+    p.opts = opts;
+    p.chat = (cc_chat_t *) chat;
+    p.err = err;
+
+    return cc_parse_error(&p, "unsupported_parameter", "response_format",
+                          "Invalid 'response_format': the model '%.*s' has "
+                          "no native structured output here, and the "
+                          "module's way for it (a forced tool) cannot be "
+                          "combined with 'tools'. Send the request without "
+                          "'tools', or use a model with structured output "
+                          "(chat_completions_structured_output native).",
+                          (int) (opts->model_id.len > 128
+                                 ? 128 : opts->model_id.len),
+                          opts->model_id.data);
 }

@@ -34,4 +34,12 @@ int cc_chat_parse(cc_alloc_t *a, const cc_json_t *root,
     const cc_chat_options_t *opts, cc_chat_t *chat, cc_error_t *err);
 
 
+/*
+ * The checks that depend on the call's model (opts->model_id), once it
+ * is known: CC_OK, or CC_ERROR with err filled in (400).
+ */
+int cc_chat_check_model(cc_alloc_t *a, const cc_chat_t *chat,
+    const cc_chat_options_t *opts, cc_error_t *err);
+
+
 #endif /* _CC_CHAT_H_INCLUDED_ */

@@ -22,6 +22,11 @@
 
 static void cc_converse_error(cc_http_error_t *err, int status,
     const char *message);
+static int cc_converse_text(cc_alloc_t *a, cc_stream_t *s,
+    const cc_str_t *text);
+static int cc_converse_reasoning(cc_alloc_t *a, cc_stream_t *s,
+    const cc_json_t *rc);
+static int cc_converse_reasoning_gen(yajl_gen g, cc_stream_t *s);
 
 
 /* a failure of the non-streaming path, before anything was sent */
@@ -38,6 +43,68 @@ cc_converse_error(cc_http_error_t *err, int status, const char *message)
 }
 
 
+/* text for the answer's content, joined to the earlier rounds' */
+static int
+cc_converse_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
+{
+    const cc_str_t  *sep;
+
+    if (cc_round_text(a, s, text, &sep) != CC_OK
+        || (sep != NULL
+            && cc_buf_append(a, &s->content, sep->data, sep->len) != CC_OK)
+        || cc_buf_append(a, &s->content, text->data, text->len) != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
+/*
+ * {"reasoningContent":{"reasoningText":{"text":..,"signature":..}}} or
+ * {"reasoningContent":{"redactedContent":".."}}: kept for the round's
+ * history and the answer's reasoning fields, never in content
+ */
+static int
+cc_converse_reasoning(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *rc)
+{
+    cc_str_t   *text, *sig, *red;
+    cc_json_t  *rt, *v;
+
+    text = NULL;
+    sig = NULL;
+    red = NULL;
+
+    rt = cc_json_get(rc, "reasoningText");
+
+    v = cc_json_get(rt, "text");
+    if (v != NULL && v->type == CC_JSON_STRING && v->str.len) {
+        text = &v->str;
+
+        if (cc_buf_append(a, &s->reasoning_all, v->str.data, v->str.len)
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+    }
+
+    v = cc_json_get(rt, "signature");
+    if (v != NULL && v->type == CC_JSON_STRING && v->str.len) {
+        sig = &v->str;
+        s->signature = v->str;
+    }
+
+    v = cc_json_get(rc, "redactedContent");
+    if (v != NULL && v->type == CC_JSON_STRING && v->str.len) {
+        red = &v->str;
+        s->redacted = v->str;
+    }
+
+    return cc_round_reasoning(a, s, text, sig, red);
+}
+
+
 int
 cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
     size_t len, cc_http_error_t *err)
@@ -47,7 +114,6 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
     cc_str_t          args;
     cc_json_t        *root, *msg, *content, *b, *v, *tu, *id, *name, *input;
     cc_tool_use_t    *t;
-    const cc_str_t   *sep;
 
     root = cc_json_parse(a, json, len, perr, sizeof(perr));
 
@@ -73,17 +139,21 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
 
         v = cc_json_get(b, "text");
         if (v != NULL && v->type == CC_JSON_STRING) {
-            if (v->str.len == 0) {
+            /* with the forced tool, only its input is the answer */
+            if (v->str.len == 0 || s->structured_tool.len) {
                 continue;
             }
 
-            if (cc_round_text(a, s, &v->str, &sep) != CC_OK
-                || (sep != NULL
-                    && cc_buf_append(a, &s->content, sep->data, sep->len)
-                       != CC_OK)
-                || cc_buf_append(a, &s->content, v->str.data, v->str.len)
-                   != CC_OK)
-            {
+            if (cc_converse_text(a, s, &v->str) != CC_OK) {
+                goto nomem;
+            }
+
+            continue;
+        }
+
+        v = cc_json_get(b, "reasoningContent");
+        if (v != NULL) {
+            if (cc_converse_reasoning(a, s, v) != CC_OK) {
                 goto nomem;
             }
 
@@ -92,7 +162,7 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
 
         tu = cc_json_get(b, "toolUse");
         if (tu == NULL) {
-            /* reasoningContent and newer blocks are not shown */
+            /* newer blocks are not shown */
             continue;
         }
 
@@ -118,6 +188,15 @@ cc_converse_round(cc_alloc_t *a, cc_stream_t *s, const u_char *json,
 
         if (cc_json_serialize(a, input, &args) != CC_OK) {
             goto nomem;
+        }
+
+        if (cc_round_is_structured(s, &name->str)) {
+            /* response_format's forced tool: its input is the content */
+            if (cc_converse_text(a, s, &args) != CC_OK) {
+                goto nomem;
+            }
+
+            continue;
         }
 
         t = cc_round_tool_add(a, s, &id->str, &name->str, (int64_t) i);
@@ -196,7 +275,8 @@ cc_completion_build(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
         /* null only beside tool calls: "" when the model said nothing */
         || ((s->content.len == 0 && ncalls)
             ? yajl_gen_null(g) : cc_gen_str(g, &s->content))
-        || cc_gen_lit(g, "refusal") || yajl_gen_null(g))
+        || cc_gen_lit(g, "refusal") || yajl_gen_null(g)
+        || cc_converse_reasoning_gen(g, s) != CC_OK)
     {
         goto failed;
     }
@@ -257,4 +337,40 @@ failed:
     yajl_gen_free(g);
 
     return CC_ERROR;
+}
+
+
+/*
+ * "reasoning_content" (all rounds), "reasoning_signature" and
+ * "reasoning_redacted" (the last ones), each only when there is one
+ */
+static int
+cc_converse_reasoning_gen(yajl_gen g, cc_stream_t *s)
+{
+    cc_str_t  text;
+
+    if (s->reasoning_all.len) {
+        text.data = s->reasoning_all.data;
+        text.len = s->reasoning_all.len;
+
+        if (cc_gen_lit(g, "reasoning_content") || cc_gen_str(g, &text)) {
+            return CC_ERROR;
+        }
+    }
+
+    if (s->signature.len
+        && (cc_gen_lit(g, "reasoning_signature")
+            || cc_gen_str(g, &s->signature)))
+    {
+        return CC_ERROR;
+    }
+
+    if (s->redacted.len
+        && (cc_gen_lit(g, "reasoning_redacted")
+            || cc_gen_str(g, &s->redacted)))
+    {
+        return CC_ERROR;
+    }
+
+    return CC_OK;
 }

@@ -16,9 +16,6 @@ static int cc_extras_user(cc_parse_t *p, const cc_json_t *root);
 static int cc_extras_bedrock_string(const cc_str_t *s, size_t min);
 static int cc_extras_gen_guardrail(yajl_gen g,
     const cc_extras_conf_t *conf);
-static int cc_extras_gen_additional(yajl_gen g, const cc_chat_t *chat,
-    const cc_chat_options_t *opts);
-static int cc_extras_gen_native(yajl_gen g, const cc_chat_t *chat);
 static int cc_extras_gen_metadata(yajl_gen g, const cc_extras_t *x);
 
 
@@ -294,10 +291,6 @@ cc_extras_gen(yajl_gen g, const cc_chat_t *chat,
         return CC_ERROR;
     }
 
-    if (cc_extras_gen_additional(g, chat, opts) != CC_OK) {
-        return CC_ERROR;
-    }
-
     if (chat->extras.nmetadata
         && cc_extras_gen_metadata(g, &chat->extras) != CC_OK)
     {
@@ -362,37 +355,12 @@ cc_extras_gen_guardrail(yajl_gen g, const cc_extras_conf_t *conf)
 
 
 /*
- * additionalModelRequestFields, one object for all its members (today
- * Claude's tool_choice; a model's other native fields belong here too,
- * since Bedrock takes the key once)
- */
-
-static int
-cc_extras_gen_additional(yajl_gen g, const cc_chat_t *chat,
-    const cc_chat_options_t *opts)
-{
-    if (!cc_extras_native_tool_choice(chat, opts)) {
-        return CC_OK;
-    }
-
-    if (cc_gen_lit(g, "additionalModelRequestFields") || yajl_gen_map_open(g)
-        || cc_extras_gen_native(g, chat) != CC_OK
-        || yajl_gen_map_close(g))
-    {
-        return CC_ERROR;
-    }
-
-    return CC_OK;
-}
-
-
-/*
  * Anthropic's own tool_choice, which Converse passes on to Claude:
  * "tool_choice":{"type":"auto"|"any"|"tool","name":..,
  * "disable_parallel_tool_use":true}
  */
 
-static int
+int
 cc_extras_gen_native(yajl_gen g, const cc_chat_t *chat)
 {
     const char  *type;

@@ -38,12 +38,19 @@
 int cc_extras_parse(cc_parse_t *p, const cc_json_t *root);
 
 /*
- * The members after toolConfig: guardrailConfig,
- * additionalModelRequestFields, requestMetadata, performanceConfig,
- * serviceTier, each only when there is something to say.
+ * The members after toolConfig: guardrailConfig, requestMetadata,
+ * performanceConfig, serviceTier, each only when there is something to
+ * say.
  */
 int cc_extras_gen(yajl_gen g, const cc_chat_t *chat,
     const cc_chat_options_t *opts);
+
+/*
+ * Claude's "tool_choice" member of additionalModelRequestFields (which
+ * cc_bedrock_body() opens once for all its members) when
+ * cc_extras_native_tool_choice()
+ */
+int cc_extras_gen_native(yajl_gen g, const cc_chat_t *chat);
 
 /* 1 when the model id names Anthropic's Claude ("anthropic.claude") */
 int cc_extras_is_claude(const cc_str_t *model);

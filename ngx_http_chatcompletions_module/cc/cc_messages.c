@@ -28,6 +28,8 @@ static int cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls,
 static int cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m,
     const char *path, cc_message_t *msg);
 static int cc_tool_id(cc_alloc_t *a, const cc_str_t *id, cc_str_t *out);
+static int cc_parse_reasoning_blocks(cc_parse_t *p, const cc_json_t *m,
+    const char *path, cc_block_t *blocks, size_t *n);
 static int cc_check_answer(cc_parse_t *p, const cc_json_t *msgs, size_t i,
     cc_message_t *calls, u_char *answered, const cc_message_t *m);
 static int cc_check_answered(cc_parse_t *p, const cc_json_t *msgs, size_t k,
@@ -298,9 +300,20 @@ cc_parse_message(cc_parse_t *p, const cc_json_t *m, const char *path,
     out->nalloc = n + (calls ? calls->n : 0);
 
     if (out->nalloc) {
+        /* room for the reasoning blocks of an assistant turn too */
+        out->nalloc += 2;
+
         out->blocks = cc_calloc(p->alloc, out->nalloc * sizeof(cc_block_t));
         if (out->blocks == NULL) {
             return cc_no_memory(p->err);
+        }
+
+        if (out->role == CC_ROLE_ASSISTANT
+            && cc_parse_reasoning_blocks(p, m, path, out->blocks,
+                                         &out->nblocks)
+               != CC_OK)
+        {
+            return CC_ERROR;
         }
     }
 
@@ -311,6 +324,70 @@ cc_parse_message(cc_parse_t *p, const cc_json_t *m, const char *path,
 
     if (calls != NULL) {
         return cc_parse_tool_calls(p, calls, sub, out);
+    }
+
+    return CC_OK;
+}
+
+
+/*
+ * The reasoning an assistant turn carries back (the module's own fields,
+ * as it answers them): "reasoning_content" with "reasoning_signature"
+ * becomes {"reasoningContent":{"reasoningText":{text, signature}}}, and
+ * "reasoning_redacted" {"reasoningContent":{"redactedContent":..}}, first
+ * in the turn as Bedrock wants them.  Text without a signature is not
+ * sent back: Bedrock checks the signature of every reasoning text.
+ */
+
+static int
+cc_parse_reasoning_blocks(cc_parse_t *p, const cc_json_t *m,
+    const char *path, cc_block_t *blocks, size_t *n)
+{
+    char         sub[CC_PATH_LEN];
+    cc_json_t   *text, *sig, *red;
+    cc_block_t  *b;
+
+    text = cc_json_get(m, "reasoning_content");
+    sig = cc_json_get(m, "reasoning_signature");
+    red = cc_json_get(m, "reasoning_redacted");
+
+    cc_path(sub, "%s.reasoning_content", path);
+
+    if (cc_parse_check(p, text, sub, CC_T_NULL | CC_T_STRING, "a string")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    cc_path(sub, "%s.reasoning_signature", path);
+
+    if (cc_parse_check(p, sig, sub, CC_T_NULL | CC_T_STRING, "a string")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    cc_path(sub, "%s.reasoning_redacted", path);
+
+    if (cc_parse_check(p, red, sub, CC_T_NULL | CC_T_STRING, "a string")
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    if (text != NULL && text->type == CC_JSON_STRING && text->str.len
+        && sig != NULL && sig->type == CC_JSON_STRING && sig->str.len)
+    {
+        b = &blocks[(*n)++];
+        b->type = CC_BLOCK_REASONING;
+        b->text = text->str;
+        b->signature = sig->str;
+    }
+
+    if (red != NULL && red->type == CC_JSON_STRING && red->str.len) {
+        b = &blocks[(*n)++];
+        b->type = CC_BLOCK_REASONING;
+        b->redacted = red->str;
     }
 
     return CC_OK;

@@ -41,6 +41,7 @@ cc_stream_init(cc_stream_t *s)
     memset(s, 0, sizeof(cc_stream_t));
 
     s->content.min = CC_ROUND_TEXT_MIN;
+    s->reasoning_all.min = CC_ROUND_TEXT_MIN;
     s->calls.min = CC_ROUND_TOOLS_MIN;
 
     cc_round_reset(s);
@@ -77,7 +78,12 @@ cc_round_reset(cc_stream_t *s)
     memset(&s->tools, 0, sizeof(cc_buf_t));
     memset(&s->server, 0, sizeof(cc_buf_t));
     memset(&s->client, 0, sizeof(cc_buf_t));
+    memset(&s->reasoning, 0, sizeof(cc_buf_t));
+    memset(&s->signature_buf, 0, sizeof(cc_buf_t));
+    memset(&s->redacted_buf, 0, sizeof(cc_buf_t));
 
+    s->structured_block = -1;
+    s->structured_seen = 0;
     s->text.min = CC_ROUND_TEXT_MIN;
     s->tools.min = CC_ROUND_TOOLS_MIN;
     s->server.min = CC_ROUND_TOOLS_MIN;
@@ -208,6 +214,60 @@ cc_round_seam(cc_stream_t *s, const cc_str_t *text)
     }
 
     return &s->separator;
+}
+
+
+int
+cc_round_reasoning(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text,
+    const cc_str_t *signature, const cc_str_t *redacted)
+{
+    cc_round_t  *r;
+
+    r = &s->round;
+
+    if (text != NULL && text->len) {
+        if (cc_buf_append(a, &s->reasoning, text->data, text->len) != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        r->reasoning.data = s->reasoning.data;
+        r->reasoning.len = s->reasoning.len;
+    }
+
+    if (signature != NULL && signature->len) {
+        if (cc_buf_append(a, &s->signature_buf, signature->data,
+                          signature->len)
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        r->signature.data = s->signature_buf.data;
+        r->signature.len = s->signature_buf.len;
+    }
+
+    if (redacted != NULL && redacted->len) {
+        if (cc_buf_append(a, &s->redacted_buf, redacted->data,
+                          redacted->len)
+            != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        r->redacted.data = s->redacted_buf.data;
+        r->redacted.len = s->redacted_buf.len;
+    }
+
+    return CC_OK;
+}
+
+
+int
+cc_round_is_structured(cc_stream_t *s, const cc_str_t *name)
+{
+    return s->structured_tool.len
+           && cc_str_cmp(&s->structured_tool, name) == 0;
 }
 
 
@@ -362,24 +422,63 @@ cc_round_finish_reason(cc_stream_t *s)
 }
 
 
+int64_t
+cc_usage_prompt(const cc_usage_t *u)
+{
+    return cc_usage_sum(cc_usage_sum(u->input, u->cache_read),
+                        u->cache_write);
+}
+
+
+int64_t
+cc_usage_total(const cc_usage_t *u)
+{
+    if (u->cache_read || u->cache_write) {
+        return cc_usage_sum(cc_usage_prompt(u), u->output);
+    }
+
+    return u->total;
+}
+
+
 int
 cc_usage_gen(yajl_gen g, const cc_usage_t *u)
 {
+    int      cached;
+    int64_t  prompt, total;
+
+    /*
+     * Bedrock's inputTokens leaves out what was read from or written to
+     * the cache; OpenAI's prompt_tokens counts all of the prompt
+     */
+    cached = (u->cache_read || u->cache_write);
+    prompt = cc_usage_prompt(u);
+    total = cc_usage_total(u);
+
     if (yajl_gen_map_open(g)
-        || cc_gen_lit(g, "prompt_tokens") || yajl_gen_integer(g, u->input)
+        || cc_gen_lit(g, "prompt_tokens") || yajl_gen_integer(g, prompt)
         || cc_gen_lit(g, "completion_tokens")
         || yajl_gen_integer(g, u->output)
-        || cc_gen_lit(g, "total_tokens") || yajl_gen_integer(g, u->total)
+        || cc_gen_lit(g, "total_tokens") || yajl_gen_integer(g, total)
         || cc_gen_lit(g, "prompt_tokens_details") || yajl_gen_map_open(g)
         || cc_gen_lit(g, "cached_tokens")
         || yajl_gen_integer(g, u->cache_read)
-        || yajl_gen_map_close(g)
         || yajl_gen_map_close(g))
     {
         return CC_ERROR;
     }
 
-    return CC_OK;
+    /* the write count, as LiteLLM names it (Anthropic's names) */
+    if (cached
+        && (cc_gen_lit(g, "cache_read_input_tokens")
+            || yajl_gen_integer(g, u->cache_read)
+            || cc_gen_lit(g, "cache_creation_input_tokens")
+            || yajl_gen_integer(g, u->cache_write)))
+    {
+        return CC_ERROR;
+    }
+
+    return yajl_gen_map_close(g) ? CC_ERROR : CC_OK;
 }
 
 

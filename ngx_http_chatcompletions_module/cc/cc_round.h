@@ -65,6 +65,15 @@ typedef struct {
 /* what the glue needs of a finished round; arrays are in block order */
 typedef struct {
     cc_str_t                  text;         /* the round's text */
+
+    /*
+     * the round's reasoning (reasoningContent): its text and signature,
+     * and redactedContent as Bedrock sent it (base64); empty: none
+     */
+    cc_str_t                  reasoning;
+    cc_str_t                  signature;
+    cc_str_t                  redacted;
+
     cc_str_t                  stop_reason;  /* "" if none was sent */
     cc_usage_t                usage;        /* this round only */
 
@@ -101,6 +110,14 @@ typedef struct {
     cc_str_t                  separator;
 
     /*
+     * Optional, set by the glue per attempt: the name of response_format's
+     * forced tool (cc_structured.h).  Its input is the answer's content
+     * (streamed as content deltas), the text around it is dropped, and it
+     * is no tool call: finish_reason "stop".
+     */
+    cc_str_t                  structured_tool;
+
+    /*
      * Optional: an arena for the per-event temporaries (the payload's
      * DOM, the event's SSE bytes); anything kept is copied to the arena
      * passed to the calls.
@@ -135,6 +152,14 @@ typedef struct {
     cc_buf_t                  calls;        /* cc_tool_use_t * */
 
     /*
+     * non-streaming: the reasoning text of all rounds, and the last
+     * signature and redacted content seen
+     */
+    cc_buf_t                  reasoning_all;
+    cc_str_t                  signature;
+    cc_str_t                  redacted;
+
+    /*
      * round state: the buffers hold the text and the tool uses that
      * round's cc_str_t and arrays show
      */
@@ -143,6 +168,11 @@ typedef struct {
     cc_buf_t                  tools;
     cc_buf_t                  server;
     cc_buf_t                  client;
+    cc_buf_t                  reasoning;
+    cc_buf_t                  signature_buf;
+    cc_buf_t                  redacted_buf;
+    int64_t                   structured_block;  /* -1: none yet */
+    unsigned                  structured_seen:1; /* its input had bytes */
 
     unsigned                  role_sent:1;
     unsigned                  text_shown:1; /* text shown in the response */
@@ -197,6 +227,16 @@ cc_tool_use_t *cc_round_tool_find(cc_stream_t *s, int64_t block);
 int cc_round_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text,
     const cc_str_t **sep);
 
+/*
+ * Adds a reasoning delta to the round: text, signature or redacted (any
+ * may be NULL).  CC_ERROR: no memory.
+ */
+int cc_round_reasoning(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text,
+    const cc_str_t *signature, const cc_str_t *redacted);
+
+/* 1 if the name is response_format's forced tool */
+int cc_round_is_structured(cc_stream_t *s, const cc_str_t *name);
+
 /* the round's stopReason, kept as given (copy it first if need be) */
 void cc_round_stop(cc_stream_t *s, const cc_str_t *stop_reason);
 
@@ -209,8 +249,18 @@ void cc_round_end(cc_stream_t *s, const cc_json_t *usage);
  */
 const char *cc_round_finish_reason(cc_stream_t *s);
 
-/* {"prompt_tokens":..,"completion_tokens":..,"total_tokens":..,...} */
+/*
+ * {"prompt_tokens":..,"completion_tokens":..,"total_tokens":..,
+ *  "prompt_tokens_details":{"cached_tokens":..}}; with prompt caching
+ * (cache reads or writes) prompt_tokens counts the cached tokens too, as
+ * OpenAI's does, total_tokens is prompt plus completion, and
+ * "cache_read_input_tokens" and "cache_creation_input_tokens" follow.
+ */
 int cc_usage_gen(yajl_gen g, const cc_usage_t *u);
+
+/* prompt_tokens and total_tokens as cc_usage_gen() gives them */
+int64_t cc_usage_prompt(const cc_usage_t *u);
+int64_t cc_usage_total(const cc_usage_t *u);
 
 
 #endif /* _CC_ROUND_H_INCLUDED_ */

@@ -24,6 +24,12 @@ static int cc_sse_choice_close(cc_stream_t *s, const char *finish);
 static int cc_sse_role(cc_stream_t *s);
 static int cc_sse_content(cc_stream_t *s, const cc_str_t *text);
 static int cc_sse_text_frame(cc_stream_t *s);
+static int cc_sse_reasoning(cc_stream_t *s, const char *key,
+    const cc_str_t *value);
+static int cc_sse_on_reasoning(cc_alloc_t *a, cc_stream_t *s,
+    const cc_json_t *rc);
+static int cc_sse_on_structured(cc_alloc_t *a, cc_stream_t *s,
+    const cc_str_t *input);
 static int cc_sse_tool_start(cc_stream_t *s, cc_tool_use_t *t);
 static int cc_sse_tool_args(cc_stream_t *s, cc_tool_use_t *t,
     const u_char *p, size_t len);
@@ -36,7 +42,8 @@ static int cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s,
     const cc_str_t *text);
 static int cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s,
     const cc_json_t *ev);
-static int cc_sse_on_block_stop(cc_stream_t *s, const cc_json_t *ev);
+static int cc_sse_on_block_stop(cc_alloc_t *a, cc_stream_t *s,
+    const cc_json_t *ev);
 static int cc_sse_on_message_stop(cc_alloc_t *a, cc_stream_t *s,
     const cc_json_t *ev);
 
@@ -261,6 +268,30 @@ cc_sse_text_frame(cc_stream_t *s)
 }
 
 
+/* {"reasoning_content":..}, {"reasoning_signature":..} and the like */
+static int
+cc_sse_reasoning(cc_stream_t *s, const char *key, const cc_str_t *value)
+{
+    yajl_gen  g;
+
+    g = s->gen;
+
+    if (cc_sse_head(s) != CC_OK || cc_sse_choice_open(s) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    if (yajl_gen_map_open(g)
+        || yajl_gen_string(g, (const u_char *) key, strlen(key))
+        || cc_gen_str(g, value)
+        || yajl_gen_map_close(g))
+    {
+        return CC_ERROR;
+    }
+
+    return cc_sse_choice_close(s, NULL);
+}
+
+
 /* {"tool_calls":[{"index":k,"id":..,"type":"function",
  *                 "function":{"name":..,"arguments":""}}]} */
 static int
@@ -375,7 +406,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
             return CC_ERROR;
         }
 
-        rc = cc_sse_on_block_stop(s, ev);
+        rc = cc_sse_on_block_stop(a, s, ev);
 
     } else if (cc_str_eq(type, "messageStop")) {
         ev = cc_sse_parse(s, a, type, payload, len, fault);
@@ -461,16 +492,24 @@ cc_sse_on_delta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 
     v = cc_json_get(delta, "text");
     if (v != NULL) {
-        if (v->type != CC_JSON_STRING || v->str.len == 0) {
+        /* with the forced tool, only its input is the answer */
+        if (v->type != CC_JSON_STRING || v->str.len == 0
+            || s->structured_tool.len)
+        {
             return CC_OK;
         }
 
         return cc_sse_on_text(a, s, &v->str);
     }
 
+    v = cc_json_get(delta, "reasoningContent");
+    if (v != NULL) {
+        /* never in "content": a voice agent would speak it */
+        return cc_sse_on_reasoning(a, s, v);
+    }
+
     v = cc_json_get(delta, "toolUse");
     if (v == NULL) {
-        /* reasoningContent is dropped: a voice agent would speak it */
         return CC_OK;
     }
 
@@ -481,6 +520,10 @@ cc_sse_on_delta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
            != CC_OK)
     {
         return CC_OK;
+    }
+
+    if (block == s->structured_block) {
+        return cc_sse_on_structured(a, s, &input->str);
     }
 
     t = cc_round_tool_find(s, block);
@@ -505,6 +548,73 @@ cc_sse_on_delta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
     }
 
     return cc_sse_tool_args(s, t, input->str.data, input->str.len);
+}
+
+
+/*
+ * reasoningContent deltas: text, signature (the reasoning block's, which
+ * a client sends back with it) or redactedContent, each as its own
+ * field of the delta
+ */
+static int
+cc_sse_on_reasoning(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *rc)
+{
+    cc_json_t       *v;
+    const char      *key;
+    const cc_str_t  *text, *sig, *red;
+
+    text = NULL;
+    sig = NULL;
+    red = NULL;
+
+    if ((v = cc_json_get(rc, "text")) != NULL && v->type == CC_JSON_STRING)
+    {
+        text = &v->str;
+        key = "reasoning_content";
+
+    } else if ((v = cc_json_get(rc, "signature")) != NULL
+               && v->type == CC_JSON_STRING)
+    {
+        sig = &v->str;
+        key = "reasoning_signature";
+
+    } else if ((v = cc_json_get(rc, "redactedContent")) != NULL
+               && v->type == CC_JSON_STRING)
+    {
+        red = &v->str;
+        key = "reasoning_redacted";
+
+    } else {
+        return CC_OK;
+    }
+
+    if (v->str.len == 0) {
+        return CC_OK;
+    }
+
+    if (cc_round_reasoning(a, s, text, sig, red) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    if (!s->role_sent && cc_sse_role(s) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    return cc_sse_reasoning(s, key, &v->str);
+}
+
+
+/* the forced tool's input is the answer: content deltas */
+static int
+cc_sse_on_structured(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *input)
+{
+    if (input->len == 0) {
+        return CC_OK;
+    }
+
+    s->structured_seen = 1;
+
+    return cc_sse_on_text(a, s, input);
 }
 
 
@@ -573,6 +683,11 @@ cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
         return CC_OK;
     }
 
+    if (cc_round_is_structured(s, &name->str)) {
+        s->structured_block = block;
+        return (s->role_sent || cc_sse_role(s) == CC_OK) ? CC_OK : CC_ERROR;
+    }
+
     t = cc_round_tool_add(a, s, &id->str, &name->str, block);
     if (t == NULL) {
         return CC_ERROR;
@@ -591,13 +706,20 @@ cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 
 
 static int
-cc_sse_on_block_stop(cc_stream_t *s, const cc_json_t *ev)
+cc_sse_on_block_stop(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 {
-    int64_t         block;
-    cc_tool_use_t  *t;
+    int64_t           block;
+    cc_tool_use_t    *t;
+    static cc_str_t   empty = cc_string("{}");
 
     if (cc_json_int(cc_json_get(ev, "contentBlockIndex"), &block) != CC_OK) {
         return CC_OK;
+    }
+
+    if (block == s->structured_block) {
+        /* a forced tool with no input still answers a JSON object */
+        return s->structured_seen ? CC_OK
+                                  : cc_sse_on_structured(a, s, &empty);
     }
 
     t = cc_round_tool_find(s, block);

@@ -48,19 +48,22 @@ int
 cc_normalize(cc_alloc_t *a, cc_chat_t *chat, const cc_chat_options_t *opts,
     cc_message_t *raw, size_t nraw)
 {
-    size_t         i, j, k;
+    size_t         i, j, k, n;
     cc_message_t  *m;
 
     for (i = 0; i < nraw; i++) {
         k = 0;
+        n = 0;
 
         for (j = 0; j < raw[i].nblocks; j++) {
             if (!cc_block_is_blank(&raw[i].blocks[j])) {
+                n += (raw[i].blocks[j].type != CC_BLOCK_REASONING);
                 raw[i].blocks[k++] = raw[i].blocks[j];
             }
         }
 
-        raw[i].nblocks = k;
+        /* reasoning alone is no content: it goes with what it led to */
+        raw[i].nblocks = n ? k : 0;
     }
 
     /* room for a synthetic user turn at each end */

@@ -14,6 +14,7 @@ const scenario = require('./lib/scenario');
 const { validate, MSG } = require('./lib/validate');
 const emulator = require('./lib/emulator');
 const extras = require('./lib/extras');
+const features = require('./lib/features');
 const { createCredentials } = require('./lib/credentials');
 const targets = require('./lib/targets');
 
@@ -38,6 +39,9 @@ function config(env) {
         models: (env.DOUBLE_MODELS
                  || 'amazon.nova-lite-v1:0,amazon.nova-micro-v1:0,'
                     + 'amazon.nova-pro-v1:0,us.amazon.nova-lite-v1:0,'
+                    + 'us.amazon.nova-2-lite-v1:0,'
+                    + 'us.anthropic.claude-sonnet-4-5-20250929-v1:0,'
+                    + 'us.anthropic.claude-3-7-sonnet-20250219-v1:0,'
                     + 'us.anthropic.claude-sonnet-4-20250514-v1:0')
             .split(',').map((s) => s.trim()).filter(Boolean),
         debug: !!env.DOUBLE_DEBUG,
@@ -159,6 +163,7 @@ function createDouble(cfgIn) {
         }
         if (!sc.novalidate) {
             const err = validate(json)
+                || features.validateFeatures(json, entry.model)
                 || extras.validateExtras(json, op, entry.model);
             if (err) {
                 return sendError(res, entry, 400, 'ValidationException', err,
@@ -166,7 +171,12 @@ function createDouble(cfgIn) {
             }
         }
 
-        const plan = emulator.scenarioPlan(sc, json, bodyText);
+        const plan = (sc.json !== undefined || sc.echo_tool)
+            ? features.featurePlan(sc, json, { blocks: [] },
+                                   emulator.toolBlock, bodyText)
+            : features.featurePlan(sc, json,
+                                   emulator.scenarioPlan(sc, json, bodyText),
+                                   emulator.toolBlock, bodyText);
         /* a guardrail's intervention, its trace, the service tier */
         const more = extras.answerExtras(sc, json, plan, emulator.textBlock);
         const deltas = plan.blocks.reduce((n, b) => n + b.pieces.length, 0);
@@ -196,6 +206,10 @@ function createDouble(cfgIn) {
             return;                 /* hold the request until the peer goes */
         }
         const content = plan.blocks.map((b) => {
+            const rc = features.contentOf(b);
+            if (rc) {
+                return rc;
+            }
             if (b.kind === 'text') {
                 return { text: b.text };
             }
@@ -254,9 +268,7 @@ function createDouble(cfgIn) {
                     start: { toolUse: { toolUseId: b.toolUseId, name: b.name } },
                 }) });
             }
-            for (const piece of b.pieces) {
-                const delta = b.kind === 'text' ? { text: piece }
-                                                : { toolUse: { input: piece } };
+            for (const delta of features.deltasOf(b)) {
                 list.push({ kind: 'delta', build: ev('contentBlockDelta', {
                     contentBlockIndex: idx, delta }) });
             }

@@ -505,6 +505,71 @@ test('echo=1 returns the exact request body', async () => {
     assert.equal(r.json.output.message.content[0].text, b);
 });
 
+/* Bedrock features (lib/features.js) on another model's path */
+function callModel(model, op, b, scenario) {
+    const path = `/model/${encodeURIComponent(model)}/${op}`;
+    return call(op, b, scenario, { signPath: path });
+}
+
+const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+
+test('features: outputConfig, json=, thinking and reasoning=, cachePoint',
+     async () => {
+    const oc = { outputConfig: { textFormat: { type: 'json_schema',
+        structure: { jsonSchema: { schema: '{"type":"object"}',
+                                   name: 'x' } } } } };
+    let r = await call('converse', body('hi', oc), 'json=%7B%7D');
+    assertError(r, 400, 'ValidationException',
+                /doesn't support the outputConfig/);
+    r = await callModel(SONNET, 'converse-stream', body('hi', oc),
+                        'json=%7B%22a%22%3A1%7D');
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(deltas(r), ['{"a":1}']);
+
+    const think = { inferenceConfig: { maxTokens: 2048 },
+        additionalModelRequestFields: { thinking: { type: 'enabled',
+                                                    budget_tokens: 1024 } } };
+    r = await callModel(SONNET, 'converse-stream', body('hi', think),
+                        'reasoning=Hmm; text=OK');
+    const ds = r.frames.filter((f) => f.type === 'contentBlockDelta')
+        .map((f) => f.json.delta);
+    assert.deepEqual(ds[0], { reasoningContent: { text: 'Hmm' } });
+    assert.ok(ds[1].reasoningContent.signature);
+    assert.deepEqual(ds[2], { text: 'OK' });
+    r = await callModel(SONNET, 'converse-stream', body('hi'),
+                        'reasoning=Hmm; text=OK');
+    assert.deepEqual(deltas(r), ['OK']);
+    r = await call('converse', body('hi', think), 'text=OK');
+    assertError(r, 400, 'ValidationException', /extraneous key \[thinking\]/);
+    think.inferenceConfig.maxTokens = 1024;
+    r = await callModel(SONNET, 'converse', body('hi', think), 'text=OK');
+    assertError(r, 400, 'ValidationException', /must be greater than/);
+
+    think.inferenceConfig.maxTokens = 2048;
+    const turn = JSON.parse(body('hi', think));
+    turn.messages.push(
+        { role: 'assistant', content: [{ toolUse: { toolUseId: 't1',
+                                                    name: 'x', input: {} } }] },
+        { role: 'user', content: [{ toolResult: { toolUseId: 't1',
+                                                  content: [{ text: 'ok' }] } }] });
+    turn.toolConfig = { tools: [{ toolSpec: { name: 'x',
+        inputSchema: { json: { type: 'object' } } } }] };
+    r = await callModel(SONNET, 'converse', JSON.stringify(turn), 'text=OK');
+    assertError(r, 400, 'ValidationException',
+                /must start with a thinking block/);
+    turn.messages[1].content.unshift({ reasoningContent: { reasoningText: {
+        text: 'Hmm', signature: 'forged' } } });
+    r = await callModel(SONNET, 'converse', JSON.stringify(turn), 'text=OK');
+    assertError(r, 400, 'ValidationException', /Invalid `signature`/);
+
+    r = await call('converse', body('hi', { system: [
+        { cachePoint: { type: 'default' } }, { text: 'x' }] }), 'text=OK');
+    assertError(r, 400, 'ValidationException', /must follow content/);
+    r = await call('converse', body('hi', { system: [
+        { text: 'x' }, { cachePoint: { type: 'default' } }] }), 'text=OK');
+    assert.equal(r.status, 200, r.text);
+});
+
 test('tool=: stream blocks, pre_text, two tools', async () => {
     const args = encodeURIComponent(JSON.stringify({ city: 'Oslo', days: 3 }));
     let r = await call('converse-stream', body(),

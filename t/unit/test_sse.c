@@ -60,6 +60,14 @@
     ",\"completion_tokens\":" #o ",\"total_tokens\":" #t                    \
     ",\"prompt_tokens_details\":{\"cached_tokens\":" #c "}}}\n\n"
 
+/* with prompt caching: prompt counts the cache, the two counts follow */
+#define USAGEC(p, o, t, r, w)                                               \
+    "data: {" T_META "\"choices\":[],\"usage\":{\"prompt_tokens\":" #p      \
+    ",\"completion_tokens\":" #o ",\"total_tokens\":" #t                    \
+    ",\"prompt_tokens_details\":{\"cached_tokens\":" #r "},"                \
+    "\"cache_read_input_tokens\":" #r                                       \
+    ",\"cache_creation_input_tokens\":" #w "}}\n\n"
+
 #define DONE        "data: [DONE]\n\n"
 
 
@@ -345,7 +353,7 @@ test_ignored(void)
     EXPECT_INT(t_ev(&t, "contentBlockDelta",
                     "{\"contentBlockIndex\":2,\"delta\":{\"reasoningContent\":"
                     "{\"text\":\"let me think\"}}}"), CC_OK);
-    EXPECT_INT(t.out.len, 0);
+    EXPECT_STR(t.out, CHUNK("{\"reasoning_content\":\"let me think\"}"));
 
     EXPECT_INT(t_ev(&t, "contentBlockStart",
                     "{\"contentBlockIndex\":3,\"start\":{}}"), CC_OK);
@@ -777,7 +785,7 @@ test_usage(void)
     EXPECT_INT(t.out.len, 0);
 
     EXPECT_INT(t_finish(&t), CC_OK);
-    EXPECT_STR(t.out, FINU("tool_calls") USAGE(412, 31, 443, 128) DONE);
+    EXPECT_STR(t.out, FINU("tool_calls") USAGEC(540, 31, 571, 128, 0) DONE);
 
     t_end(&t);
 
@@ -929,9 +937,9 @@ test_two_rounds(void)
 
     EXPECT_MEM(all.data, all.len,
                CHUNKU(ROLE) CHUNKU(TEXT("We offer home loans."))
-               FINU("stop") USAGE(250, 29, 279, 3) DONE,
+               FINU("stop") USAGEC(253, 29, 282, 3, 0) DONE,
                sizeof(CHUNKU(ROLE) CHUNKU(TEXT("We offer home loans."))
-                      FINU("stop") USAGE(250, 29, 279, 3) DONE) - 1);
+                      FINU("stop") USAGEC(253, 29, 282, 3, 0) DONE) - 1);
 
 #undef T_KEEP
 
@@ -1432,7 +1440,8 @@ test_completion(void)
 
     EXPECT_STR(out, C_HEAD
                "\"content\":\"It is 3C and raining in Oslo.\","
-               "\"refusal\":null},\"logprobs\":null,"
+               "\"refusal\":null,\"reasoning_content\":\"hmm\"},"
+               "\"logprobs\":null,"
                "\"finish_reason\":\"stop\"}],"
                "\"usage\":{\"prompt_tokens\":412,\"completion_tokens\":11,"
                "\"total_tokens\":423,"
@@ -1596,9 +1605,11 @@ test_converse_rounds(void)
                "\"assistant\",\"content\":\"Let me check. We offer home "
                "loans.\",\"refusal\":null},\"logprobs\":null,"
                "\"finish_reason\":\"stop\"}],"
-               "\"usage\":{\"prompt_tokens\":250,\"completion_tokens\":29,"
-               "\"total_tokens\":279,"
-               "\"prompt_tokens_details\":{\"cached_tokens\":4}}}");
+               "\"usage\":{\"prompt_tokens\":254,\"completion_tokens\":29,"
+               "\"total_tokens\":283,"
+               "\"prompt_tokens_details\":{\"cached_tokens\":4},"
+               "\"cache_read_input_tokens\":4,"
+               "\"cache_creation_input_tokens\":0}}");
 
     cc_test_arena_destroy(&arena);
 }

@@ -423,4 +423,4 @@ function scenarioPlan(sc, body, bodyText) {
 
 module.exports = { emulate, scenarioPlan, defaultInputTokens, resetCounter,
                    wordPieces, nextToolUseId, scoreTool, buildInput,
-                   toolResultRounds, textBlock };
+                   toolResultRounds, textBlock, toolBlock };
