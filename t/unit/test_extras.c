@@ -200,6 +200,17 @@ static const test_case_t  cases[] = {
       "{'type':'auto','disable_parallel_tool_use':true}}}",
       NULL, NULL, NULL },
 
+    { "... with thinking: one additionalModelRequestFields for both",
+      T_CLAUDE,
+      "{" MSG "," TOOLS ",'parallel_tool_calls':false,"
+      "'reasoning_effort':'low'}",
+      "{'messages':[{'role':'user','content':[{'text':'x'}]}],"
+      "'inferenceConfig':{'maxTokens':2048}," SPEC "},"
+      "'additionalModelRequestFields':{'thinking':{'type':'enabled',"
+      "'budget_tokens':1024},'tool_choice':{'type':'auto',"
+      "'disable_parallel_tool_use':true}}}",
+      NULL, NULL, NULL },
+
     { "... Claude without tools: nothing", T_CLAUDE,
       "{" MSG ",'parallel_tool_calls':false}", BODY "}", NULL, NULL, NULL },
 
@@ -495,6 +506,8 @@ test_options(cc_test_arena_t *ar, unsigned options, cc_chat_options_t *opts)
         x->model = (cc_str_t)
                    cc_string("us.anthropic.claude-sonnet-4-20250514-v1:0");
     }
+
+    opts->model_id = x->model;
 
     if (options & T_SMALL) {
         x->image_max = 8;
