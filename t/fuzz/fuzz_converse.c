@@ -1,0 +1,230 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+/*
+ * Bedrock Converse answers -> an OpenAI chat.completion (cc_converse,
+ * cc_round), round after round, as lifecycle.c and tools.c drive them;
+ * and the same bytes as a Bedrock error answer (cc_bedrock_error) ->
+ * the client's error body (cc_error_body).
+ *
+ * Input: the Converse answers of the rounds, separated by the byte 0x1e
+ * (ASCII RS).  The server tool is "get_loan_options"; the error answer's
+ * status is chosen by the input's length.
+ *
+ * Asserted: the completion and every error body are valid UTF-8 JSON
+ * objects; a failed round says what the client gets (a status, a
+ * type); a server tool's input is always an object.
+ */
+
+
+#include "fuzz_util.h"
+#include "cc_converse.h"
+
+
+#define FZ_MAX_ROUNDS  4
+
+
+static int fz_server_tool(void *data, const cc_str_t *name);
+static void fz_error_body(cc_alloc_t *a, const char *what,
+    const cc_http_error_t *err);
+static void fz_bedrock_error(cc_alloc_t *a, const u_char *p, size_t len,
+    size_t size);
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+static const char  fz_server_name[] = "get_loan_options";
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int               rc;
+    char              err[128];
+    size_t            i, n;
+    u_char           *copy;
+    unsigned          rounds;
+    cc_str_t          out;
+    cc_json_t        *input;
+    fz_arena_t        arena;
+    cc_alloc_t       *a;
+    cc_round_t        round;
+    cc_stream_t      *s;
+    const u_char     *p, *end, *rs;
+    cc_http_error_t   herr;
+
+    /* the answers stay, as a->converse does in the pool */
+    copy = fz_mem(data, size);
+
+    s = calloc(1, sizeof(cc_stream_t));
+    if (s == NULL) {
+        fz_fail("calloc failed", NULL, 0);
+    }
+
+    fz_arena_init(&arena);
+    a = &arena.alloc;
+
+    cc_stream_init(s);
+
+    s->id.data = (u_char *) "chatcmpl-fuzz0123456789abcdefghij";
+    s->id.len = sizeof("chatcmpl-fuzz0123456789abcdefghij") - 1;
+    s->created = 1700000000;
+    s->model.data = (u_char *) "amazon.nova-lite-v1:0";
+    s->model.len = sizeof("amazon.nova-lite-v1:0") - 1;
+    s->include_usage = 1;
+    s->is_server_tool = fz_server_tool;
+    s->is_server_tool_data = (void *) fz_server_name;
+    s->separator.data = (u_char *) " ";
+    s->separator.len = 1;
+
+    p = copy;
+    end = copy + size;
+    rounds = 0;
+
+    for ( ;; ) {
+        rs = memchr(p, 0x1e, end - p);
+        if (rs == NULL) {
+            rs = end;
+        }
+
+        n = rs - p;
+
+        fz_bedrock_error(a, p, n, size);
+
+        memset(&herr, 0, sizeof(cc_http_error_t));
+
+        rc = cc_converse_round(a, s, p, n, &herr);
+
+        if (rc != CC_OK) {
+            if (rc != CC_ERROR) {
+                fz_fail("cc_converse_round() returned an unknown code",
+                        NULL, 0);
+            }
+
+            if (herr.status == 0) {
+                fz_fail("cc_converse_round() failed without an error",
+                        NULL, 0);
+            }
+
+            fz_error_body(a, "a Converse answer's error", &herr);
+            break;
+        }
+
+        if (cc_stream_round_tool_uses(s, &round) != CC_OK) {
+            fz_fail("cc_stream_round_tool_uses() failed", NULL, 0);
+        }
+
+        fz_utf8("a round's text", round.text.data, round.text.len);
+
+        if (rs < end && round.nserver && round.nclient == 0
+            && rounds < FZ_MAX_ROUNDS)
+        {
+            /* tools.c: the server tools' inputs, then the next round */
+
+            for (i = 0; i < round.nserver; i++) {
+                input = cc_tool_input(a, round.server[i], err, sizeof(err));
+
+                if (input == NULL || input->type != CC_JSON_OBJECT) {
+                    fz_fail("a server tool's input is not an object",
+                            NULL, 0);
+                }
+
+                if (cc_json_serialize(a, input, &out) != CC_OK) {
+                    fz_fail("cc_json_serialize() failed", NULL, 0);
+                }
+
+                fz_json("a server tool's input", out.data, out.len);
+            }
+
+            cc_stream_next_round(s);
+            rounds++;
+            p = rs + 1;
+            continue;
+        }
+
+        if (cc_completion_build(a, s, &out) != CC_OK) {
+            fz_fail("cc_completion_build() failed", NULL, 0);
+        }
+
+        if (out.len == 0 || out.data[0] != '{') {
+            fz_fail("the completion is not an object", out.data, out.len);
+        }
+
+        fz_json("the completion", out.data, out.len);
+        break;
+    }
+
+    fz_arena_reset(&arena);
+    free(s);
+    free(copy);
+
+    return 0;
+}
+
+
+static int
+fz_server_tool(void *data, const cc_str_t *name)
+{
+    const char  *server;
+
+    server = data;
+
+    return name->len == strlen(server)
+           && memcmp(name->data, server, name->len) == 0;
+}
+
+
+static void
+fz_error_body(cc_alloc_t *a, const char *what, const cc_http_error_t *err)
+{
+    cc_str_t  out;
+
+    if (err->type == NULL) {
+        fz_fail("an error without a type", NULL, 0);
+    }
+
+    fz_utf8(what, err->message.data, err->message.len);
+
+    if (cc_error_body(a, err->type, err->code, NULL, &err->message, &out)
+        != CC_OK)
+    {
+        fz_fail("cc_error_body() failed", NULL, 0);
+    }
+
+    if (out.len == 0 || out.data[0] != '{') {
+        fz_fail("an error body is not an object", out.data, out.len);
+    }
+
+    fz_json(what, out.data, out.len);
+}
+
+
+/* the same bytes as the body of a Bedrock error answer */
+static void
+fz_bedrock_error(cc_alloc_t *a, const u_char *p, size_t len, size_t size)
+{
+    cc_http_error_t  herr;
+
+    static const int       status[] = { 400, 403, 404, 408, 424, 429, 500,
+                                        503, 504 };
+    static const cc_str_t  type = cc_string("ValidationException");
+
+    memset(&herr, 0, sizeof(cc_http_error_t));
+
+    if (cc_bedrock_error(a, status[size % 9], (size & 16) ? &type : NULL, p,
+                         len, &herr)
+        != CC_OK)
+    {
+        fz_fail("cc_bedrock_error() failed", NULL, 0);
+    }
+
+    if (herr.status < 400 || herr.status > 599) {
+        fz_fail("a Bedrock error became no error status", NULL, 0);
+    }
+
+    fz_error_body(a, "a Bedrock error's body", &herr);
+}

@@ -1,0 +1,405 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+/*
+ * The whole request path: the client's body -> the validated
+ * conversation -> the Bedrock Converse body and path (cc_json, cc_chat,
+ * cc_messages, cc_turns, cc_bedrock), called as request.c, attempt.c and
+ * tools.c call them.
+ *
+ * Input: a request body.  It is parsed by the incremental parser fed in
+ * two pieces (as nginx's body buffers come), then run under two
+ * configurations: none (no system prompt, no limit, no server tools),
+ * and a configured system prompt, first user message, max_tokens limit
+ * and a server tool "get_loan_options".  Under the second, a tool round
+ * is then appended as tools.c does (the assistant's text and toolUse,
+ * the user's toolResult made of the input's bytes sanitized as a tool's
+ * answer is) and the body built again.
+ *
+ * Asserted: every Bedrock body is a valid UTF-8 JSON object; every error
+ * the client would get is a valid UTF-8 JSON object with a 4xx status
+ * (the arena never refuses here, so no 500); the model path is
+ * "/model/" + the id percent-encoded + "/converse" or "/converse-stream"
+ * and decodes back to the id.
+ */
+
+
+#include "fuzz_util.h"
+#include "cc_chat.h"
+#include "cc_turns.h"
+#include "cc_errors.h"
+
+
+static void fz_request(const u_char *data, size_t size, int configured);
+static void fz_options(cc_alloc_t *a, int configured,
+    cc_chat_options_t *opts, cc_tool_t *server);
+static void fz_error(cc_alloc_t *a, const char *what, const char *type,
+    const char *code, const cc_str_t *param, const cc_str_t *message);
+static void fz_body(cc_alloc_t *a, const cc_chat_t *chat,
+    const cc_chat_options_t *opts);
+static void fz_path(cc_alloc_t *a, const cc_str_t *model);
+static void fz_tool_round(cc_alloc_t *a, cc_chat_t *chat,
+    const cc_chat_options_t *opts, const u_char *data, size_t size);
+static int fz_hex(u_char c);
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_request(data, size, 0);
+    fz_request(data, size, 1);
+
+    return 0;
+}
+
+
+static void
+fz_request(const u_char *data, size_t size, int configured)
+{
+    int                 rc;
+    char                err[128], text[256];
+    size_t              half;
+    u_char             *one, *two;
+    cc_str_t            msg;
+    cc_tool_t           server;
+    cc_chat_t           chat;
+    cc_json_t          *root;
+    cc_error_t          cerr;
+    fz_arena_t          arena;
+    cc_alloc_t         *a;
+    cc_json_parser_t   *p;
+    cc_chat_options_t   opts;
+
+    static cc_str_t  not_object =
+        cc_string("The request body must be a JSON object.");
+    static cc_str_t  default_model = cc_string("amazon.nova-lite-v1:0");
+
+    fz_arena_init(&arena);
+    a = &arena.alloc;
+
+    /* request.c's parse_body(): the buffers as they come */
+
+    half = size / 2;
+    one = fz_mem(data, half);
+    two = fz_mem(data + half, size - half);
+
+    err[0] = '\0';
+    root = NULL;
+
+    p = cc_json_parser_create(a);
+    if (p == NULL) {
+        fz_fail("cc_json_parser_create() failed", NULL, 0);
+    }
+
+    if (cc_json_parser_feed(p, one, half, err, sizeof(err)) == CC_OK
+        && cc_json_parser_feed(p, two, size - half, err, sizeof(err))
+           == CC_OK)
+    {
+        root = cc_json_parser_finish(p, err, sizeof(err));
+    }
+
+    /* the DOM must not point into the buffers: they are reused */
+    memset(one, 'X', half);
+    memset(two, 'X', size - half);
+    free(one);
+    free(two);
+
+    if (root == NULL) {
+        if (memchr(err, '\0', sizeof(err)) == NULL || err[0] == '\0') {
+            fz_fail("a parse error without its reason", NULL, 0);
+        }
+
+        msg.len = snprintf(text, sizeof(text), "We could not parse the JSON "
+                           "body of your request (%s). The body must be a "
+                           "JSON object.", err);
+        msg.data = (u_char *) text;
+
+        fz_error(a, "the invalid JSON error", "invalid_request_error",
+                 "invalid_json", NULL, &msg);
+        goto done;
+    }
+
+    if (root->type != CC_JSON_OBJECT) {
+        fz_error(a, "the invalid type error", "invalid_request_error",
+                 "invalid_type", NULL, &not_object);
+        goto done;
+    }
+
+    fz_options(a, configured, &opts, &server);
+
+    memset(&chat, 0, sizeof(cc_chat_t));
+    memset(&cerr, 0, sizeof(cc_error_t));
+
+    rc = cc_chat_parse(a, root, &opts, &chat, &cerr);
+
+    if (rc != CC_OK) {
+        if (rc != CC_ERROR) {
+            fz_fail("cc_chat_parse() returned an unknown code", NULL, 0);
+        }
+
+        if (cerr.status < 400 || cerr.status > 499) {
+            fz_fail("cc_chat_parse() failed without a 4xx error", NULL, 0);
+        }
+
+        fz_error(a, "a request's error", cerr.type, cerr.code,
+                 cerr.param.len ? &cerr.param : NULL, &cerr.message);
+        goto done;
+    }
+
+    if (chat.nmessages == 0) {
+        fz_fail("a request accepted with no message", NULL, 0);
+    }
+
+    fz_body(a, &chat, &opts);
+    fz_path(a, chat.model.len ? &chat.model : &default_model);
+
+    if (configured) {
+        fz_tool_round(a, &chat, &opts, data, size);
+    }
+
+done:
+
+    fz_arena_reset(&arena);
+}
+
+
+static void
+fz_options(cc_alloc_t *a, int configured, cc_chat_options_t *opts,
+    cc_tool_t *server)
+{
+    char         err[128];
+    cc_json_t   *schema;
+
+    static const char  json[] =
+        "{\"type\":\"object\",\"properties\":{\"phone\":"
+        "{\"type\":\"string\",\"description\":\"E.164 number\"}},"
+        "\"required\":[\"phone\"]}";
+
+    memset(opts, 0, sizeof(cc_chat_options_t));
+    memset(server, 0, sizeof(cc_tool_t));
+
+    if (!configured) {
+        return;
+    }
+
+    schema = cc_json_parse(a, (u_char *) json, sizeof(json) - 1, err,
+                           sizeof(err));
+    if (schema == NULL) {
+        fz_fail("the server tool's schema does not parse", NULL, 0);
+    }
+
+    server->name.data = (u_char *) "get_loan_options";
+    server->name.len = sizeof("get_loan_options") - 1;
+    server->description.data = (u_char *) "The caller's loan options";
+    server->description.len = sizeof("The caller's loan options") - 1;
+    server->schema = schema;
+
+    opts->system_prompt.data = (u_char *) "You are a helpful assistant.";
+    opts->system_prompt.len = sizeof("You are a helpful assistant.") - 1;
+    opts->first_user_text.data = (u_char *) "(call connected)";
+    opts->first_user_text.len = sizeof("(call connected)") - 1;
+    opts->max_tokens_limit = 1024;
+    opts->server_tools = server;
+    opts->nserver_tools = 1;
+}
+
+
+/* output.c's send_error(): the body the client gets */
+static void
+fz_error(cc_alloc_t *a, const char *what, const char *type,
+    const char *code, const cc_str_t *param, const cc_str_t *message)
+{
+    cc_str_t  out;
+
+    if (type == NULL) {
+        fz_fail("an error without a type", NULL, 0);
+    }
+
+    if (cc_error_body(a, type, code, param, message, &out) != CC_OK) {
+        fz_fail("cc_error_body() failed", NULL, 0);
+    }
+
+    if (out.len == 0 || out.data[0] != '{') {
+        fz_fail("an error body is not an object", out.data, out.len);
+    }
+
+    fz_json(what, out.data, out.len);
+}
+
+
+/* attempt.c: the Converse body */
+static void
+fz_body(cc_alloc_t *a, const cc_chat_t *chat, const cc_chat_options_t *opts)
+{
+    cc_str_t  body;
+
+    if (cc_bedrock_body(a, chat, opts, &body) != CC_OK) {
+        fz_fail("cc_bedrock_body() failed", NULL, 0);
+    }
+
+    if (body.len == 0 || body.data[0] != '{') {
+        fz_fail("the Bedrock body is not an object", body.data, body.len);
+    }
+
+    fz_json("the Bedrock body", body.data, body.len);
+}
+
+
+/* attempt.c: the model's path, both kinds */
+static void
+fz_path(cc_alloc_t *a, const cc_str_t *model)
+{
+    int            stream, hi, lo;
+    size_t         n, tail;
+    u_char         c;
+    cc_str_t       path;
+    const u_char  *p, *end, *m;
+
+    for (stream = 0; stream < 2; stream++) {
+        if (cc_model_path(a, model, stream, &path) != CC_OK) {
+            fz_fail("cc_model_path() failed", NULL, 0);
+        }
+
+        tail = stream ? sizeof("/converse-stream") - 1
+                      : sizeof("/converse") - 1;
+
+        if (path.len < sizeof("/model/") - 1 + tail
+            || memcmp(path.data, "/model/", 7) != 0
+            || memcmp(path.data + path.len - tail,
+                      stream ? "/converse-stream" : "/converse", tail) != 0
+            || path.data[path.len] != '\0')
+        {
+            fz_fail("a model path is not /model/{id}/converse[-stream]",
+                    path.data, path.len);
+        }
+
+        p = path.data + 7;
+        end = path.data + path.len - tail;
+        m = model->data;
+        n = 0;
+
+        while (p < end) {
+            c = *p++;
+
+            if (c == '%') {
+                hi = (end - p >= 2) ? fz_hex(p[0]) : -1;
+                lo = (end - p >= 2) ? fz_hex(p[1]) : -1;
+
+                if (hi < 0 || lo < 0) {
+                    fz_fail("a model path has a bad escape", path.data,
+                            path.len);
+                }
+
+                c = (u_char) (hi << 4 | lo);
+                p += 2;
+
+            } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                         || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                         || c == '.' || c == '~'))
+            {
+                fz_fail("a model path has a byte left unescaped",
+                        path.data, path.len);
+            }
+
+            if (n >= model->len || m[n] != c) {
+                fz_fail("a model path does not decode to the id",
+                        path.data, path.len);
+            }
+
+            n++;
+        }
+
+        if (n != model->len) {
+            fz_fail("a model path does not decode to the id", path.data,
+                    path.len);
+        }
+    }
+}
+
+
+/* upper-case hex only: SigV4 signs the path as it is */
+static int
+fz_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+
+    return -1;
+}
+
+
+/*
+ * tools.c: the assistant's round (its text, a call of the server tool)
+ * appended, then the user's turn with the tool's answer: the input's
+ * bytes, sanitized and parsed as a tool's answer is.
+ */
+static void
+fz_tool_round(cc_alloc_t *a, cc_chat_t *chat, const cc_chat_options_t *opts,
+    const u_char *data, size_t size)
+{
+    cc_str_t     text;
+    cc_json_t   *input;
+    cc_block_t   blocks[2];
+
+    input = cc_json_object(a, 0);
+    if (input == NULL) {
+        fz_fail("cc_json_object() failed", NULL, 0);
+    }
+
+    memset(blocks, 0, sizeof(blocks));
+
+    blocks[0].type = CC_BLOCK_TEXT;
+    blocks[0].text.data = (u_char *) "Let me check.";
+    blocks[0].text.len = sizeof("Let me check.") - 1;
+
+    blocks[1].type = CC_BLOCK_TOOL_USE;
+    blocks[1].id.data = (u_char *) "tooluse_fz0123456789";
+    blocks[1].id.len = sizeof("tooluse_fz0123456789") - 1;
+    blocks[1].name = opts->server_tools[0].name;
+    blocks[1].input = input;
+
+    if (cc_chat_append_message(a, chat, CC_ROLE_ASSISTANT, blocks, 2)
+        != CC_OK)
+    {
+        fz_fail("cc_chat_append_message() failed", NULL, 0);
+    }
+
+    if (cc_utf8_sanitize(a, data, size, &text) != CC_OK) {
+        fz_fail("cc_utf8_sanitize() failed", NULL, 0);
+    }
+
+    fz_utf8("a sanitized tool answer", text.data, text.len);
+
+    memset(blocks, 0, sizeof(blocks));
+
+    blocks[0].type = CC_BLOCK_TOOL_RESULT;
+    blocks[0].id.data = (u_char *) "tooluse_fz0123456789";
+    blocks[0].id.len = sizeof("tooluse_fz0123456789") - 1;
+    blocks[0].result_text = text;
+
+    /* a failed tool's answer is an error's text, never JSON */
+    if (size & 1) {
+        blocks[0].is_error = 1;
+
+    } else {
+        blocks[0].result_json = cc_json_parse(a, text.data, text.len, NULL,
+                                              0);
+    }
+
+    if (cc_chat_append_message(a, chat, CC_ROLE_USER, blocks, 1) != CC_OK) {
+        fz_fail("cc_chat_append_message() failed", NULL, 0);
+    }
+
+    fz_body(a, chat, opts);
+}

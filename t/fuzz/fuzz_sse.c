@@ -1,0 +1,304 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+/*
+ * Bedrock ConverseStream events -> OpenAI SSE chunks (cc_sse, cc_round),
+ * round after round, as the glue drives them (filter.c's decode(),
+ * lifecycle.c, tools.c).
+ *
+ * Input: one decoded eventstream message a line,
+ *
+ *     message_type SP type SP payload LF
+ *
+ * ("event contentBlockDelta {...}", "exception throttlingException
+ * {...}", "error InternalFailure the message"); an empty line ends the
+ * attempt (the Bedrock response).  The server tool is "get_loan_options";
+ * bit 0 of the input's length sets include_usage.
+ *
+ * Every payload lives in a malloc'ed block of its own, freed after its
+ * event; the per-event scratch arena is emptied after every event, as in
+ * the glue, so anything kept pointing into either trips ASan.  Asserted:
+ * every event's chunks, the end of the stream (cc_stream_finish) and the
+ * error events (cc_stream_error) are "data: " + valid UTF-8 JSON objects
+ * + "\n\n", "data: [DONE]" ending the stream and only then; a server
+ * tool's input is always an object.
+ */
+
+
+#include "fuzz_util.h"
+#include "cc_sse.h"
+
+
+#define FZ_MAX_ROUNDS  4
+
+
+typedef struct {
+    fz_arena_t                arena;
+    fz_arena_t                scratch;
+    cc_alloc_t               *a;
+    cc_stream_t               s;
+    unsigned                  rounds;
+    unsigned                  metadata:1;
+} fz_ctx_t;
+
+
+static int fz_server_tool(void *data, const cc_str_t *name);
+static void fz_word(const u_char **p, const u_char *end, cc_str_t *w);
+static int fz_event(fz_ctx_t *c, const u_char *line, size_t len);
+static int fz_attempt_end(fz_ctx_t *c);
+static void fz_error(fz_ctx_t *c, const char *type, const char *code,
+    const cc_str_t *message);
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+static const char  fz_server_name[] = "get_loan_options";
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int            rc;
+    fz_ctx_t      *c;
+    const u_char  *p, *end, *nl;
+
+    c = calloc(1, sizeof(fz_ctx_t));
+    if (c == NULL) {
+        fz_fail("calloc failed", NULL, 0);
+    }
+
+    fz_arena_init(&c->arena);
+    fz_arena_init(&c->scratch);
+    c->a = &c->arena.alloc;
+
+    cc_stream_init(&c->s);
+
+    c->s.id.data = (u_char *) "chatcmpl-fuzz0123456789abcdefghij";
+    c->s.id.len = sizeof("chatcmpl-fuzz0123456789abcdefghij") - 1;
+    c->s.created = 1700000000;
+    c->s.model.data = (u_char *) "amazon.nova-lite-v1:0";
+    c->s.model.len = sizeof("amazon.nova-lite-v1:0") - 1;
+    c->s.include_usage = size & 1;
+    c->s.is_server_tool = fz_server_tool;
+    c->s.is_server_tool_data = (void *) fz_server_name;
+    c->s.separator.data = (u_char *) " ";
+    c->s.separator.len = 1;
+
+    p = data;
+    end = data + size;
+    rc = CC_OK;
+
+    while (rc == CC_OK) {
+        nl = memchr(p, '\n', end - p);
+        if (nl == NULL) {
+            nl = end;
+        }
+
+        if (nl == p) {
+            /* an empty line, or the end: the attempt ended */
+            rc = fz_attempt_end(c);
+
+        } else {
+            rc = fz_event(c, p, nl - p);
+        }
+
+        if (nl == end) {
+            if (rc == CC_OK) {
+                (void) fz_attempt_end(c);
+            }
+
+            break;
+        }
+
+        p = nl + 1;
+    }
+
+    fz_arena_reset(&c->scratch);
+    fz_arena_reset(&c->arena);
+    free(c);
+
+    return 0;
+}
+
+
+static int
+fz_server_tool(void *data, const cc_str_t *name)
+{
+    const char  *server;
+
+    server = data;
+
+    return name->len == strlen(server)
+           && memcmp(name->data, server, name->len) == 0;
+}
+
+
+static void
+fz_word(const u_char **p, const u_char *end, cc_str_t *w)
+{
+    const u_char  *sp;
+
+    sp = memchr(*p, ' ', end - *p);
+    if (sp == NULL) {
+        sp = end;
+    }
+
+    w->data = (u_char *) *p;
+    w->len = sp - *p;
+
+    *p = (sp == end) ? end : sp + 1;
+}
+
+
+/* one message, as filter.c's decode() hands it to cc_stream_event() */
+static int
+fz_event(fz_ctx_t *c, const u_char *line, size_t len)
+{
+    int                 rc;
+    u_char             *payload;
+    cc_str_t            mt, type, rest, chunk;
+    const u_char       *p, *end;
+    cc_stream_fault_t   fault;
+
+    p = line;
+    end = line + len;
+
+    fz_word(&p, end, &mt);
+    fz_word(&p, end, &type);
+
+    rest.data = (u_char *) p;
+    rest.len = end - p;
+
+    payload = fz_mem(rest.data, rest.len);
+
+    memset(&fault, 0, sizeof(cc_stream_fault_t));
+    chunk.data = NULL;
+    chunk.len = 0;
+
+    c->s.scratch = &c->scratch.alloc;
+
+    rc = cc_stream_event(c->a, &c->s, &mt, &type, payload, rest.len, &chunk,
+                         &fault);
+
+    if (rc != CC_OK && rc != CC_DONE && rc != CC_ERROR) {
+        fz_fail("cc_stream_event() returned an unknown code", NULL, 0);
+    }
+
+    fz_sse("an event's chunks", chunk.data, chunk.len, 0);
+
+    /* the glue copies the chunks, then empties the scratch arena */
+
+    memset(payload, 'X', rest.len);
+    free(payload);
+
+    c->s.scratch = NULL;
+    fz_arena_reset(&c->scratch);
+
+    if (rc == CC_DONE) {
+        c->metadata = 1;
+        return CC_OK;
+    }
+
+    if (rc == CC_ERROR) {
+        if (fault.type == NULL) {
+            fz_fail("CC_ERROR without a fault", NULL, 0);
+        }
+
+        fz_utf8("a fault's message", fault.message.data, fault.message.len);
+        fz_error(c, fault.type, fault.code, &fault.message);
+
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
+/*
+ * The Bedrock response ended: without metadata it was cut short; with
+ * it, server tools run (the next round) or the stream ends.  CC_OK: the
+ * next round goes on with the next lines; CC_DONE: the stream ended.
+ */
+static int
+fz_attempt_end(fz_ctx_t *c)
+{
+    char           err[128];
+    size_t         i;
+    cc_str_t       out;
+    cc_json_t     *input;
+    cc_round_t     round;
+
+    static cc_str_t  truncated =
+        cc_string("The Amazon Bedrock stream ended early.");
+
+    if (!c->metadata) {
+        fz_error(c, "server_error", "upstream_truncated", &truncated);
+        return CC_DONE;
+    }
+
+    if (cc_stream_round_tool_uses(&c->s, &round) != CC_OK) {
+        fz_fail("cc_stream_round_tool_uses() failed", NULL, 0);
+    }
+
+    if (round.ntools != round.nserver + round.nclient) {
+        fz_fail("the round's tool uses are not its server and client "
+                "ones", NULL, 0);
+    }
+
+    fz_utf8("a round's text", round.text.data, round.text.len);
+
+    if (round.nserver && round.nclient == 0 && c->rounds < FZ_MAX_ROUNDS) {
+
+        /* tools.c: the server tools' inputs, then the next round */
+
+        for (i = 0; i < round.nserver; i++) {
+            input = cc_tool_input(c->a, round.server[i], err, sizeof(err));
+
+            if (input == NULL || input->type != CC_JSON_OBJECT) {
+                fz_fail("a server tool's input is not an object", NULL, 0);
+            }
+
+            if (cc_json_serialize(c->a, input, &out) != CC_OK) {
+                fz_fail("cc_json_serialize() failed", NULL, 0);
+            }
+
+            fz_json("a server tool's input", out.data, out.len);
+        }
+
+        cc_stream_next_round(&c->s);
+        c->rounds++;
+        c->metadata = 0;
+
+        return CC_OK;
+    }
+
+    if (cc_stream_finish(c->a, &c->s, &out) != CC_OK) {
+        fz_fail("cc_stream_finish() failed", NULL, 0);
+    }
+
+    fz_sse("the end of the stream", out.data, out.len, 1);
+
+    if (c->s.finish_reason == NULL) {
+        fz_fail("no finish_reason after cc_stream_finish()", NULL, 0);
+    }
+
+    return CC_DONE;
+}
+
+
+static void
+fz_error(fz_ctx_t *c, const char *type, const char *code,
+    const cc_str_t *message)
+{
+    cc_str_t  out;
+
+    if (cc_stream_error(c->a, &c->s, type, code, message, &out) != CC_OK) {
+        fz_fail("cc_stream_error() failed", NULL, 0);
+    }
+
+    fz_sse("an error event", out.data, out.len, 1);
+}
