@@ -339,6 +339,55 @@ static const test_case_t  cases[] = {
       "'inputSchema':{'json':{'type':'object','properties':{}}}}}]}}",
       0, NULL, NULL, NULL },
 
+    /* found by t/fuzz/fuzz_request: Bedrock 400s repeated toolUse ids */
+    { "a repeated tool call id: the first call stays, its second result "
+      "becomes text", 0,
+      "{'messages':[{'role':'user','content':'Weather in Oslo and time?'},"
+      "{'role':'assistant','content':null,'tool_calls':["
+      "{'id':'call_2','type':'function','function':{'name':'get_weather',"
+      "'arguments':'{\\'city\\':\\'Oslo\\'}'}},"
+      "{'id':'call_2','type':'function','function':{'name':'get_time',"
+      "'arguments':''}}]},"
+      "{'role':'tool','tool_call_id':'call_2','content':'3C'},"
+      "{'role':'tool','tool_call_id':'call_2','content':'12:00'}],"
+      "'tools':[{'type':'function','function':{'name':'get_weather'}},"
+      "{'type':'function','function':{'name':'get_time'}}]}",
+      "{'messages':[{'role':'user','content':"
+      "[{'text':'Weather in Oslo and time?'}]},"
+      "{'role':'assistant','content':["
+      "{'toolUse':{'toolUseId':'call_2','name':'get_weather',"
+      "'input':{'city':'Oslo'}}}]},"
+      "{'role':'user','content':["
+      "{'toolResult':{'toolUseId':'call_2','content':[{'text':'3C'}]}},"
+      "{'text':'Tool result (call_2): 12:00'}]}],"
+      "'toolConfig':{'tools':[{'toolSpec':{'name':'get_weather',"
+      "'inputSchema':{'json':{'type':'object','properties':{}}}}},"
+      "{'toolSpec':{'name':'get_time',"
+      "'inputSchema':{'json':{'type':'object','properties':{}}}}}]}}",
+      0, NULL, NULL, NULL },
+
+    { "a tool call id repeated by two merged assistant messages", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','tool_calls':[{'id':'c1','type':'function',"
+      "'function':{'name':'a','arguments':'{}'}}]},"
+      "{'role':'assistant','tool_calls':[{'id':'c2','type':'function',"
+      "'function':{'name':'a','arguments':'{}'}},"
+      "{'id':'c1','type':'function','function':{'name':'a',"
+      "'arguments':'{}'}}]}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      "{'messages':[{'role':'user','content':[{'text':'x'}]},"
+      "{'role':'assistant','content':["
+      "{'toolUse':{'toolUseId':'c1','name':'a','input':{}}},"
+      "{'toolUse':{'toolUseId':'c2','name':'a','input':{}}}]},"
+      "{'role':'user','content':["
+      "{'toolResult':{'toolUseId':'c1','content':[{'text':"
+      "'No result was provided for this tool call.'}],'status':'error'}},"
+      "{'toolResult':{'toolUseId':'c2','content':[{'text':"
+      "'No result was provided for this tool call.'}],'status':'error'}}]}],"
+      "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
+      "{'json':{'type':'object','properties':{}}}}}]}}",
+      0, NULL, NULL, NULL },
+
     { "a user message before the results: results still first", 0,
       "{'messages':[{'role':'user','content':'x'},"
       "{'role':'assistant','tool_calls':[{'id':'c1','type':'function',"
