@@ -19,7 +19,12 @@
  * the user's toolResult made of the input's bytes sanitized as a tool's
  * answer is) and the body built again.
  *
- * Asserted: every Bedrock body is a valid UTF-8 JSON object; every error
+ * Asserted: every Bedrock body is a valid UTF-8 JSON object that keeps
+ * Bedrock's rules (those the double's t/bedrock/lib/validate.js checks:
+ * a user turn first, roles alternating, no empty content, no blank text,
+ * inferenceConfig in its ranges, valid and unique tool names and ids,
+ * toolUse and toolResult blocks only with a toolConfig, every toolUse
+ * answered in the next turn, no toolResult that answers none); every error
  * the client would get is a valid UTF-8 JSON object with a 4xx status
  * (the arena never refuses here, so no 500); the model path is
  * "/model/" + the id percent-encoded + "/converse" or "/converse-stream"
@@ -44,6 +49,17 @@ static void fz_path(cc_alloc_t *a, const cc_str_t *model);
 static void fz_tool_round(cc_alloc_t *a, cc_chat_t *chat,
     const cc_chat_options_t *opts, const u_char *data, size_t size);
 static int fz_hex(u_char c);
+static void fz_rules(const u_char *body, size_t len);
+static void fz_rules_tools(const cc_json_t *tc);
+static void fz_rules_messages(const cc_json_t *messages, int tools);
+static int fz_java_blank(const cc_str_t *s);
+static int fz_name_ok(const cc_str_t *s, const char *extra);
+static int fz_one_key(const cc_json_t *v);
+static void fz_broken(const char *rule);
+
+
+static const u_char  *fz_body_data;
+static size_t         fz_body_len;
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -248,6 +264,7 @@ fz_body(cc_alloc_t *a, const cc_chat_t *chat, const cc_chat_options_t *opts)
     }
 
     fz_json("the Bedrock body", body.data, body.len);
+    fz_rules(body.data, body.len);
 }
 
 
@@ -402,4 +419,456 @@ fz_tool_round(cc_alloc_t *a, cc_chat_t *chat, const cc_chat_options_t *opts,
     }
 
     fz_body(a, chat, opts);
+}
+
+
+/* a rule of Bedrock's broken: the body is shown */
+static void
+fz_broken(const char *rule)
+{
+    char  msg[160];
+
+    snprintf(msg, sizeof(msg), "the Bedrock body breaks a rule: %s", rule);
+    fz_fail(msg, fz_body_data, fz_body_len);
+}
+
+
+static void
+fz_rules(const u_char *body, size_t len)
+{
+    char          err[128];
+    double        d;
+    size_t        i;
+    int64_t       n;
+    cc_json_t    *root, *v, *ic, *tc, *sys;
+    fz_arena_t    arena;
+
+    fz_body_data = body;
+    fz_body_len = len;
+
+    fz_arena_init(&arena);
+
+    root = cc_json_parse(&arena.alloc, body, len, err, sizeof(err));
+    if (root == NULL || root->type != CC_JSON_OBJECT) {
+        fz_broken("not an object");
+    }
+
+    ic = cc_json_get(root, "inferenceConfig");
+
+    if (ic != NULL) {
+        if (ic->type != CC_JSON_OBJECT) {
+            fz_broken("inferenceConfig is not an object");
+        }
+
+        v = cc_json_get(ic, "temperature");
+        if (v != NULL && (cc_json_double(v, &d) != CC_OK || d < 0 || d > 1)) {
+            fz_broken("temperature outside 0..1");
+        }
+
+        v = cc_json_get(ic, "topP");
+        if (v != NULL && (cc_json_double(v, &d) != CC_OK || d < 0 || d > 1)) {
+            fz_broken("topP outside 0..1");
+        }
+
+        v = cc_json_get(ic, "maxTokens");
+        if (v != NULL && (cc_json_int(v, &n) != CC_OK || n < 1)) {
+            fz_broken("maxTokens below 1");
+        }
+
+        v = cc_json_get(ic, "stopSequences");
+        if (v != NULL) {
+            if (v->type != CC_JSON_ARRAY || v->n < 1
+                || v->n > CC_CHAT_MAX_STOP)
+            {
+                fz_broken("stopSequences not an array of 1 to 4");
+            }
+
+            for (i = 0; i < v->n; i++) {
+                if (v->values[i]->type != CC_JSON_STRING
+                    || v->values[i]->str.len == 0)
+                {
+                    fz_broken("an empty stop sequence");
+                }
+            }
+        }
+    }
+
+    sys = cc_json_get(root, "system");
+
+    if (sys != NULL) {
+        if (sys->type != CC_JSON_ARRAY || sys->n == 0) {
+            fz_broken("system is not a non-empty array");
+        }
+
+        for (i = 0; i < sys->n; i++) {
+            v = cc_json_get(sys->values[i], "text");
+
+            if (!fz_one_key(sys->values[i]) || v == NULL
+                || v->type != CC_JSON_STRING || fz_java_blank(&v->str))
+            {
+                fz_broken("a system block is not one non-blank text");
+            }
+        }
+    }
+
+    tc = cc_json_get(root, "toolConfig");
+
+    if (tc != NULL) {
+        fz_rules_tools(tc);
+    }
+
+    v = cc_json_get(root, "messages");
+
+    if (v == NULL || v->type != CC_JSON_ARRAY || v->n == 0) {
+        fz_broken("messages is not a non-empty array");
+    }
+
+    fz_rules_messages(v, tc != NULL);
+
+    fz_arena_reset(&arena);
+}
+
+
+static void
+fz_rules_tools(const cc_json_t *tc)
+{
+    size_t       i, j;
+    cc_json_t   *tools, *spec, *name, *desc, *schema, *json, *type, *choice;
+    cc_json_t   *named;
+
+    tools = cc_json_get(tc, "tools");
+
+    if (tc->type != CC_JSON_OBJECT || tools == NULL
+        || tools->type != CC_JSON_ARRAY || tools->n == 0)
+    {
+        fz_broken("toolConfig.tools is not a non-empty array");
+    }
+
+    for (i = 0; i < tools->n; i++) {
+        spec = cc_json_get(tools->values[i], "toolSpec");
+
+        if (!fz_one_key(tools->values[i]) || spec == NULL
+            || spec->type != CC_JSON_OBJECT)
+        {
+            fz_broken("a tool is not one toolSpec");
+        }
+
+        name = cc_json_get(spec, "name");
+
+        if (name == NULL || name->type != CC_JSON_STRING
+            || !fz_name_ok(&name->str, ""))
+        {
+            fz_broken("a tool's name is not [a-zA-Z0-9_-]{1,64}");
+        }
+
+        for (j = 0; j < i; j++) {
+            spec = cc_json_get(tools->values[j], "toolSpec");
+
+            if (cc_json_is(cc_json_get(spec, "name"),
+                           (const char *) name->str.data))
+            {
+                fz_broken("two tools of one name");
+            }
+        }
+
+        spec = cc_json_get(tools->values[i], "toolSpec");
+        desc = cc_json_get(spec, "description");
+
+        if (desc != NULL
+            && (desc->type != CC_JSON_STRING || desc->str.len == 0))
+        {
+            fz_broken("a tool's description is empty");
+        }
+
+        schema = cc_json_get(spec, "inputSchema");
+        json = cc_json_get(schema, "json");
+        type = cc_json_get(json, "type");
+
+        if (json == NULL || json->type != CC_JSON_OBJECT
+            || !cc_json_is(type, "object"))
+        {
+            fz_broken("a tool's inputSchema.json is no object schema");
+        }
+    }
+
+    choice = cc_json_get(tc, "toolChoice");
+
+    if (choice == NULL) {
+        return;
+    }
+
+    if (!fz_one_key(choice)
+        || (cc_json_get(choice, "auto") == NULL
+            && cc_json_get(choice, "any") == NULL
+            && cc_json_get(choice, "tool") == NULL))
+    {
+        fz_broken("toolChoice is not one of auto, any, tool");
+    }
+
+    named = cc_json_get(cc_json_get(choice, "tool"), "name");
+
+    if (cc_json_get(choice, "tool") == NULL) {
+        return;
+    }
+
+    if (named == NULL || named->type != CC_JSON_STRING) {
+        fz_broken("toolChoice.tool without a name");
+    }
+
+    for (i = 0; i < tools->n; i++) {
+        spec = cc_json_get(tools->values[i], "toolSpec");
+
+        if (cc_json_is(cc_json_get(spec, "name"),
+                       (const char *) named->str.data))
+        {
+            return;
+        }
+    }
+
+    fz_broken("toolChoice.tool names no tool of toolConfig");
+}
+
+
+static void
+fz_rules_messages(const cc_json_t *messages, int tools)
+{
+    size_t        i, k, j, nuse, nprev, nres;
+    cc_str_t     *uses, *prev, *t;
+    cc_json_t    *m, *role, *content, *b, *v, *id, *name, *input, *rc;
+    cc_json_t    *status;
+    const char   *last;
+
+    last = NULL;
+    prev = NULL;
+    nprev = 0;
+
+    for (i = 0; i < messages->n; i++) {
+        m = messages->values[i];
+        role = cc_json_get(m, "role");
+        content = cc_json_get(m, "content");
+
+        if (!cc_json_is(role, "user") && !cc_json_is(role, "assistant")) {
+            fz_broken("a role neither user nor assistant");
+        }
+
+        if (i == 0 && !cc_json_is(role, "user")) {
+            fz_broken("the first turn is not the user's");
+        }
+
+        if (last != NULL && cc_json_is(role, last)) {
+            fz_broken("two turns of one role in a row");
+        }
+
+        last = cc_json_is(role, "user") ? "user" : "assistant";
+
+        if (content == NULL || content->type != CC_JSON_ARRAY
+            || content->n == 0)
+        {
+            fz_broken("a turn without content");
+        }
+
+        uses = calloc(content->n, sizeof(cc_str_t));
+        if (uses == NULL) {
+            fz_fail("calloc failed", NULL, 0);
+        }
+
+        nuse = 0;
+        nres = 0;
+
+        for (k = 0; k < content->n; k++) {
+            b = content->values[k];
+
+            if (!fz_one_key(b)) {
+                fz_broken("a content block is not one key");
+            }
+
+            v = cc_json_get(b, "text");
+
+            if (v != NULL) {
+                if (v->type != CC_JSON_STRING || fz_java_blank(&v->str)) {
+                    fz_broken("a blank text block");
+                }
+
+                continue;
+            }
+
+            v = cc_json_get(b, "toolUse");
+            if (v == NULL) {
+                v = cc_json_get(b, "toolResult");
+            }
+
+            if (v == NULL) {
+                fz_broken("a block neither text, toolUse nor toolResult");
+            }
+
+            if (!tools) {
+                fz_broken("a tool block without toolConfig");
+            }
+
+            id = cc_json_get(v, "toolUseId");
+
+            if (id == NULL || id->type != CC_JSON_STRING
+                || !fz_name_ok(&id->str, ".:"))
+            {
+                fz_broken("a toolUseId is not [a-zA-Z0-9_.:-]{1,64}");
+            }
+
+            if (cc_json_get(b, "toolUse") != NULL) {
+                name = cc_json_get(v, "name");
+                input = cc_json_get(v, "input");
+
+                if (!cc_json_is(role, "assistant")) {
+                    fz_broken("a toolUse in a user turn");
+                }
+
+                if (name == NULL || name->type != CC_JSON_STRING
+                    || name->str.len == 0)
+                {
+                    fz_broken("a toolUse without a name");
+                }
+
+                if (input == NULL || input->type != CC_JSON_OBJECT) {
+                    fz_broken("a toolUse's input is not an object");
+                }
+
+                for (j = 0; j < nuse; j++) {
+                    if (cc_str_cmp(&uses[j], &id->str) == 0) {
+                        fz_broken("two toolUse blocks of one id in a turn");
+                    }
+                }
+
+                uses[nuse++] = id->str;
+                continue;
+            }
+
+            /* a toolResult: it answers a toolUse of the turn before */
+
+            if (!cc_json_is(role, "user")) {
+                fz_broken("a toolResult in an assistant turn");
+            }
+
+            rc = cc_json_get(v, "content");
+            status = cc_json_get(v, "status");
+
+            if (rc == NULL || rc->type != CC_JSON_ARRAY
+                || (cc_json_is(status, "error") && rc->n == 0))
+            {
+                fz_broken("a toolResult without content");
+            }
+
+            for (j = 0; j < nprev; j++) {
+                if (prev[j].data != NULL
+                    && cc_str_cmp(&prev[j], &id->str) == 0)
+                {
+                    prev[j].data = NULL;
+                    break;
+                }
+            }
+
+            if (j == nprev) {
+                fz_broken("a toolResult that answers no toolUse of the "
+                          "turn before");
+            }
+
+            nres++;
+        }
+
+        /* every toolUse of the assistant's turn is answered */
+
+        if (cc_json_is(role, "user")) {
+            for (t = prev, j = 0; j < nprev; j++, t++) {
+                if (t->data != NULL) {
+                    fz_broken("a toolUse left unanswered in the next turn");
+                }
+            }
+        }
+
+        free(prev);
+
+        prev = NULL;
+        nprev = 0;
+
+        if (cc_json_is(role, "assistant")) {
+            prev = uses;
+            nprev = nuse;
+
+        } else {
+            free(uses);
+        }
+    }
+
+    /* the last turn may be the assistant's: its tool uses go unanswered */
+    free(prev);
+}
+
+
+/* Java's String.isBlank(), which Bedrock applies */
+static int
+fz_java_blank(const cc_str_t *s)
+{
+    uint32_t       c;
+    const u_char  *p, *end;
+
+    p = s->data;
+    end = p + s->len;
+
+    while (p < end) {
+        c = *p;
+
+        if ((c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20)) {
+            p++;
+            continue;
+        }
+
+        if (end - p >= 3 && (c == 0xe1 || c == 0xe2 || c == 0xe3)) {
+            c = ((uint32_t) (p[0] & 0x0f) << 12)
+                | ((uint32_t) (p[1] & 0x3f) << 6)
+                | (p[2] & 0x3f);
+
+            if (c == 0x1680 || (c >= 0x2000 && c <= 0x2006)
+                || (c >= 0x2008 && c <= 0x200a) || c == 0x2028
+                || c == 0x2029 || c == 0x205f || c == 0x3000)
+            {
+                p += 3;
+                continue;
+            }
+        }
+
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/* [a-zA-Z0-9_-] and the extra bytes, 1 to 64 of them */
+static int
+fz_name_ok(const cc_str_t *s, const char *extra)
+{
+    size_t  i;
+    u_char  c;
+
+    if (s->len < 1 || s->len > 64) {
+        return 0;
+    }
+
+    for (i = 0; i < s->len; i++) {
+        c = s->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '-'
+              || (c != '\0' && strchr(extra, c) != NULL)))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+fz_one_key(const cc_json_t *v)
+{
+    return v != NULL && v->type == CC_JSON_OBJECT && v->n == 1;
 }
