@@ -16,7 +16,12 @@
  *
  * Asserted: the completion and every error body are valid UTF-8 JSON
  * objects; a failed round says what the client gets (a status, a
- * type); a server tool's input is always an object.
+ * type); a server tool's input is always an object.  And what an OpenAI
+ * client relies on: the completion carries the response's id,
+ * "chat.completion", created and model, one choice of index 0 with an
+ * assistant message (content a string or null) and a finish_reason of
+ * OpenAI's, tool calls with an id, type "function", a name and
+ * arguments that are a JSON object, and the usage.
  */
 
 
@@ -32,6 +37,7 @@ static void fz_error_body(cc_alloc_t *a, const char *what,
     const cc_http_error_t *err);
 static void fz_bedrock_error(cc_alloc_t *a, const u_char *p, size_t len,
     size_t size);
+static void fz_completion(cc_alloc_t *a, const cc_str_t *out);
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -155,6 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
         fz_json("the completion", out.data, out.len);
+        fz_completion(a, &out);
         break;
     }
 
@@ -227,4 +234,90 @@ fz_bedrock_error(cc_alloc_t *a, const u_char *p, size_t len, size_t size)
     }
 
     fz_error_body(a, "a Bedrock error's body", &herr);
+}
+
+
+static void
+fz_completion(cc_alloc_t *a, const cc_str_t *out)
+{
+    char          err[128];
+    size_t        i;
+    int64_t       n;
+    cc_json_t    *v, *choices, *choice, *msg, *content, *finish, *calls;
+    cc_json_t    *fn, *args, *usage;
+
+    v = cc_json_parse(a, out->data, out->len, err, sizeof(err));
+    if (v == NULL) {
+        fz_fail("the completion does not parse back", out->data, out->len);
+    }
+
+    choices = cc_json_get(v, "choices");
+    usage = cc_json_get(v, "usage");
+
+    if (!cc_json_is(cc_json_get(v, "id"),
+                    "chatcmpl-fuzz0123456789abcdefghij")
+        || !cc_json_is(cc_json_get(v, "object"), "chat.completion")
+        || !cc_json_is(cc_json_get(v, "model"), "amazon.nova-lite-v1:0")
+        || cc_json_int(cc_json_get(v, "created"), &n) != CC_OK
+        || n != 1700000000
+        || usage == NULL || usage->type != CC_JSON_OBJECT
+        || choices == NULL || choices->type != CC_JSON_ARRAY
+        || choices->n != 1)
+    {
+        fz_fail("a completion without its id, object, created, model, "
+                "usage and one choice", out->data, out->len);
+    }
+
+    choice = choices->values[0];
+    msg = cc_json_get(choice, "message");
+    content = cc_json_get(msg, "content");
+    finish = cc_json_get(choice, "finish_reason");
+
+    if (cc_json_int(cc_json_get(choice, "index"), &n) != CC_OK || n != 0
+        || !cc_json_is(cc_json_get(msg, "role"), "assistant")
+        || content == NULL
+        || (content->type != CC_JSON_STRING
+            && content->type != CC_JSON_NULL)
+        || !(cc_json_is(finish, "stop") || cc_json_is(finish, "length")
+             || cc_json_is(finish, "tool_calls")
+             || cc_json_is(finish, "content_filter")))
+    {
+        fz_fail("a choice without index 0, an assistant message and an "
+                "OpenAI finish_reason", out->data, out->len);
+    }
+
+    calls = cc_json_get(msg, "tool_calls");
+
+    if (calls == NULL) {
+        return;
+    }
+
+    if (calls->type != CC_JSON_ARRAY || calls->n == 0) {
+        fz_fail("tool_calls is not a non-empty array", out->data, out->len);
+    }
+
+    for (i = 0; i < calls->n; i++) {
+        fn = cc_json_get(calls->values[i], "function");
+        args = cc_json_get(fn, "arguments");
+
+        if (cc_json_get(calls->values[i], "id") == NULL
+            || cc_json_get(calls->values[i], "id")->type != CC_JSON_STRING
+            || !cc_json_is(cc_json_get(calls->values[i], "type"),
+                           "function")
+            || cc_json_get(fn, "name") == NULL
+            || cc_json_get(fn, "name")->type != CC_JSON_STRING
+            || args == NULL || args->type != CC_JSON_STRING)
+        {
+            fz_fail("a tool call without its id, type, name and arguments",
+                    out->data, out->len);
+        }
+
+        v = cc_json_parse(a, args->str.data, args->str.len, err,
+                          sizeof(err));
+
+        if (v == NULL || v->type != CC_JSON_OBJECT) {
+            fz_fail("a tool call's arguments are not a JSON object",
+                    out->data, out->len);
+        }
+    }
 }
