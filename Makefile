@@ -44,7 +44,7 @@ DEB_INPUTS  := $(SOURCES) README.md debian/source/format \
                $(wildcard /usr/share/nginx/src/debian/libnginx-mod.abisubstvars)
 
 .PHONY: all deps build unit test test-nginx test-credentials \
-        test-resilience test-sdk test-valgrind test-deb run \
+        test-resilience test-keys test-sdk test-valgrind test-deb run \
         bench clean build-upstream style deb fuzz test-fuzz
 
 all: build
@@ -109,7 +109,7 @@ $(DEB_FILE): $(DEB_INPUTS) | $(BUILD)/.deb-deps
 # --------------------------------------------------------------- tests
 
 test: style unit test-fuzz test-nginx test-credentials test-resilience \
-      test-sdk test-valgrind test-deb
+      test-keys test-sdk test-valgrind test-deb
 
 style:
 	@t/style.sh
@@ -139,6 +139,11 @@ test-credentials: $(MODULE_SO) $(BUILD)/.node-deps
 # retries and failover under load: throttled first attempts, a region down
 test-resilience: $(MODULE_SO) $(BUILD)/.node-deps
 	@node t/resil/load.js $(MODULE_SO)
+
+# client keys and token budgets across two workers: a burst, the day's
+# window, concurrency, a reload, no key in the logs, the rejection's timing
+test-keys: $(MODULE_SO) $(BUILD)/.node-deps
+	@node t/keys/load.js $(MODULE_SO)
 
 test-sdk: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/sdk/run.sh $(MODULE_SO)

@@ -23,7 +23,9 @@ cp -r conf/fintalk "$run/conf/fintalk"
 sed -i -e "s#^load_module .*#load_module $so;#" \
        -e "s#^pid .*#pid $PWD/$run/logs/nginx.pid;#" \
        -e "s#us-east-1#$region#g" "$run/conf/nginx.conf"
-sed -i -e "s#listen 8000;#listen $port;#" \
+# a development server: on 127.0.0.1 only, and so without client API keys
+sed -i -e "s#listen 8000;#listen 127.0.0.1:$port;#" \
+       -e "s#^    chat_completions_api_keys .*#    chat_completions_api_keys off;#" \
        -e "s#us-east-1#$region#g" "$run/conf/chat_completions_server.conf"
 sed -i "s#127.0.0.1:19090#127.0.0.1:$dport#g" "$run/conf/bedrock_emulator.conf"
 
@@ -118,6 +120,9 @@ fi
 log "Fintalk assistant: tools get_loan_options, get_credit_card_summary," \
     "block_credit_card; demo customers +15550100199, +15550100142" \
     "(conf/fintalk/)"
+log "client API keys are off: this development server listens on" \
+    "127.0.0.1 only (the production configurations, conf/aws/ and the" \
+    "Docker image, check keys: README.md, \"chat_completions_api_keys\")"
 log "serving http://127.0.0.1:$port/api/chat/completions/ (Ctrl-C stops)"
 "$nginx" -p "$PWD/$run" -c conf/nginx.conf -t -q
 "$nginx" -p "$PWD/$run" -c conf/nginx.conf -g 'daemon off;' &

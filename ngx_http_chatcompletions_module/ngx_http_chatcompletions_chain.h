@@ -14,6 +14,8 @@
 
 #include "ngx_http_chatcompletions_module.h"
 #include "cc_awscreds.h"
+#include "cc_profile.h"
+#include "cc_sts.h"
 
 
 /*

@@ -49,6 +49,8 @@ typedef struct {
     ngx_atomic_t                      day;        /* time / 86400 */
     ngx_atomic_t                      day_used;
     ngx_atomic_t                      open;       /* answers running */
+    ngx_atomic_t                      pending;    /* tokens reserved */
+    ngx_atomic_t                      peak;       /* one request's most */
 } ngx_http_chatcompletions_budget_t;
 
 
@@ -64,9 +66,15 @@ static ngx_http_chatcompletions_budget_t *ngx_http_chatcompletions_budget(
 static ngx_int_t ngx_http_chatcompletions_budget_zone(
     ngx_shm_zone_t *shm_zone, void *data);
 static ngx_int_t ngx_http_chatcompletions_budget_log(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_chatcompletions_estimate(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx);
+static ngx_uint_t ngx_http_chatcompletions_window_used(ngx_atomic_t *window,
+    ngx_atomic_t *used, time_t now, time_t period);
+static ngx_uint_t *ngx_http_chatcompletions_local_open(ngx_http_request_t *r,
+    ngx_http_chatcompletions_key_t *key);
 static ngx_int_t ngx_http_chatcompletions_over_budget(ngx_http_request_t *r,
-    ngx_int_t *rc, ngx_uint_t limit, ngx_uint_t used, time_t reset,
-    const char *per);
+    ngx_int_t *rc, ngx_uint_t limit, ngx_uint_t used, ngx_uint_t requested,
+    time_t reset, const char *per);
 static ngx_int_t ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_chatcompletions_key_t *key,
     ngx_int_t *rc);
@@ -480,6 +488,15 @@ ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    /*
+     * The key is no longer needed: its bytes are overwritten where nginx
+     * keeps the header, so that nothing later in the request ($http_
+     * variables in a log, a map's debug line, a proxied subrequest) can
+     * show it.  nginx's own debug log has printed the header as it was
+     * parsed (README: "Client API keys").
+     */
+    ngx_memset(presented.data, '*', presented.len);
+
     /* every key compared in full: the time does not depend on a match */
 
     key = keys->keys->elts;
@@ -523,6 +540,8 @@ ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
     ngx_int_t *rc)
 {
     time_t                              now;
+    ngx_uint_t                          used;
+    ngx_atomic_int_t                    open;
     ngx_http_chatcompletions_budget_t  *b;
 
     b = ngx_http_chatcompletions_budget(r, key);
@@ -532,30 +551,36 @@ ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
 
     now = ngx_time();
 
-    if (key->tpm && (time_t) b->minute == now / 60
-        && b->minute_used >= key->tpm)
-    {
-        return ngx_http_chatcompletions_over_budget(r, rc, key->tpm,
-                                                    b->minute_used,
+    used = ngx_http_chatcompletions_window_used(&b->minute, &b->minute_used,
+                                                now, 60);
+    if (key->tpm && used >= key->tpm) {
+        return ngx_http_chatcompletions_over_budget(r, rc, key->tpm, used, 0,
                                                     60 - now % 60, "min");
     }
 
-    if (key->tpd && (time_t) b->day == now / 86400
-        && b->day_used >= key->tpd)
-    {
-        return ngx_http_chatcompletions_over_budget(r, rc, key->tpd,
-                                                    b->day_used,
+    used = ngx_http_chatcompletions_window_used(&b->day, &b->day_used,
+                                                now, 86400);
+    if (key->tpd && used >= key->tpd) {
+        return ngx_http_chatcompletions_over_budget(r, rc, key->tpd, used, 0,
                                                     86400 - now % 86400,
                                                     "day");
     }
 
     if (key->concurrency) {
-        if (ngx_atomic_fetch_add(&b->open, 1) >= key->concurrency) {
+
+        /*
+         * signed: a worker of the previous configuration may give back
+         * what it took from the zone before a reload started it afresh
+         */
+
+        open = (ngx_atomic_int_t) ngx_atomic_fetch_add(&b->open, 1);
+
+        if (open >= (ngx_atomic_int_t) key->concurrency) {
             (void) ngx_atomic_fetch_add(&b->open, (ngx_atomic_int_t) -1);
             return ngx_http_chatcompletions_over_budget(r, rc,
                                                         key->concurrency,
-                                                        key->concurrency, 1,
-                                                        "concurrent");
+                                                        key->concurrency, 0,
+                                                        1, "concurrent");
         }
 
         /* given back when the request ends: budget_log() */
@@ -563,6 +588,180 @@ ngx_http_chatcompletions_budget_check(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Once the body is known, before any Bedrock call: the tokens the request
+ * may spend are reserved in its key's budgets until it is charged
+ * (budget_log()), so that a burst of requests cannot all pass a budget
+ * that only one of them fits.  The estimate is the larger of the key's
+ * largest request so far and, when the request's output is bounded (its
+ * max tokens, or chat_completions_max_tokens), the body's size (with the
+ * system prompt) / 4 plus that bound; without either it is unknown.  A
+ * request that does not fit what is left, with the others' reservations,
+ * or whose estimate is unknown, gets a 429, except the first of a
+ * worker's requests for the key while the budget is not spent: a request
+ * that is alone may cross the budget (its tokens are charged when its
+ * usage arrives), so a burst overspends by at most one request's tokens
+ * per worker, plus what requests spend beyond their estimate.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_key_reserve(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc)
+{
+    time_t                              now;
+    ngx_uint_t                          est, used, *local, limit, reset;
+    ngx_atomic_int_t                    others;
+    const char                         *per;
+    ngx_http_chatcompletions_key_t     *key;
+    ngx_http_chatcompletions_budget_t  *b;
+
+    key = ctx->key;
+
+    if (key == NULL || (key->tpm == 0 && key->tpd == 0)) {
+        return NGX_OK;
+    }
+
+    b = ngx_http_chatcompletions_budget(r, key);
+    if (b == NULL) {
+        return NGX_OK;
+    }
+
+    local = ngx_http_chatcompletions_local_open(r, key);
+    if (local == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    est = ngx_max(ngx_http_chatcompletions_estimate(r, ctx),
+                  (ngx_uint_t) b->peak);
+
+    others = (ngx_atomic_int_t) ngx_atomic_fetch_add(&b->pending, est);
+    if (others < 0) {
+        others = 0;
+    }
+
+    now = ngx_time();
+    per = NULL;
+    used = 0;
+    limit = 0;
+    reset = 0;
+
+    if (key->tpm) {
+        used = ngx_http_chatcompletions_window_used(&b->minute,
+                                                    &b->minute_used, now, 60);
+        if (est == 0 || used + others + est > key->tpm) {
+            per = "min";
+            limit = key->tpm;
+            reset = 60 - now % 60;
+        }
+    }
+
+    if (per == NULL && key->tpd) {
+        used = ngx_http_chatcompletions_window_used(&b->day, &b->day_used,
+                                                    now, 86400);
+        if (est == 0 || used + others + est > key->tpd) {
+            per = "day";
+            limit = key->tpd;
+            reset = 86400 - now % 86400;
+        }
+    }
+
+    if (per && (*local > 0 || used >= limit)) {
+        (void) ngx_atomic_fetch_add(&b->pending, -(ngx_atomic_int_t) est);
+
+        /* when what is reserved is given back, if the window lasts */
+        if (used < limit && est && used + est <= limit) {
+            reset = 1;
+        }
+
+        return ngx_http_chatcompletions_over_budget(r, rc, limit, used, est,
+                                                    reset, per);
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "chat_completions: key \"%V\" reserves %ui tokens%s",
+                   &key->name, est, per ? " (alone in this worker)" : "");
+
+    (*local)++;
+    ctx->key_reserved = est;
+    ctx->key_pending = 1;
+
+    return NGX_OK;
+}
+
+
+/* the body's size and the system prompt's / 4 plus the max tokens, or 0 */
+
+static ngx_uint_t
+ngx_http_chatcompletions_estimate(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx)
+{
+    off_t                                 size;
+    ngx_buf_t                            *b;
+    ngx_chain_t                          *cl;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    if (ctx->chat.max_tokens <= 0) {
+        return 0;
+    }
+
+    cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
+
+    size = cclcf->system_prompt.len;
+
+    if (r->request_body) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            b = cl->buf;
+            size += b->in_file ? b->file_last - b->file_pos
+                               : b->last - b->pos;
+        }
+    }
+
+    return (ngx_uint_t) (size / 4 + ctx->chat.max_tokens);
+}
+
+
+/* a window's tokens: none if the window is not the current one */
+
+static ngx_uint_t
+ngx_http_chatcompletions_window_used(ngx_atomic_t *window, ngx_atomic_t *used,
+    time_t now, time_t period)
+{
+    if ((time_t) *window != now / period) {
+        return 0;
+    }
+
+    return (ngx_uint_t) *used;
+}
+
+
+/* this worker's requests in progress that reserved a key's tokens */
+
+static ngx_uint_t *
+ngx_http_chatcompletions_local_open(ngx_http_request_t *r,
+    ngx_http_chatcompletions_key_t *key)
+{
+    ngx_http_chatcompletions_main_conf_t  *ccmcf;
+
+    static ngx_uint_t   *local;
+    static ngx_cycle_t  *cycle;
+
+    ccmcf = ngx_http_get_module_main_conf(r, ngx_http_chatcompletions_module);
+
+    if (local == NULL || cycle != ngx_cycle) {
+        local = ngx_pcalloc(ngx_cycle->pool,
+                            ccmcf->nbudgets * sizeof(ngx_uint_t));
+        if (local == NULL) {
+            return NULL;
+        }
+
+        cycle = (ngx_cycle_t *) ngx_cycle;
+    }
+
+    return &local[key->slot];
 }
 
 
@@ -627,7 +826,8 @@ ngx_http_chatcompletions_key_reject(ngx_http_request_t *r, ngx_int_t *rc,
 
 static ngx_int_t
 ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
-    ngx_uint_t limit, ngx_uint_t used, time_t reset, const char *per)
+    ngx_uint_t limit, ngx_uint_t used, ngx_uint_t requested, time_t reset,
+    const char *per)
 {
     u_char           *p;
     ngx_str_t         msg;
@@ -650,6 +850,13 @@ ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
         msg.len = ngx_sprintf(p, "Rate limit reached for concurrent "
                               "requests: Limit %ui. Please try again when "
                               "one of them has ended.", limit)
+                  - p;
+
+    } else if (requested) {
+        msg.len = ngx_sprintf(p, "Rate limit reached for tokens per %s: "
+                              "Limit %ui, Used %ui, Requested %ui. Please "
+                              "try again in %Ts.", per, limit, used,
+                              requested, reset)
                   - p;
 
     } else {
@@ -688,7 +895,14 @@ ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
 
     h->hash = 1;
     ngx_str_set(&h->key, "x-ratelimit-remaining-tokens");
-    ngx_str_set(&h->value, "0");
+    h->value.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (h->value.data == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+    h->value.len = ngx_sprintf(h->value.data, "%ui",
+                               used < limit ? limit - used : 0)
+                   - h->value.data;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -706,6 +920,23 @@ ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
     h->value.len = ngx_sprintf(h->value.data, "%Ts", reset) - h->value.data;
 
 send:
+
+    /* when the budget resets (send_error() says 1 s otherwise) */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+    h->value.len = ngx_sprintf(h->value.data, "%T", reset) - h->value.data;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "chat_completions: client API key over its limit (%s)",
@@ -824,7 +1055,8 @@ static ngx_int_t
 ngx_http_chatcompletions_budget_log(ngx_http_request_t *r)
 {
     time_t                              now;
-    ngx_atomic_uint_t                   tokens, w;
+    ngx_uint_t                         *local;
+    ngx_atomic_uint_t                   tokens, w, peak;
     ngx_http_chatcompletions_ctx_t     *ctx;
     ngx_http_chatcompletions_budget_t  *b;
 
@@ -848,6 +1080,26 @@ ngx_http_chatcompletions_budget_log(ngx_http_request_t *r)
     }
 
     tokens = ctx->stream.usage.input + ctx->stream.usage.output;
+
+    if (ctx->key_pending) {
+        ctx->key_pending = 0;
+
+        local = ngx_http_chatcompletions_local_open(r, ctx->key);
+        if (local && *local) {
+            (*local)--;
+        }
+
+        (void) ngx_atomic_fetch_add(&b->pending,
+                                    -(ngx_atomic_int_t) ctx->key_reserved);
+
+        /* the key's largest request: the next requests' estimate */
+        for (peak = b->peak; tokens > peak; peak = b->peak) {
+            if (ngx_atomic_cmp_set(&b->peak, peak, tokens)) {
+                break;
+            }
+        }
+    }
+
     if (tokens == 0) {
         return NGX_OK;
     }

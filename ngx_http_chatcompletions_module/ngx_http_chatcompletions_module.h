@@ -354,10 +354,12 @@ struct ngx_http_chatcompletions_ctx_s {
     /* the client's API key: its entry and name (never the key) */
     void                            *key;
     ngx_str_t                        key_name;
+    ngx_uint_t                       key_reserved; /* tokens held back */
     ngx_uint_t                       hedges;       /* racing attempts */
     unsigned                         hedge_won:1;
     unsigned                         stream_counted:1;
     unsigned                         key_open:1;
+    unsigned                         key_pending:1; /* reserved tokens */
 
     /* the outcome: a fault, and the status it maps to */
     ngx_http_chatcompletions_fault_t fault;
@@ -494,6 +496,8 @@ ngx_int_t ngx_http_chatcompletions_targets_init(ngx_conf_t *cf);
 char *ngx_http_chatcompletions_api_keys(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_chatcompletions_key_check(ngx_http_request_t *r,
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc);
+ngx_int_t ngx_http_chatcompletions_key_reserve(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx, ngx_int_t *rc);
 ngx_int_t ngx_http_chatcompletions_key_model(
     ngx_http_chatcompletions_ctx_t *ctx);

@@ -114,9 +114,12 @@ ngx_http_chatcompletions_send_error(ngx_http_request_t *r,
 
     /*
      * Bedrock says nothing of when to come back; the SDKs honour
-     * Retry-After, and a second is what they would wait anyway.
+     * Retry-After, and a second is what they would wait anyway (a key's
+     * spent budget says when it resets: keys.c sets it).
      */
     if (status == NGX_HTTP_TOO_MANY_REQUESTS
+        && ngx_http_chatcompletions_find_header(&r->headers_out.headers,
+                                          (u_char *) "Retry-After", 11) == NULL
         && ngx_http_chatcompletions_add_header(r, "Retry-After", "1")
            != NGX_OK)
     {

@@ -80,6 +80,7 @@ ngx_int_t
 ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
 {
     char                                  err[128];
+    ngx_int_t                             rc;
     ngx_str_t                             msg;
     cc_json_t                            *root;
     cc_error_t                            cerr;
@@ -178,6 +179,12 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
                                                 "invalid_request_error",
                                                 "model_not_found", NULL,
                                                 &msg);
+    }
+
+    /* the key's tokens for this request, held until it is charged */
+
+    if (ngx_http_chatcompletions_key_reserve(r, ctx, &rc) != NGX_OK) {
+        return rc;
     }
 
     if (ctx->chat.stream == -1) {

@@ -22,6 +22,7 @@ const http = require('http');
 const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
+const { ok, done, sleep } = require('../lib/tap');
 
 const TOP = path.resolve(__dirname, '../..');
 const MODULE = path.resolve(process.argv[2] || 'build/debian/ngx_http_chatcompletions_module.so');
@@ -32,8 +33,6 @@ const PORT = Number(process.env.ROTATION_PORT || 19291);
 const TTL = 30;
 const DIR = path.join(TOP, 'build', 'creds-rotation');
 
-let n = 0;
-let failed = 0;
 
 /*
  * A connection per request: with reuseport, the kernel spreads them over
@@ -41,20 +40,6 @@ let failed = 0;
  * once in a while, and the test wants both)
  */
 let agent = new http.Agent({ keepAlive: false });
-
-function ok(cond, name, diag) {
-    n++;
-    if (!cond) {
-        failed++;
-    }
-    console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-    if (!cond && diag !== undefined) {
-        console.log('# ' + String(typeof diag === 'string' ? diag
-                                  : JSON.stringify(diag)).replace(/\n/g, '\n# '));
-    }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function request(port, method, p, body, headers, timeoutMs) {
     return new Promise((resolve) => {
@@ -394,8 +379,7 @@ async function main() {
         double.kill('SIGTERM');
     }
 
-    console.log(`1..${n}`);
-    process.exit(failed ? 1 : 0);
+    done();
 }
 
 main().catch((e) => {

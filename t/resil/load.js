@@ -42,6 +42,7 @@ const http = require('http');
 const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
+const { ok, diag, done, sleep, workerPids } = require('../lib/tap');
 
 const TOP = path.resolve(__dirname, '../..');
 const MODULE = path.resolve(process.argv[2] || 'build/debian/ngx_http_chatcompletions_module.so');
@@ -60,29 +61,9 @@ const DIR = path.join(TOP, 'build', 'resil-load');
 const TOKENS = 20;
 const BACKOFF = 50;             /* chat_completions_retry_backoff, ms */
 
-let n = 0;
-let failed = 0;
 
 /* keepalive connections to nginx, a new agent for each nginx started */
 let agent = new http.Agent({ keepAlive: true });
-
-function ok(cond, name, diag) {
-    n++;
-    if (!cond) {
-        failed++;
-    }
-    console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-    if (!cond && diag !== undefined) {
-        console.log('# ' + String(typeof diag === 'string' ? diag
-                                  : JSON.stringify(diag)).replace(/\n/g, '\n# '));
-    }
-}
-
-function diag(line) {
-    console.log('# ' + line);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /*
  * One request.  For the streams: the time of the first content delta
@@ -253,27 +234,6 @@ function readLog(name) {
     }
 }
 
-/* the workers of the running nginx */
-function workerPids() {
-    const master = Number(readLog('nginx.pid').trim());
-    const pids = [];
-    for (const d of fs.readdirSync('/proc')) {
-        if (!/^\d+$/.test(d)) {
-            continue;
-        }
-        try {
-            const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-            const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-            if (Number(f[1]) === master) {
-                pids.push(Number(d));
-            }
-        } catch (e) {
-            /* gone */
-        }
-    }
-    return pids;
-}
-
 /* CPU time of processes, ms: total (schedstat) and user mode (stat) */
 function cpu(pids) {
     let total = 0;
@@ -436,7 +396,7 @@ async function run(name, scenario, seconds, clients) {
     startNginx(scenario);
     await sleep(200);
     const from = doubleLogSize();
-    const workers = workerPids();
+    const workers = workerPids(path.join(DIR, 'logs', 'nginx.pid'));
     const cpu0 = cpu(workers);
     const t0 = Date.now();
     const results = await load(seconds, clients);
@@ -697,8 +657,7 @@ async function main() {
         double.kill('SIGTERM');
     }
 
-    console.log(`1..${n}`);
-    process.exit(failed ? 1 : 0);
+    done();
 }
 
 main().catch((e) => {

@@ -90,6 +90,7 @@ port=${SDK_NGINX_PORT:-$(free_port)}
 sed -e "s#@MODULE@#$so#g" -e "s#@PREFIX@#$prefix#g" \
     -e "s#@PORT@#$port#g" -e "s#@DPORT@#$dport#g" \
     t/sdk/nginx.conf.template >"$prefix/nginx.conf"
+cp t/sdk/api-keys "$prefix/api-keys"
 
 if ! "$nginx" -p "$prefix" -c nginx.conf -t -q \
         2>>"$prefix/logs/error.log"; then

@@ -22,6 +22,8 @@
 #include <time.h>
 
 #include "cc_awscreds.h"
+#include "cc_profile.h"
+#include "cc_sts.h"
 
 
 typedef struct {
