@@ -23,6 +23,8 @@
 
 #include "fuzz_util.h"
 #include "cc_awscreds.h"
+#include "cc_profile.h"
+#include "cc_sts.h"
 
 
 static void fz_sts_body(cc_alloc_t *a, const u_char *data, size_t size);
