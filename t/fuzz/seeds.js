@@ -16,6 +16,8 @@
  *              sections), and a few with tools
  *   phone      t/065-phone.t's bodies and spoken or written numbers,
  *              behind the country code byte
+ *   awscreds   an IMDS answer, STS answers, the shared files (NUL
+ *              apart), STS request values (NUL apart), a time, a host
  *
  * Regression seeds (crash inputs once fixed) are added by hand as
  * corpus/<harness>/regress-*; this script leaves them alone.
@@ -329,6 +331,38 @@ function seedsPhone(bodies) {
                     + '"customerPhone":15550100198,"messages":[]}')]));
 }
 
+/* -------------------------------------------------------------- awscreds */
+
+function seedsAwscreds() {
+    write('awscreds', 'imds.json', JSON.stringify({
+        Code: 'Success', LastUpdated: '2026-12-06T10:00:00Z',
+        Type: 'AWS-HMAC', AccessKeyId: 'ASIAEXAMPLE',
+        SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG',
+        Token: 'IQoJb3JpZ2luX2VjEXAMPLE',
+        Expiration: '2026-12-06T16:00:00Z' }));
+    const ns = 'xmlns="https://sts.amazonaws.com/doc/2011-06-15/"';
+    write('awscreds', 'sts.xml', `<AssumeRoleResponse ${ns}>`
+        + '<AssumeRoleResult><Credentials><AccessKeyId>ASIAEXAMPLE'
+        + '</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>'
+        + '<SessionToken>token</SessionToken><Expiration>'
+        + '2026-12-06T16:00:00.123Z</Expiration></Credentials>'
+        + '</AssumeRoleResult></AssumeRoleResponse>');
+    write('awscreds', 'sts-error.xml', `<ErrorResponse ${ns}><Error>`
+        + '<Type>Sender</Type><Code>AccessDenied</Code><Message>Not '
+        + 'authorized to perform sts:AssumeRole</Message></Error>'
+        + '<RequestId>x</RequestId></ErrorResponse>');
+    write('awscreds', 'profiles.ini', '[default]\naws_access_key_id = '
+        + 'AKIAEXAMPLE\naws_secret_access_key = secret ; comment\n[dev]\n'
+        + 'role_arn=arn:aws:iam::123456789012:role/r\n\0[profile dev]\n'
+        + 'region = eu-west-1\nsource_profile = default\n'
+        + 'duration_seconds = 900\ns3 =\n  max_concurrent_requests = 10\n'
+        + '# c\n[default]\nregion=us-east-1\n');
+    write('awscreds', 'sts-body', 'arn:aws:iam::123456789012:role/r\0'
+        + 'sess name+/\0eyJhbGciOi.tok_en~\0ext id');
+    write('awscreds', 'iso8601', '2026-12-06T12:00:00-0530');
+    write('awscreds', 'authority', '169.254.170.2:80');
+}
+
 const bodies = testBodies();
 
 seedsEventstream();
@@ -336,3 +370,4 @@ seedsSse();
 seedsConverse();
 seedsRequest(bodies);
 seedsPhone(bodies);
+seedsAwscreds();
