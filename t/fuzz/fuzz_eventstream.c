@@ -25,7 +25,8 @@
  * message is pending, are the same however the stream is split; every
  * message is consistent (its length is its parts') and points into the
  * piece or the decoder's own buffer; a message decoded in place uses
- * exactly its length; an error is sticky.
+ * exactly its length, and its bytes carry both CRCs right (checked here
+ * with a CRC-32 of our own, bit by bit); an error is sticky.
  */
 
 
@@ -50,6 +51,9 @@ static void fz_check_msg(const cc_es_message_t *m, const u_char *piece,
 static void fz_decode(fz_log_t *log, const u_char *data, size_t len,
     const size_t *ends, size_t nends, size_t max);
 static int fz_cmp_size(const void *one, const void *two);
+static void fz_check_frame(const u_char *p, const cc_es_message_t *m);
+static uint32_t fz_crc32(const u_char *p, size_t n);
+static uint32_t fz_be32(const u_char *p);
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -195,9 +199,13 @@ fz_decode(fz_log_t *log, const u_char *data, size_t len, const size_t *ends,
 
             fz_check_msg(&m, piece, n, &d, max);
 
-            if (nends == 1 && (size_t) (pos - before) != m.length) {
-                fz_fail("a message decoded in place used more or less "
-                        "than its length", NULL, 0);
+            if (nends == 1) {
+                if ((size_t) (pos - before) != m.length) {
+                    fz_fail("a message decoded in place used more or less "
+                            "than its length", NULL, 0);
+                }
+
+                fz_check_frame(before, &m);
             }
 
             fz_log_msg(log, &m);
@@ -385,4 +393,56 @@ fz_cmp_size(const void *one, const void *two)
     b = *(const size_t *) two;
 
     return a < b ? -1 : a > b;
+}
+
+
+/* the frame's own bytes: its prelude, where its parts are, its CRCs */
+static void
+fz_check_frame(const u_char *p, const cc_es_message_t *m)
+{
+    if (fz_be32(p) != m->length || fz_be32(p + 4) != m->headers_len
+        || m->headers != p + CC_ES_PRELUDE_LEN
+        || m->payload != p + CC_ES_PRELUDE_LEN + m->headers_len)
+    {
+        fz_fail("a message is not where its prelude says", p, m->length);
+    }
+
+    if (fz_crc32(p, 8) != fz_be32(p + 8)) {
+        fz_fail("a message with a wrong prelude CRC was accepted", p,
+                m->length);
+    }
+
+    if (fz_crc32(p, m->length - 4) != fz_be32(p + m->length - 4)) {
+        fz_fail("a message with a wrong message CRC was accepted", p,
+                m->length);
+    }
+}
+
+
+static uint32_t
+fz_crc32(const u_char *p, size_t n)
+{
+    int       k;
+    size_t    i;
+    uint32_t  crc;
+
+    crc = 0xffffffff;
+
+    for (i = 0; i < n; i++) {
+        crc ^= p[i];
+
+        for (k = 0; k < 8; k++) {
+            crc = (crc >> 1) ^ (0xedb88320 & (0 - (crc & 1)));
+        }
+    }
+
+    return crc ^ 0xffffffff;
+}
+
+
+static uint32_t
+fz_be32(const u_char *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16
+           | (uint32_t) p[2] << 8 | p[3];
 }
