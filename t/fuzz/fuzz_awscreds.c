@@ -28,7 +28,6 @@
 
 
 static void fz_sts_body(cc_alloc_t *a, const u_char *data, size_t size);
-static int fz_hex(u_char c);
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -109,7 +108,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static void
 fz_sts_body(cc_alloc_t *a, const u_char *data, size_t size)
 {
-    int             hi, lo;
     size_t          i, k;
     u_char          c;
     cc_str_t        body, *field[4], *want;
@@ -183,27 +181,7 @@ fz_sts_body(cc_alloc_t *a, const u_char *data, size_t size)
         k = 0;
 
         while (p < end && *p != '&') {
-            c = *p++;
-
-            if (c == '%') {
-                hi = (end - p >= 2) ? fz_hex(p[0]) : -1;
-                lo = (end - p >= 2) ? fz_hex(p[1]) : -1;
-
-                if (hi < 0 || lo < 0) {
-                    fz_fail("an STS body with a bad escape", body.data,
-                            body.len);
-                }
-
-                c = (u_char) (hi << 4 | lo);
-                p += 2;
-
-            } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                         || (c >= '0' && c <= '9') || c == '-' || c == '_'
-                         || c == '.' || c == '~'))
-            {
-                fz_fail("an STS body with a byte left unescaped",
-                        body.data, body.len);
-            }
+            c = fz_pct_next("an STS body", &p, end, body.data, body.len);
 
             if (want != NULL
                 && (k >= want->len || want->data[k] != c))
@@ -224,19 +202,4 @@ fz_sts_body(cc_alloc_t *a, const u_char *data, size_t size)
             p++;
         }
     }
-}
-
-
-static int
-fz_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-
-    return -1;
 }

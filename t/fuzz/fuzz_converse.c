@@ -26,13 +26,13 @@
 
 
 #include "fuzz_util.h"
+#include "fuzz_stream.h"
 #include "cc_converse.h"
 
 
 #define FZ_MAX_ROUNDS  4
 
 
-static int fz_server_tool(void *data, const cc_str_t *name);
 static void fz_error_body(cc_alloc_t *a, const char *what,
     const cc_http_error_t *err);
 static void fz_bedrock_error(cc_alloc_t *a, const u_char *p, size_t len,
@@ -41,9 +41,6 @@ static void fz_completion(cc_alloc_t *a, const cc_str_t *out);
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-static const char  fz_server_name[] = "get_loan_options";
 
 
 int
@@ -74,18 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_arena_init(&arena);
     a = &arena.alloc;
 
-    cc_stream_init(s);
-
-    s->id.data = (u_char *) "chatcmpl-fuzz0123456789abcdefghij";
-    s->id.len = sizeof("chatcmpl-fuzz0123456789abcdefghij") - 1;
-    s->created = 1700000000;
-    s->model.data = (u_char *) "amazon.nova-lite-v1:0";
-    s->model.len = sizeof("amazon.nova-lite-v1:0") - 1;
-    s->include_usage = 1;
-    s->is_server_tool = fz_server_tool;
-    s->is_server_tool_data = (void *) fz_server_name;
-    s->separator.data = (u_char *) " ";
-    s->separator.len = 1;
+    fz_stream_init(s, 1);
 
     p = copy;
     end = copy + size;
@@ -173,18 +159,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 
-static int
-fz_server_tool(void *data, const cc_str_t *name)
-{
-    const char  *server;
-
-    server = data;
-
-    return name->len == strlen(server)
-           && memcmp(name->data, server, name->len) == 0;
-}
-
-
 static void
 fz_error_body(cc_alloc_t *a, const char *what, const cc_http_error_t *err)
 {
@@ -254,12 +228,11 @@ fz_completion(cc_alloc_t *a, const cc_str_t *out)
     choices = cc_json_get(v, "choices");
     usage = cc_json_get(v, "usage");
 
-    if (!cc_json_is(cc_json_get(v, "id"),
-                    "chatcmpl-fuzz0123456789abcdefghij")
+    if (!cc_json_is(cc_json_get(v, "id"), FZ_ID)
         || !cc_json_is(cc_json_get(v, "object"), "chat.completion")
-        || !cc_json_is(cc_json_get(v, "model"), "amazon.nova-lite-v1:0")
+        || !cc_json_is(cc_json_get(v, "model"), FZ_MODEL)
         || cc_json_int(cc_json_get(v, "created"), &n) != CC_OK
-        || n != 1700000000
+        || n != FZ_CREATED
         || usage == NULL || usage->type != CC_JSON_OBJECT
         || choices == NULL || choices->type != CC_JSON_ARRAY
         || choices->n != 1)

@@ -48,7 +48,6 @@ static void fz_body(cc_alloc_t *a, const cc_chat_t *chat,
 static void fz_path(cc_alloc_t *a, const cc_str_t *model);
 static void fz_tool_round(cc_alloc_t *a, cc_chat_t *chat,
     const cc_chat_options_t *opts, const u_char *data, size_t size);
-static int fz_hex(u_char c);
 static void fz_rules(const u_char *body, size_t len);
 static void fz_rules_tools(const cc_json_t *tc);
 static void fz_rules_messages(const cc_json_t *messages, int tools);
@@ -272,7 +271,7 @@ fz_body(cc_alloc_t *a, const cc_chat_t *chat, const cc_chat_options_t *opts)
 static void
 fz_path(cc_alloc_t *a, const cc_str_t *model)
 {
-    int            stream, hi, lo;
+    int            stream;
     size_t         n, tail;
     u_char         c;
     cc_str_t       path;
@@ -302,27 +301,7 @@ fz_path(cc_alloc_t *a, const cc_str_t *model)
         n = 0;
 
         while (p < end) {
-            c = *p++;
-
-            if (c == '%') {
-                hi = (end - p >= 2) ? fz_hex(p[0]) : -1;
-                lo = (end - p >= 2) ? fz_hex(p[1]) : -1;
-
-                if (hi < 0 || lo < 0) {
-                    fz_fail("a model path has a bad escape", path.data,
-                            path.len);
-                }
-
-                c = (u_char) (hi << 4 | lo);
-                p += 2;
-
-            } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                         || (c >= '0' && c <= '9') || c == '-' || c == '_'
-                         || c == '.' || c == '~'))
-            {
-                fz_fail("a model path has a byte left unescaped",
-                        path.data, path.len);
-            }
+            c = fz_pct_next("a model path", &p, end, path.data, path.len);
 
             if (n >= model->len || m[n] != c) {
                 fz_fail("a model path does not decode to the id",
@@ -337,22 +316,6 @@ fz_path(cc_alloc_t *a, const cc_str_t *model)
                     path.len);
         }
     }
-}
-
-
-/* upper-case hex only: SigV4 signs the path as it is */
-static int
-fz_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-
-    return -1;
 }
 
 

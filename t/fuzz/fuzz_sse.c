@@ -35,6 +35,7 @@
 
 
 #include "fuzz_util.h"
+#include "fuzz_stream.h"
 #include "cc_sse.h"
 
 
@@ -58,7 +59,6 @@ typedef struct {
 } fz_ctx_t;
 
 
-static int fz_server_tool(void *data, const cc_str_t *name);
 static void fz_word(const u_char **p, const u_char *end, cc_str_t *w);
 static int fz_event(fz_ctx_t *c, const u_char *line, size_t len);
 static int fz_attempt_end(fz_ctx_t *c);
@@ -72,9 +72,6 @@ static void fz_tool_calls(fz_ctx_t *c, const cc_json_t *calls,
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-static const char  fz_server_name[] = "get_loan_options";
 
 
 int
@@ -93,18 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_arena_init(&c->scratch);
     c->a = &c->arena.alloc;
 
-    cc_stream_init(&c->s);
-
-    c->s.id.data = (u_char *) "chatcmpl-fuzz0123456789abcdefghij";
-    c->s.id.len = sizeof("chatcmpl-fuzz0123456789abcdefghij") - 1;
-    c->s.created = 1700000000;
-    c->s.model.data = (u_char *) "amazon.nova-lite-v1:0";
-    c->s.model.len = sizeof("amazon.nova-lite-v1:0") - 1;
-    c->s.include_usage = size & 1;
-    c->s.is_server_tool = fz_server_tool;
-    c->s.is_server_tool_data = (void *) fz_server_name;
-    c->s.separator.data = (u_char *) " ";
-    c->s.separator.len = 1;
+    fz_stream_init(&c->s, size & 1);
 
     p = data;
     end = data + size;
@@ -140,18 +126,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(c);
 
     return 0;
-}
-
-
-static int
-fz_server_tool(void *data, const cc_str_t *name)
-{
-    const char  *server;
-
-    server = data;
-
-    return name->len == strlen(server)
-           && memcmp(name->data, server, name->len) == 0;
 }
 
 
@@ -393,12 +367,11 @@ fz_chunk(fz_ctx_t *c, const cc_json_t *v, const u_char *p, size_t len)
         return;
     }
 
-    if (!cc_json_is(cc_json_get(v, "id"),
-                    "chatcmpl-fuzz0123456789abcdefghij")
+    if (!cc_json_is(cc_json_get(v, "id"), FZ_ID)
         || !cc_json_is(cc_json_get(v, "object"), "chat.completion.chunk")
-        || !cc_json_is(cc_json_get(v, "model"), "amazon.nova-lite-v1:0")
+        || !cc_json_is(cc_json_get(v, "model"), FZ_MODEL)
         || cc_json_int(cc_json_get(v, "created"), &n) != CC_OK
-        || n != 1700000000)
+        || n != FZ_CREATED)
     {
         fz_fail("a chunk without the response's id, object, created and "
                 "model", p, len);

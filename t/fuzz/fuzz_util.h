@@ -26,6 +26,7 @@
  *                     last when the stream ends (only then)
  *   fz_mem()          the bytes in a malloc'ed block of their own, so
  *                     that a read one past the end trips ASan
+ *   fz_pct_next()     the next byte of a percent-encoded text
  */
 
 
@@ -377,6 +378,65 @@ fz_sse(const char *what, const u_char *p, size_t len, int done)
                  what);
         fz_fail(msg, NULL, 0);
     }
+}
+
+
+/* upper-case hex digits only: SigV4 signs paths and bodies as they are */
+static inline int
+fz_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+
+    return -1;
+}
+
+
+/*
+ * The next byte of a percent-encoded text (RFC 3986 unreserved bytes as
+ * they are, any other as "%XX" in upper case) at *p, before end; what and
+ * all (len bytes) name the whole text in a finding.
+ */
+static inline u_char
+fz_pct_next(const char *what, const u_char **p, const u_char *end,
+    const u_char *all, size_t len)
+{
+    int            hi, lo;
+    char           msg[160];
+    u_char         c;
+    const u_char  *q;
+
+    q = *p;
+    c = *q++;
+
+    if (c == '%') {
+        hi = (end - q >= 2) ? fz_hex(q[0]) : -1;
+        lo = (end - q >= 2) ? fz_hex(q[1]) : -1;
+
+        if (hi < 0 || lo < 0) {
+            snprintf(msg, sizeof(msg), "%s: a bad escape", what);
+            fz_fail(msg, all, len);
+        }
+
+        c = (u_char) (hi << 4 | lo);
+        q += 2;
+
+    } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                 || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                 || c == '.' || c == '~'))
+    {
+        snprintf(msg, sizeof(msg), "%s: a byte left unescaped", what);
+        fz_fail(msg, all, len);
+    }
+
+    *p = q;
+
+    return c;
 }
 
 
