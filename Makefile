@@ -6,6 +6,8 @@
 #               libnginx-mod-http-chatcompletions in build/deb/
 #   make fuzz   install what is missing, run each libFuzzer harness of
 #               t/fuzz/ for FUZZ_SECONDS (default 60)
+#   make bench  the module against nginx relaying the same answer, in a few
+#               minutes (BENCH_QUICK=1: a smoke run); README's Benchmark
 #
 # The module is built against Debian's packaged nginx (nginx-dev), and
 # loads into the stock /usr/sbin/nginx.  NGINX_SRC=/path/to/nginx-x.y.z

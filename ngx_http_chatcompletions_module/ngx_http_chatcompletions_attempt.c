@@ -30,6 +30,14 @@ static ngx_int_t ngx_http_chatcompletions_request_headers(
 
 
 /*
+ * The worker's SigV4 signing keys: derived once per UTC day for each
+ * secret, region and service, not per request (cc_sigv4.h says how a
+ * rotated secret or another region never finds a stale one).
+ */
+static cc_sigv4_key_cache_t  ngx_http_chatcompletions_key_cache;
+
+
+/*
  * NGX_DONE: the subrequest runs, and "done" is called when it ends.
  * NGX_AGAIN: the credentials are being fetched; the request is woken.
  * NGX_DECLINED: no call can be made; ctx->fault says why.
@@ -270,6 +278,7 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     req.region.len = a->target->region.len;
     req.service.data = (u_char *) "bedrock";
     req.service.len = sizeof("bedrock") - 1;
+    req.key_cache = &ngx_http_chatcompletions_key_cache;
 
     rc = ngx_http_chatcompletions_sign_post(ctx->request, &ctx->alloc, &req,
                                             "application/json",

@@ -490,7 +490,12 @@ ngx_http_chatcompletions_stream_body(ngx_http_chatcompletions_attempt_t *a,
             break;
         }
 
-        if (ctx->pend.len) {
+        /*
+         * The events of all the buffers of one read (nginx's chunked
+         * parser makes a buffer of each HTTP chunk, often one per event)
+         * go out in one write, unless they are more than PEND_MAX.
+         */
+        if (ctx->pend.len >= NGX_HTTP_CHATCOMPLETIONS_PEND_MAX) {
             n = ctx->pend.len;
             ctx->pend.len = 0;
 
@@ -501,6 +506,20 @@ ngx_http_chatcompletions_stream_body(ngx_http_chatcompletions_attempt_t *a,
                 break;
             }
 
+            emitted = 1;
+        }
+    }
+
+    if (ctx->pend.len && rc != NGX_ERROR) {
+        n = ctx->pend.len;
+        ctx->pend.len = 0;
+
+        if (ngx_http_chatcompletions_emit(ctx, r, ctx->pend.data, n, 0)
+            == NGX_ERROR)
+        {
+            rc = NGX_ERROR;
+
+        } else {
             emitted = 1;
         }
     }

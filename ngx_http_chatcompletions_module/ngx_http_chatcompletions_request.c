@@ -19,7 +19,10 @@
 
 
 static cc_json_t *ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx, char *err, size_t errlen);
+    ngx_http_chatcompletions_ctx_t *ctx, cc_json_parser_t **parser,
+    char *err, size_t errlen);
+static ngx_int_t ngx_http_chatcompletions_bad_utf8(ngx_http_request_t *r,
+    const char *path, size_t at);
 static ngx_int_t ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
     ngx_http_chatcompletions_ctx_t *ctx);
 static ngx_int_t ngx_http_chatcompletions_wants_json(ngx_http_request_t *r);
@@ -79,11 +82,14 @@ ngx_http_chatcompletions_not_allowed(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
 {
-    char                                  err[128];
+    char                                  err[CC_JSON_ERR_LEN];
+    size_t                                at;
     ngx_int_t                             rc;
     ngx_str_t                             msg;
     cc_json_t                            *root;
     cc_error_t                            cerr;
+    const char                           *path;
+    cc_json_parser_t                     *parser;
     ngx_http_request_t                   *r;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
@@ -91,14 +97,23 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
 
     err[0] = '\0';
+    parser = NULL;
 
-    root = ngx_http_chatcompletions_parse_body(r, ctx, err, sizeof(err));
+    root = ngx_http_chatcompletions_parse_body(r, ctx, &parser, err,
+                                               sizeof(err));
     if (root == NULL) {
         if (ngx_strcmp(err, "out of memory") == 0
             || ngx_strcmp(err, "cannot read the body file") == 0)
         {
             /* ngx_read_file() logged the reason */
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (parser != NULL && cc_json_parser_bad_utf8(parser, &path, &at)) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "client sent invalid UTF-8: %s", err);
+
+            return ngx_http_chatcompletions_bad_utf8(r, path, at);
         }
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -211,9 +226,50 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
 }
 
 
+/*
+ * Invalid UTF-8 in the body: in a string, named by its path and the
+ * offset in its decoded bytes; elsewhere (a key) by the body's offset.
+ */
+
+static ngx_int_t
+ngx_http_chatcompletions_bad_utf8(ngx_http_request_t *r, const char *path,
+    size_t at)
+{
+    size_t     len;
+    ngx_str_t  msg, param;
+
+    len = path ? ngx_strlen(path) : 0;
+
+    msg.data = ngx_pnalloc(r->pool, len + 128);
+    if (msg.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (path) {
+        msg.len = ngx_sprintf(msg.data, "Invalid UTF-8 in '%s' at byte %uz.",
+                              path, at)
+                  - msg.data;
+
+        param.data = (u_char *) path;
+        param.len = len;
+
+    } else {
+        msg.len = ngx_sprintf(msg.data, "Invalid UTF-8 in the request body "
+                              "at byte %uz.", at)
+                  - msg.data;
+    }
+
+    return ngx_http_chatcompletions_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_request_error",
+                                            "invalid_encoding",
+                                            path ? &param : NULL, &msg);
+}
+
+
 static cc_json_t *
 ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx, char *err, size_t errlen)
+    ngx_http_chatcompletions_ctx_t *ctx, cc_json_parser_t **parser, char *err,
+    size_t errlen)
 {
     off_t              offset, total;
     u_char            *buf;
@@ -233,6 +289,10 @@ ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
         ngx_cpystrn((u_char *) err, (u_char *) "out of memory", errlen);
         return NULL;
     }
+
+    /* the client's text: a lone surrogate is invalid, not U+FFFD */
+    cc_json_parser_strict(p);
+    *parser = p;
 
     buf = NULL;
     total = 0;

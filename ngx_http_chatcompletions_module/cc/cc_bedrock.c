@@ -39,20 +39,20 @@ int
 cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
     const cc_chat_options_t *opts, cc_str_t *out)
 {
-    int                       rc;
     yajl_gen                  g;
+    cc_gen_out_t              o;
     static cc_chat_options_t  no_opts;
 
     if (opts == NULL) {
         opts = &no_opts;
     }
 
-    g = cc_gen_alloc(a);
+    cc_gen_out_init(&o, a);
+
+    g = cc_gen_create(a, &o);
     if (g == NULL) {
         return CC_ERROR;
     }
-
-    rc = CC_ERROR;
 
     if (yajl_gen_map_open(g) != yajl_gen_status_ok
         || cc_gen_system(g, chat) != CC_OK
@@ -61,16 +61,13 @@ cc_bedrock_body(cc_alloc_t *a, const cc_chat_t *chat,
         || cc_gen_tool_config(a, g, chat, opts) != CC_OK
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
     {
-        goto done;
+        return CC_ERROR;
     }
 
-    rc = cc_gen_finish(a, g, out);
+    out->data = NULL;
+    out->len = 0;
 
-done:
-
-    yajl_gen_free(g);
-
-    return rc;
+    return cc_gen_output(a, &o, out);
 }
 
 
@@ -650,6 +647,11 @@ cc_is_blank(const u_char *p, size_t len)
 {
     uint32_t       c;
     const u_char  *end;
+
+    /* a text block with no text has a NULL pointer: no NULL + 0 */
+    if (len == 0) {
+        return 1;
+    }
 
     end = p + len;
 

@@ -325,10 +325,12 @@ cc_parse_stop(cc_parse_t *p, const cc_json_t *root)
     }
 
     if (v->type == CC_JSON_STRING) {
-        if (v->str.len) {
-            chat->stop = (cc_str_t *) &v->str;
-            chat->nstop = 1;
+        if (v->str.len == 0) {
+            return cc_parse_empty(p, "stop");
         }
+
+        chat->stop = (cc_str_t *) &v->str;
+        chat->nstop = 1;
 
         return CC_OK;
     }
@@ -359,10 +361,12 @@ cc_parse_stop(cc_parse_t *p, const cc_json_t *root)
             return CC_ERROR;
         }
 
-        /* Bedrock takes non-empty stop sequences only */
-        if (s->str.len) {
-            chat->stop[chat->nstop++] = s->str;
+        /* Bedrock takes non-empty stop sequences only, as does OpenAI */
+        if (s->str.len == 0) {
+            return cc_parse_empty(p, path);
         }
+
+        chat->stop[chat->nstop++] = s->str;
     }
 
     return CC_OK;

@@ -70,10 +70,7 @@ cc_parse_name(cc_parse_t *p, const cc_json_t *v, const char *path)
     }
 
     if (v->str.len == 0) {
-        return cc_parse_error(p, "empty_string", path,
-                              "Invalid '%s': empty string. Expected a "
-                              "string with minimum length 1, but got an "
-                              "empty string instead.", path);
+        return cc_parse_empty(p, path);
     }
 
     if (v->str.len > CC_CHAT_MAX_NAME_LEN) {
@@ -155,7 +152,9 @@ cc_show(char *buf, size_t size, const u_char *s, size_t len)
         n = 0;
     }
 
-    memcpy(buf, s, n);
+    if (n) {
+        memcpy(buf, s, n);
+    }
 
     if (n < len) {
         memcpy(buf + n, "...", 3);
@@ -177,6 +176,16 @@ cc_parse_check(cc_parse_t *p, const cc_json_t *v, const char *path,
     return cc_parse_error(p, "invalid_type", path,
                           "Invalid type for '%s': expected %s, but got %s "
                           "instead.", path, expected, cc_json_kind(v));
+}
+
+
+int
+cc_parse_empty(cc_parse_t *p, const char *path)
+{
+    return cc_parse_error(p, "empty_string", path,
+                          "Invalid '%s': empty string. Expected a string "
+                          "with minimum length 1, but got an empty string "
+                          "instead.", path);
 }
 
 

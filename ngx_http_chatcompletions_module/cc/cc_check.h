@@ -62,6 +62,7 @@ typedef struct {
 int cc_parse_check(cc_parse_t *p, const cc_json_t *v, const char *path,
     unsigned mask, const char *expected);
 int cc_parse_missing(cc_parse_t *p, const char *path);
+int cc_parse_empty(cc_parse_t *p, const char *path);
 int cc_parse_error(cc_parse_t *p, const char *code, const char *param,
     const char *fmt, ...);
 int cc_parse_function(cc_parse_t *p, const cc_json_t *v, const char *path,

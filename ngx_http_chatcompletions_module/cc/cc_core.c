@@ -16,9 +16,6 @@
 #include "cc_core.h"
 
 
-static size_t cc_utf8_valid(const u_char *p, const u_char *last);
-
-
 void *
 cc_alloc(cc_alloc_t *a, size_t size)
 {
@@ -120,7 +117,7 @@ cc_buf_append_grow(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
 
 /* the length of the valid UTF-8 sequence at p, or 0 (RFC 3629) */
 
-static size_t
+size_t
 cc_utf8_valid(const u_char *p, const u_char *last)
 {
     size_t   n, i;
@@ -166,12 +163,41 @@ cc_utf8_valid(const u_char *p, const u_char *last)
 }
 
 
+size_t
+cc_utf8_check(const u_char *p, size_t len)
+{
+    size_t         n;
+    const u_char  *s, *last;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    last = p + len;
+
+    for (s = p; s < last; s += n) {
+        n = cc_utf8_valid(s, last);
+        if (n == 0) {
+            break;
+        }
+    }
+
+    return s - p;
+}
+
+
 int
 cc_utf8_sanitize(cc_alloc_t *a, const u_char *p, size_t len, cc_str_t *out)
 {
     size_t         n, bad;
     u_char        *d;
     const u_char  *s, *last;
+
+    if (len == 0) {
+        out->data = (u_char *) p;
+        out->len = 0;
+        return CC_OK;
+    }
 
     last = p + len;
     bad = 0;
@@ -227,7 +253,8 @@ cc_str_eq(const cc_str_t *s, const char *lit)
 
     n = strlen(lit);
 
-    return s != NULL && s->len == n && memcmp(s->data, lit, n) == 0;
+    return s != NULL && s->len == n
+           && (n == 0 || memcmp(s->data, lit, n) == 0);
 }
 
 
@@ -255,9 +282,13 @@ cc_is_space(u_char c)
 int
 cc_str_cmp(const cc_str_t *s1, const cc_str_t *s2)
 {
-    int  rc;
+    int     rc;
+    size_t  n;
 
-    rc = memcmp(s1->data, s2->data, s1->len < s2->len ? s1->len : s2->len);
+    n = s1->len < s2->len ? s1->len : s2->len;
+
+    /* an empty string may have a NULL pointer, which memcmp() may not see */
+    rc = n ? memcmp(s1->data, s2->data, n) : 0;
     if (rc != 0) {
         return rc;
     }

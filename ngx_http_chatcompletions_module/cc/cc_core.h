@@ -97,6 +97,15 @@ cc_buf_append(cc_alloc_t *a, cc_buf_t *b, const u_char *p, size_t n)
 
 
 /*
+ * Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+ * U+10FFFF): cc_utf8_valid() is the length of the valid sequence at p
+ * (p < last), 0 when there is none; cc_utf8_check() is the offset of the
+ * first byte that does not start a valid sequence, len when all is valid.
+ */
+size_t cc_utf8_valid(const u_char *p, const u_char *last);
+size_t cc_utf8_check(const u_char *p, size_t len);
+
+/*
  * Valid UTF-8 for bytes of unknown origin (a tool's answer): every
  * invalid sequence becomes U+FFFD.  out points at the input itself when
  * it is valid.

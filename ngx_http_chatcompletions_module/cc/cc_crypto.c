@@ -4,13 +4,36 @@
  */
 
 
-/* SHA-256 and HMAC-SHA256 through libcrypto, and lowercase hex */
+/*
+ * SHA-256 and HMAC-SHA256 through libcrypto, and lowercase hex.
+ *
+ * OpenSSL 3's one-shot calls (EVP_Digest() with EVP_sha256(), HMAC())
+ * look the algorithm up by name, and HMAC() also allocates and frees its
+ * contexts, on every call: most of a signing's cost.  Here SHA-256 is
+ * fetched once and one digest context is kept for the process, reset
+ * for each use, and HMAC (RFC 2104) is built on it.  A process signs
+ * from one thread (an nginx worker, a test), which this relies on.
+ */
 
 
+#include <string.h>
+
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "cc_crypto.h"
+
+
+#define CC_SHA256_BLOCK  64
+
+
+static EVP_MD_CTX *cc_sha256_ctx(void);
+static int cc_sha256_2(const u_char *a, size_t alen, const u_char *b,
+    size_t blen, u_char out[32]);
+
+
+static const EVP_MD  *cc_sha256_md;
+static EVP_MD_CTX    *cc_sha256_mdctx;
 
 
 void
@@ -29,14 +52,9 @@ cc_hex(u_char *dst, const u_char *src, size_t len)
 int
 cc_sha256_hex(const u_char *p, size_t n, u_char out[65])
 {
-    u_char        md[32];
-    unsigned int  mdlen;
+    u_char  md[32];
 
-    if (p == NULL) {
-        p = (const u_char *) "";
-    }
-
-    if (!EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+    if (cc_sha256_2(p, n, NULL, 0, md) != CC_OK) {
         out[0] = '\0';
         return CC_ERROR;
     }
@@ -52,20 +70,96 @@ int
 cc_hmac_sha256(const u_char *key, size_t key_len, const u_char *data,
     size_t len, u_char out[32])
 {
-    unsigned int  mdlen;
+    int     rc;
+    u_char  k[CC_SHA256_BLOCK], pad[CC_SHA256_BLOCK], inner[32];
+    size_t  i;
 
-    if (data == NULL) {
-        data = (const u_char *) "";
+    /* a key longer than a block is replaced by its digest */
+
+    memset(k, 0, sizeof(k));
+
+    if (key_len > CC_SHA256_BLOCK) {
+        if (cc_sha256_2(key, key_len, NULL, 0, k) != CC_OK) {
+            return CC_ERROR;
+        }
+
+    } else if (key_len) {
+        memcpy(k, key, key_len);
+    }
+
+    for (i = 0; i < CC_SHA256_BLOCK; i++) {
+        pad[i] = k[i] ^ 0x36;
+    }
+
+    rc = cc_sha256_2(pad, CC_SHA256_BLOCK, data, len, inner);
+
+    if (rc == CC_OK) {
+        for (i = 0; i < CC_SHA256_BLOCK; i++) {
+            pad[i] = k[i] ^ 0x5c;
+        }
+
+        rc = cc_sha256_2(pad, CC_SHA256_BLOCK, inner, 32, out);
+    }
+
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(inner, sizeof(inner));
+
+    return rc;
+}
+
+
+/* the process's digest context, SHA-256 fetched once; NULL on failure */
+
+static EVP_MD_CTX *
+cc_sha256_ctx(void)
+{
+    EVP_MD  *md;
+
+    if (cc_sha256_mdctx != NULL) {
+        return cc_sha256_mdctx;
+    }
+
+    if (cc_sha256_md == NULL) {
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        cc_sha256_md = md ? md : EVP_sha256();
+#else
+        (void) md;
+        cc_sha256_md = EVP_sha256();
+#endif
+    }
+
+    cc_sha256_mdctx = EVP_MD_CTX_new();
+
+    return cc_sha256_mdctx;
+}
+
+
+/* SHA-256 of a then b (either may be NULL with length 0) */
+
+static int
+cc_sha256_2(const u_char *a, size_t alen, const u_char *b, size_t blen,
+    u_char out[32])
+{
+    int            ok;
+    EVP_MD_CTX    *ctx;
+    unsigned int   mdlen;
+
+    ctx = cc_sha256_ctx();
+    if (ctx == NULL) {
+        return CC_ERROR;
     }
 
     mdlen = 0;
 
-    if (HMAC(EVP_sha256(), key, (int) key_len, data, len, out, &mdlen)
-        == NULL
-        || mdlen != 32)
-    {
-        return CC_ERROR;
-    }
+    ok = EVP_DigestInit_ex(ctx, cc_sha256_md, NULL)
+         && (alen == 0 || EVP_DigestUpdate(ctx, a, alen))
+         && (blen == 0 || EVP_DigestUpdate(ctx, b, blen))
+         && EVP_DigestFinal_ex(ctx, out, &mdlen);
 
-    return CC_OK;
+    /* no state of a key's pad is left in the kept context */
+    (void) EVP_MD_CTX_reset(ctx);
+
+    return (ok && mdlen == 32) ? CC_OK : CC_ERROR;
 }

@@ -10,6 +10,8 @@
  */
 
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cc_gen.h"
@@ -28,17 +30,51 @@ typedef union {
 static void *cc_yajl_malloc(void *ctx, size_t size);
 static void *cc_yajl_realloc(void *ctx, void *ptr, size_t size);
 static void cc_yajl_free(void *ctx, void *ptr);
+static void *cc_yajl_refused(cc_yajl_mem_t *m, size_t size);
 static void cc_gen_print(void *ctx, const char *str, size_t len);
+
+
+/* the last resort of a hook called outside a guarded call, see cc_gen.h */
+#define CC_YAJL_SPARE  4096
+
+static union {
+    u_char                    data[CC_YAJL_SPARE];
+    long double               align;
+} cc_yajl_spare;
+
+
+static void *
+cc_yajl_refused(cc_yajl_mem_t *m, size_t size)
+{
+    m->failed = 1;
+
+    if (m->abort != NULL) {
+        longjmp(*m->abort, 1);
+    }
+
+    if (size > CC_YAJL_SPARE) {
+        abort();
+    }
+
+    return cc_yajl_spare.data;
+}
 
 
 static void *
 cc_yajl_malloc(void *ctx, size_t size)
 {
+    cc_yajl_mem_t    *m;
     cc_yajl_block_t  *b;
 
-    b = cc_alloc(ctx, sizeof(cc_yajl_block_t) + size);
+    m = ctx;
+
+    if (size > SIZE_MAX - sizeof(cc_yajl_block_t)) {
+        return cc_yajl_refused(m, size);
+    }
+
+    b = cc_alloc(m->alloc, sizeof(cc_yajl_block_t) + size);
     if (b == NULL) {
-        return NULL;
+        return cc_yajl_refused(m, size);
     }
 
     b->size = size;
@@ -64,9 +100,6 @@ cc_yajl_realloc(void *ctx, void *ptr, size_t size)
     }
 
     p = cc_yajl_malloc(ctx, size);
-    if (p == NULL) {
-        return NULL;
-    }
 
     memcpy(p, ptr, b->size);
 
@@ -84,33 +117,12 @@ cc_yajl_free(void *ctx, void *ptr)
 
 
 void
-cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs)
+cc_yajl_alloc_funcs(cc_yajl_mem_t *m, yajl_alloc_funcs *funcs)
 {
     funcs->malloc = cc_yajl_malloc;
     funcs->realloc = cc_yajl_realloc;
     funcs->free = cc_yajl_free;
-    funcs->ctx = a;
-}
-
-
-int
-cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out)
-{
-    size_t                len;
-    const unsigned char  *buf;
-
-    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-        return CC_ERROR;
-    }
-
-    out->data = cc_strdup(a, buf, len);
-    if (out->data == NULL) {
-        return CC_ERROR;
-    }
-
-    out->len = len;
-
-    return CC_OK;
+    funcs->ctx = m;
 }
 
 
@@ -124,30 +136,33 @@ cc_gen_print(void *ctx, const char *str, size_t len)
 
 
 yajl_gen
-cc_gen_alloc(cc_alloc_t *a)
-{
-    yajl_alloc_funcs  funcs;
-
-    cc_yajl_alloc_funcs(a, &funcs);
-
-    return yajl_gen_alloc(&funcs);
-}
-
-
-yajl_gen
 cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o)
 {
-    yajl_gen  g;
+    jmp_buf           abort;
+    yajl_gen          g;
+    yajl_alloc_funcs  funcs;
 
-    g = cc_gen_alloc(a);
-    if (g == NULL) {
+    o->mem.alloc = a;
+    o->mem.failed = 0;
+    o->mem.abort = &abort;
+
+    cc_yajl_alloc_funcs(&o->mem, &funcs);
+
+    if (setjmp(abort) != 0) {
+        /* the arena refused: the handle is dropped with the arena */
+        o->mem.abort = NULL;
         return NULL;
     }
 
-    if (!yajl_gen_config(g, yajl_gen_print_callback, cc_gen_print, o)) {
-        yajl_gen_free(g);
-        return NULL;
+    g = yajl_gen_alloc(&funcs);
+
+    if (g != NULL
+        && !yajl_gen_config(g, yajl_gen_print_callback, cc_gen_print, o))
+    {
+        g = NULL;
     }
+
+    o->mem.abort = NULL;
 
     return g;
 }
@@ -166,13 +181,48 @@ cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a)
 void
 cc_gen_add(cc_gen_out_t *o, const char *p, size_t len)
 {
+    size_t         n;
+    const u_char  *s, *last;
+
     /* yajl prints empty strings with whatever pointer it was given */
     if (o->nomem || len == 0) {
         return;
     }
 
-    if (cc_buf_append(o->alloc, &o->buf, (const u_char *) p, len) != CC_OK) {
-        o->nomem = 1;
+    s = (const u_char *) p;
+    last = s + len;
+
+    /*
+     * yajl prints a string in runs cut only at the ASCII characters it
+     * escapes, so a valid character is never split between two calls
+     */
+
+    for ( ;; ) {
+        n = cc_utf8_check(s, last - s);
+
+        if (cc_buf_append(o->alloc, &o->buf, s, n) != CC_OK) {
+            o->nomem = 1;
+            return;
+        }
+
+        s += n;
+
+        if (s == last) {
+            return;
+        }
+
+        /* one invalid byte, one U+FFFD, as cc_utf8_sanitize() does */
+
+        if (cc_buf_append(o->alloc, &o->buf, (const u_char *) "\xef\xbf\xbd",
+                          3)
+            != CC_OK)
+        {
+            o->nomem = 1;
+            return;
+        }
+
+        o->replaced++;
+        s++;
     }
 }
 

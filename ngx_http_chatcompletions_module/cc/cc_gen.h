@@ -15,39 +15,58 @@
  */
 
 
+#include <setjmp.h>
 #include <yajl/yajl_gen.h>
 
 #include "cc_core.h"
 
 
-/* what a generator from cc_gen_create() prints into, grown in an arena */
+/*
+ * What yajl's allocator hooks draw from.  yajl 2.1 does not check what
+ * its allocator returns: given NULL it writes through it.  So the hooks
+ * never return NULL.  yajl is only ever called with abort set (the
+ * parser's feed and finish, a generator's creation), and when the arena
+ * refuses, the hook records it and jumps there: the call is abandoned
+ * and the handle is not used again (the arena owns its memory).  A hook
+ * called without abort set (a bug) gets a static spare region if the
+ * size fits, else the process aborts rather than corrupt memory.
+ */
+typedef struct {
+    cc_alloc_t               *alloc;
+    jmp_buf                  *abort;
+    unsigned                  failed:1;
+} cc_yajl_mem_t;
+
+
+/*
+ * What a generator from cc_gen_create() prints into, grown in an arena.
+ * Every byte that goes in is checked to be UTF-8: an invalid byte
+ * becomes U+FFFD, so what comes out is valid UTF-8 whatever went in.
+ */
 typedef struct {
     cc_alloc_t               *alloc;
     cc_buf_t                  buf;
+    cc_yajl_mem_t             mem;          /* the generator's */
+    size_t                    replaced;     /* invalid bytes replaced */
     unsigned                  nomem:1;      /* an append failed */
 } cc_gen_out_t;
 
 
-/* yajl allocator hooks that draw from the arena (free is a no-op) */
-void cc_yajl_alloc_funcs(cc_alloc_t *a, yajl_alloc_funcs *funcs);
-
-/* a yajl generator whose memory comes from the arena */
-yajl_gen cc_gen_alloc(cc_alloc_t *a);
+/* yajl allocator hooks that draw from m->alloc (free is a no-op) */
+void cc_yajl_alloc_funcs(cc_yajl_mem_t *m, yajl_alloc_funcs *funcs);
 
 /* yajl_gen helpers */
 #define cc_gen_lit(g, s)                                                    \
     yajl_gen_string(g, (const unsigned char *) s, sizeof(s) - 1)
 #define cc_gen_str(g, s)  yajl_gen_string(g, (s)->data, (s)->len)
 
-/* copy a finished generator's buffer into the arena */
-int cc_gen_finish(cc_alloc_t *a, yajl_gen g, cc_str_t *out);
-
 /*
  * cc_gen_out_init() empties o for the arena a; cc_gen_create() makes a
- * generator that prints into o; set o->buf.len to 0 to reuse o.
- * cc_gen_add() adds bytes of its own between documents ("data: ",
- * "\n\n"); cc_gen_output() appends what o holds to *out, in the arena
- * a: CC_ERROR if an allocation failed on the way.
+ * generator that prints into o (NULL: no memory); set o->buf.len to 0 to
+ * reuse o.  cc_gen_add() adds bytes of its own between documents
+ * ("data: ", "\n\n"); cc_gen_output() appends what o holds to *out, in
+ * the arena a: CC_ERROR if an allocation failed on the way.  A generator
+ * allocates nothing after its creation: all it prints goes into o.
  */
 void cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a);
 yajl_gen cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o);

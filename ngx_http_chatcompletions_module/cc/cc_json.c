@@ -10,7 +10,9 @@
  */
 
 
+#include <ctype.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +38,55 @@ typedef struct {
 #define CC_JSON_FRAMES   4
 
 
+/* the filter's place in the text (cc_json_filter()) */
+typedef enum {
+    CC_JSON_OUT = 0,                        /* outside any string */
+    CC_JSON_IN,                             /* in a string */
+    CC_JSON_ESC,                            /* after a backslash */
+    CC_JSON_HEX,                            /* in the digits of a \u */
+    CC_JSON_PAIR,                           /* a high surrogate: a "\" ? */
+    CC_JSON_PAIR_U                          /* ... and a "u" ? */
+} cc_json_state_e;
+
+
+/* the longest path an error names */
+#define CC_JSON_PATH   256
+
+
 struct cc_json_parser_s {
     cc_alloc_t               *alloc;
     yajl_handle               yajl;
+    cc_yajl_mem_t             mem;
     cc_json_t                *root;
     cc_buf_t                  stack;        /* depth cc_json_frame_t */
     int                       depth;
     cc_str_t                  key;
-    size_t                    offset;
+    size_t                    offset;       /* bytes given to yajl */
+
+    /* the filter between the input and yajl */
+    cc_json_state_e           state;
+    size_t                    pos;          /* bytes of input seen */
+    u_char                    esc[12];      /* an escape held back */
+    size_t                    nesc;
+    size_t                    esc_at;       /* the input offset of esc */
+    u_char                    u8need;       /* continuation bytes due */
+    u_char                    u8lo;         /* the next one's range */
+    u_char                    u8hi;
+    size_t                    u8at;         /* where the character began */
+    size_t                    bad_at;       /* the first bad byte */
+    cc_buf_t                  text;         /* a feed's, for yajl */
+
+    /* invalid UTF-8: in the string at path (empty: in a key), at byte */
+    char                      path[CC_JSON_PATH];
+    size_t                    utf8_at;
+
     unsigned                  have_key:1;
     unsigned                  too_deep:1;
     unsigned                  no_memory:1;
+    unsigned                  strict:1;
+    unsigned                  has_bad:1;    /* bad_at is set */
+    unsigned                  bad_utf8:1;   /* the parse failed on it */
+    unsigned                  dead:1;       /* yajl was abandoned */
 };
 
 
@@ -63,8 +103,21 @@ static int cc_json_on_map_key(void *ctx, const unsigned char *s, size_t len);
 static int cc_json_on_end_map(void *ctx);
 static int cc_json_on_start_array(void *ctx);
 static int cc_json_on_end_array(void *ctx);
-static void cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
-    char *err, size_t errlen);
+static int cc_json_utf8(cc_json_parser_t *p, const unsigned char *s,
+    size_t len, int key);
+static void cc_json_path(cc_json_parser_t *p);
+static int cc_json_filter(cc_json_parser_t *p, u_char c);
+static int cc_json_filter_utf8(cc_json_parser_t *p, u_char c);
+static int cc_json_escape(cc_json_parser_t *p);
+static int cc_json_lone(cc_json_parser_t *p);
+static int cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len);
+static int cc_json_flush(cc_json_parser_t *p);
+static int cc_json_hex(const u_char *p, uint32_t *cp);
+static int cc_json_yajl(cc_json_parser_t *p, int complete);
+static cc_json_t *cc_json_parse_doc(cc_alloc_t *a, const u_char *data,
+    size_t len, int strict, char *err, size_t errlen);
+static void cc_json_error(cc_json_parser_t *p, int end, char *err,
+    size_t errlen);
 static int cc_json_gen_depth(yajl_gen g, const cc_json_t *v, int depth);
 
 
@@ -246,6 +299,10 @@ cc_json_on_string(void *ctx, const unsigned char *s, size_t len)
 
     p = ctx;
 
+    if (!cc_json_utf8(p, s, len, 0)) {
+        return 0;
+    }
+
     v = cc_json_new(p, CC_JSON_STRING);
     if (v == NULL) {
         return 0;
@@ -275,6 +332,10 @@ cc_json_on_map_key(void *ctx, const unsigned char *s, size_t len)
     cc_json_parser_t  *p;
 
     p = ctx;
+
+    if (!cc_json_utf8(p, s, len, 1)) {
+        return 0;
+    }
 
     p->key.len = len;
     p->key.data = cc_strdup(p->alloc, s, len);
@@ -313,6 +374,8 @@ cc_json_on_end_array(void *ctx)
 cc_json_parser_t *
 cc_json_parser_create(cc_alloc_t *a)
 {
+    jmp_buf            abort;
+    yajl_handle        h;
     yajl_alloc_funcs   funcs;
     cc_json_parser_t  *p;
 
@@ -323,23 +386,466 @@ cc_json_parser_create(cc_alloc_t *a)
 
     p->alloc = a;
     p->stack.min = CC_JSON_FRAMES * sizeof(cc_json_frame_t);
+    p->mem.alloc = a;
+    p->mem.abort = &abort;
 
-    cc_yajl_alloc_funcs(a, &funcs);
+    cc_yajl_alloc_funcs(&p->mem, &funcs);
 
-    p->yajl = yajl_alloc(&cc_json_callbacks, &funcs, p);
-    if (p->yajl == NULL) {
+    if (setjmp(abort) != 0) {
         return NULL;
     }
+
+    h = yajl_alloc(&cc_json_callbacks, &funcs, p);
+
+    /* the filter checks UTF-8 itself, more strictly than yajl does */
+    if (h == NULL || !yajl_config(h, yajl_dont_validate_strings, 1)) {
+        return NULL;
+    }
+
+    p->mem.abort = NULL;
+    p->yajl = h;
 
     return p;
 }
 
 
-static void
-cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
-    char *err, size_t errlen)
+void
+cc_json_parser_strict(cc_json_parser_t *p)
 {
-    size_t          n;
+    p->strict = 1;
+}
+
+
+int
+cc_json_parser_bad_utf8(cc_json_parser_t *p, const char **path, size_t *at)
+{
+    if (!p->bad_utf8) {
+        return 0;
+    }
+
+    *path = p->path[0] ? p->path : NULL;
+    *at = p->path[0] ? p->utf8_at : p->bad_at;
+
+    return 1;
+}
+
+
+/*
+ * A string (key is 0) or a key checked to be UTF-8, see cc_json.h: 1, or
+ * 0 with the place recorded.
+ */
+
+static int
+cc_json_utf8(cc_json_parser_t *p, const unsigned char *s, size_t len,
+    int key)
+{
+    size_t  n;
+
+    n = cc_utf8_check(s, len);
+    if (n == len) {
+        return 1;
+    }
+
+    p->bad_utf8 = 1;
+    p->utf8_at = n;
+    p->path[0] = '\0';
+
+    if (!key && p->depth > 0) {
+        cc_json_path(p);
+    }
+
+    if (p->path[0] == '\0' && !p->has_bad) {
+        /* an escape that made a lone surrogate in a key: where it ends */
+        p->has_bad = 1;
+        p->bad_at = p->offset + yajl_get_bytes_consumed(p->yajl);
+    }
+
+    return 0;
+}
+
+
+/* the path of the value being added, as cc_check.h writes paths */
+
+static void
+cc_json_path(cc_json_parser_t *p)
+{
+    int               i, n;
+    size_t            len, idx;
+    cc_str_t         *key;
+    cc_json_frame_t  *f;
+
+    len = 0;
+
+    for (i = 0; i < p->depth; i++) {
+        f = (cc_json_frame_t *) p->stack.data + i;
+
+        idx = f->values.len / sizeof(cc_json_t *);
+
+        if (f->value->type == CC_JSON_OBJECT) {
+            key = (i == p->depth - 1) ? &p->key
+                                      : (cc_str_t *) f->keys.data + idx - 1;
+
+            n = snprintf(p->path + len, CC_JSON_PATH - len, "%s%.*s",
+                         len ? "." : "", (int) key->len, key->data);
+
+        } else {
+            n = snprintf(p->path + len, CC_JSON_PATH - len, "[%zu]",
+                         (i == p->depth - 1) ? idx : idx - 1);
+        }
+
+        if (n < 0 || (size_t) n >= CC_JSON_PATH - len) {
+            break;
+        }
+
+        len += n;
+    }
+}
+
+
+/*
+ * The filter between the input and yajl: it checks that the bytes of
+ * every string are UTF-8 (RFC 3629) and rewrites \u escapes of lone
+ * surrogates, which yajl would decode into CESU-8 bytes (a lone low
+ * one), into "?" (a lone high one before anything but an escape) or into
+ * a wrong character (a high one before another escape).  A lone
+ * surrogate becomes \ufffd, or, strict, \udc00, which yajl decodes into
+ * bytes that cc_json_utf8() refuses: the error names the string.  The
+ * text keeps its length, so offsets stay those of the input.
+ */
+
+static int
+cc_json_filter(cc_json_parser_t *p, u_char c)
+{
+    switch (p->state) {
+
+    case CC_JSON_OUT:
+        /* yajl refuses anything but ASCII here: a JSON error */
+        if (c == '"') {
+            p->state = CC_JSON_IN;
+        }
+
+        return cc_json_put(p, &c, 1);
+
+    case CC_JSON_IN:
+        if (c == '\\' || c == '"') {
+            if (p->u8need) {
+                /* a character cut short */
+                cc_json_filter_utf8(p, 0);
+            }
+
+            if (c == '"') {
+                p->state = CC_JSON_OUT;
+                return cc_json_put(p, &c, 1);
+            }
+
+            p->esc[0] = c;
+            p->nesc = 1;
+            p->esc_at = p->pos;
+            p->state = CC_JSON_ESC;
+
+            return CC_OK;
+        }
+
+        cc_json_filter_utf8(p, c);
+
+        return cc_json_put(p, &c, 1);
+
+    case CC_JSON_ESC:
+        p->esc[p->nesc++] = c;
+
+        if (c == 'u') {
+            p->state = CC_JSON_HEX;
+            return CC_OK;
+        }
+
+        p->state = CC_JSON_IN;
+
+        return cc_json_flush(p);
+
+    case CC_JSON_HEX:
+        if (!isxdigit(c)) {
+            /* not an escape yajl takes: it says so */
+            p->state = CC_JSON_IN;
+
+            if (cc_json_flush(p) != CC_OK) {
+                return CC_ERROR;
+            }
+
+            return cc_json_filter(p, c);
+        }
+
+        p->esc[p->nesc++] = c;
+
+        if (p->nesc == 6 || p->nesc == 12) {
+            return cc_json_escape(p);
+        }
+
+        return CC_OK;
+
+    case CC_JSON_PAIR:
+        if (c == '\\') {
+            p->esc[p->nesc++] = c;
+            p->state = CC_JSON_PAIR_U;
+            return CC_OK;
+        }
+
+        p->state = CC_JSON_IN;
+
+        if (cc_json_lone(p) != CC_OK) {
+            return CC_ERROR;
+        }
+
+        return cc_json_filter(p, c);
+
+    default: /* CC_JSON_PAIR_U */
+        if (c == 'u') {
+            p->esc[p->nesc++] = c;
+            p->state = CC_JSON_HEX;
+            return CC_OK;
+        }
+
+        /* the backslash starts an escape of another kind */
+
+        if (cc_json_lone(p) != CC_OK) {
+            return CC_ERROR;
+        }
+
+        p->state = CC_JSON_ESC;
+
+        return cc_json_filter(p, c);
+    }
+}
+
+
+/* one byte of a string's text (0: the string or an escape cut it short) */
+
+static int
+cc_json_filter_utf8(cc_json_parser_t *p, u_char c)
+{
+    if (p->u8need) {
+        if (c >= p->u8lo && c <= p->u8hi) {
+            p->u8need--;
+            p->u8lo = 0x80;
+            p->u8hi = 0xbf;
+            return 1;
+        }
+
+        p->u8need = 0;
+
+        if (!p->has_bad) {
+            p->has_bad = 1;
+            p->bad_at = p->u8at;
+        }
+
+        if (c == 0) {
+            return 0;
+        }
+    }
+
+    if (c < 0x80) {
+        return 1;
+    }
+
+    p->u8at = p->pos;
+    p->u8lo = 0x80;
+    p->u8hi = 0xbf;
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        p->u8need = 1;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        p->u8need = 2;
+        p->u8lo = (c == 0xe0) ? 0xa0 : 0x80;
+        p->u8hi = (c == 0xed) ? 0x9f : 0xbf;
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        p->u8need = 3;
+        p->u8lo = (c == 0xf0) ? 0x90 : 0x80;
+        p->u8hi = (c == 0xf4) ? 0x8f : 0xbf;
+
+    } else if (!p->has_bad) {
+        p->has_bad = 1;
+        p->bad_at = p->pos;
+    }
+
+    return 1;
+}
+
+
+/* a \uXXXX (nesc 6) or a high surrogate's \uXXXX\uXXXX (12) is complete */
+
+static int
+cc_json_escape(cc_json_parser_t *p)
+{
+    uint32_t  cp;
+
+    /* the four bytes are hex digits: cc_json_filter() checked them */
+    cp = 0;
+    (void) cc_json_hex(p->esc + p->nesc - 4, &cp);
+
+    if (p->nesc == 6) {
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            p->state = CC_JSON_PAIR;
+            return CC_OK;
+        }
+
+        p->state = CC_JSON_IN;
+
+        if (cp >= 0xdc00 && cp <= 0xdfff) {
+            return cc_json_lone(p);
+        }
+
+        return cc_json_flush(p);
+    }
+
+    if (cp >= 0xdc00 && cp <= 0xdfff) {
+        p->state = CC_JSON_IN;
+        return cc_json_flush(p);
+    }
+
+    /* the first one is lone; the second is looked at anew */
+
+    if (cc_json_lone(p) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    return cc_json_escape(p);
+}
+
+
+/*
+ * The first six bytes of esc are a lone surrogate's escape: its
+ * replacement goes to yajl, the bytes after it stay in esc.
+ */
+
+static int
+cc_json_lone(cc_json_parser_t *p)
+{
+    if (p->strict && !p->has_bad) {
+        p->has_bad = 1;
+        p->bad_at = p->esc_at;
+    }
+
+    if (cc_json_put(p, (u_char *) (p->strict ? "\\udc00" : "\\ufffd"), 6)
+        != CC_OK)
+    {
+        return CC_ERROR;
+    }
+
+    p->nesc -= 6;
+    p->esc_at += 6;
+    memmove(p->esc, p->esc + 6, p->nesc);
+
+    return CC_OK;
+}
+
+
+/* what esc holds goes to yajl as it is */
+
+static int
+cc_json_flush(cc_json_parser_t *p)
+{
+    size_t  n;
+
+    n = p->nesc;
+    p->nesc = 0;
+
+    return cc_json_put(p, p->esc, n);
+}
+
+
+static int
+cc_json_hex(const u_char *p, uint32_t *cp)
+{
+    int       i;
+    u_char    c;
+    uint32_t  v;
+
+    v = 0;
+
+    for (i = 0; i < 4; i++) {
+        c = p[i];
+
+        if (c >= '0' && c <= '9') {
+            v = v * 16 + (c - '0');
+
+        } else if (c >= 'a' && c <= 'f') {
+            v = v * 16 + (c - 'a' + 10);
+
+        } else if (c >= 'A' && c <= 'F') {
+            v = v * 16 + (c - 'A' + 10);
+
+        } else {
+            return CC_ERROR;
+        }
+    }
+
+    *cp = v;
+
+    return CC_OK;
+}
+
+
+/*
+ * Bytes for yajl: a feed's text is given to yajl at once at its end.
+ * yajl lexes a token cut by the end of its input again from its start
+ * on every call, so handing it smaller pieces than the caller's would
+ * make a long string quadratic.
+ */
+
+static int
+cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len)
+{
+    if (cc_buf_append(p->alloc, &p->text, data, len) != CC_OK) {
+        p->no_memory = 1;
+        p->dead = 1;
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
+/* what the filter collected goes to yajl; complete: the input's end */
+
+static int
+cc_json_yajl(cc_json_parser_t *p, int complete)
+{
+    jmp_buf      abort;
+    yajl_status  st;
+
+    p->mem.abort = &abort;
+
+    if (setjmp(abort) != 0) {
+        /* the arena refused yajl: its handle is not used again */
+        p->mem.abort = NULL;
+        p->no_memory = 1;
+        p->dead = 1;
+        return CC_ERROR;
+    }
+
+    st = complete ? yajl_complete_parse(p->yajl)
+                  : yajl_parse(p->yajl, p->text.data, p->text.len);
+
+    p->mem.abort = NULL;
+
+    if (st != yajl_status_ok) {
+        p->dead = 1;
+        return CC_ERROR;
+    }
+
+    p->offset += p->text.len;
+    p->text.len = 0;
+
+    return CC_OK;
+}
+
+
+static void
+cc_json_error(cc_json_parser_t *p, int end, char *err, size_t errlen)
+{
+    size_t          n, at;
+    jmp_buf         abort;
     unsigned char  *msg;
 
     if (errlen == 0) {
@@ -357,12 +863,43 @@ cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
         return;
     }
 
+    /* the input ended in a string with a byte that is not UTF-8 */
+
+    if (!p->bad_utf8 && p->has_bad && end) {
+        p->bad_utf8 = 1;
+        p->path[0] = '\0';
+    }
+
+    if (p->bad_utf8) {
+        if (p->path[0]) {
+            snprintf(err, errlen, "invalid UTF-8 in %s at byte %zu",
+                     p->path, p->utf8_at);
+
+        } else {
+            snprintf(err, errlen, "invalid UTF-8 at offset %zu", p->bad_at);
+        }
+
+        return;
+    }
+
     /*
      * yajl's message reads like "lexical error: invalid char in json
      * text.\n <context>\n (right here) ------^\n"; keep the first line,
      * the context is the client's own text and does not belong in logs.
      */
-    msg = yajl_get_error(p->yajl, 0, data, len);
+
+    p->mem.abort = &abort;
+
+    if (setjmp(abort) != 0) {
+        p->mem.abort = NULL;
+        snprintf(err, errlen, "invalid JSON");
+        return;
+    }
+
+    msg = yajl_get_error(p->yajl, 0, p->text.data, p->text.len);
+
+    p->mem.abort = NULL;
+
     if (msg == NULL) {
         snprintf(err, errlen, "invalid JSON");
         return;
@@ -373,9 +910,10 @@ cc_json_error(cc_json_parser_t *p, const u_char *data, size_t len,
         n--;
     }
 
-    if (data != NULL) {
+    if (!end) {
+        at = p->offset + yajl_get_bytes_consumed(p->yajl);
         snprintf(err, errlen, "%.*s at offset %zu", (int) n, (char *) msg,
-                 p->offset + yajl_get_bytes_consumed(p->yajl));
+                 at);
 
     } else {
         snprintf(err, errlen, "%.*s", (int) n, (char *) msg);
@@ -389,15 +927,62 @@ int
 cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
     char *err, size_t errlen)
 {
-    yajl_status  st;
+    size_t  i, j;
 
-    st = yajl_parse(p->yajl, data, len);
-    if (st != yajl_status_ok) {
-        cc_json_error(p, data, len, err, errlen);
+    if (p->dead) {
+        snprintf(err, errlen, "the parser failed before");
         return CC_ERROR;
     }
 
-    p->offset += len;
+    /* room for the feed and an escape held back from the last one */
+
+    if (cc_buf_reserve(p->alloc, &p->text, len + sizeof(p->esc)) != CC_OK) {
+        p->no_memory = 1;
+        p->dead = 1;
+        cc_json_error(p, 0, err, errlen);
+        return CC_ERROR;
+    }
+
+    for (i = 0; i < len; /* void */) {
+
+        /* a run of ASCII that is no quote and no escape goes at once */
+
+        if (p->state == CC_JSON_OUT
+            || (p->state == CC_JSON_IN && p->u8need == 0))
+        {
+            for (j = i;
+                 j < len && data[j] < 0x80 && data[j] != '"'
+                 && data[j] != '\\';
+                 j++)
+            {
+                /* void */
+            }
+
+            if (j > i) {
+                if (cc_json_put(p, data + i, j - i) != CC_OK) {
+                    cc_json_error(p, 0, err, errlen);
+                    return CC_ERROR;
+                }
+
+                p->pos += j - i;
+                i = j;
+                continue;
+            }
+        }
+
+        if (cc_json_filter(p, data[i]) != CC_OK) {
+            cc_json_error(p, 0, err, errlen);
+            return CC_ERROR;
+        }
+
+        p->pos++;
+        i++;
+    }
+
+    if (p->text.len && cc_json_yajl(p, 0) != CC_OK) {
+        cc_json_error(p, 0, err, errlen);
+        return CC_ERROR;
+    }
 
     return CC_OK;
 }
@@ -406,11 +991,33 @@ cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
 cc_json_t *
 cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
 {
-    yajl_status  st;
+    if (p->dead) {
+        snprintf(err, errlen, "the parser failed before");
+        return NULL;
+    }
 
-    st = yajl_complete_parse(p->yajl);
-    if (st != yajl_status_ok) {
-        cc_json_error(p, NULL, 0, err, errlen);
+    /* the input ended in a character or an escape: yajl says the rest */
+
+    if (p->u8need) {
+        cc_json_filter_utf8(p, 0);
+    }
+
+    if (p->state == CC_JSON_PAIR || p->state == CC_JSON_PAIR_U) {
+        if (cc_json_lone(p) != CC_OK) {
+            cc_json_error(p, 0, err, errlen);
+            return NULL;
+        }
+    }
+
+    if ((cc_json_flush(p) != CC_OK)
+        || (p->text.len && cc_json_yajl(p, 0) != CC_OK))
+    {
+        cc_json_error(p, 0, err, errlen);
+        return NULL;
+    }
+
+    if (cc_json_yajl(p, 1) != CC_OK) {
+        cc_json_error(p, 1, err, errlen);
         return NULL;
     }
 
@@ -427,6 +1034,22 @@ cc_json_t *
 cc_json_parse(cc_alloc_t *a, const u_char *data, size_t len, char *err,
     size_t errlen)
 {
+    return cc_json_parse_doc(a, data, len, 0, err, errlen);
+}
+
+
+cc_json_t *
+cc_json_parse_strict(cc_alloc_t *a, const u_char *data, size_t len,
+    char *err, size_t errlen)
+{
+    return cc_json_parse_doc(a, data, len, 1, err, errlen);
+}
+
+
+static cc_json_t *
+cc_json_parse_doc(cc_alloc_t *a, const u_char *data, size_t len, int strict,
+    char *err, size_t errlen)
+{
     cc_json_parser_t  *p;
 
     p = cc_json_parser_create(a);
@@ -434,6 +1057,8 @@ cc_json_parse(cc_alloc_t *a, const u_char *data, size_t len, char *err,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+
+    p->strict = strict;
 
     if (cc_json_parser_feed(p, data, len, err, errlen) != CC_OK) {
         return NULL;
@@ -587,22 +1212,24 @@ cc_json_gen(yajl_gen g, const cc_json_t *v)
 int
 cc_json_serialize(cc_alloc_t *a, const cc_json_t *v, cc_str_t *out)
 {
-    int       rc;
-    yajl_gen  g;
+    yajl_gen      g;
+    cc_gen_out_t  o;
 
-    g = cc_gen_alloc(a);
+    cc_gen_out_init(&o, a);
+
+    g = cc_gen_create(a, &o);
     if (g == NULL) {
         return CC_ERROR;
     }
 
-    rc = cc_json_gen(g, v);
-    if (rc == CC_OK) {
-        rc = cc_gen_finish(a, g, out);
+    out->data = NULL;
+    out->len = 0;
+
+    if (cc_json_gen(g, v) != CC_OK) {
+        return CC_ERROR;
     }
 
-    yajl_gen_free(g);
-
-    return rc;
+    return cc_gen_output(a, &o, out);
 }
 
 

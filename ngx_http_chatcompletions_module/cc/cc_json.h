@@ -53,6 +53,10 @@ struct cc_json_s {
 typedef struct cc_json_parser_s  cc_json_parser_t;
 
 
+/* room for a parse error's text: a path of up to 256 bytes and more */
+#define CC_JSON_ERR_LEN    384
+
+
 /*
  * Incremental parser: feed the body buffer by buffer, then finish.
  * On error, err receives a short human-readable reason (NUL-terminated)
@@ -64,9 +68,25 @@ int cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
 cc_json_t *cc_json_parser_finish(cc_json_parser_t *p, char *err,
     size_t errlen);
 
-/* one-shot parse of a complete document */
+/*
+ * Strings are checked to be UTF-8 (RFC 3629) byte by byte; a string or a
+ * key that is not fails the parse.  An escaped lone surrogate (\udc00, or
+ * \ud800 not followed by a low one) becomes U+FFFD, unless the parser is
+ * strict (client input): then it is invalid UTF-8 as well.  After a
+ * failed feed or finish, cc_json_parser_bad_utf8() is 1 if that was the
+ * reason: *path is the string's path ("messages[1].content") and *at the
+ * offset of the bad byte in its decoded bytes, or *path is NULL (a key,
+ * the top-level string) and *at is the offset in the input.
+ */
+void cc_json_parser_strict(cc_json_parser_t *p);
+int cc_json_parser_bad_utf8(cc_json_parser_t *p, const char **path,
+    size_t *at);
+
+/* one-shot parse of a complete document; strict as for client input */
 cc_json_t *cc_json_parse(cc_alloc_t *a, const u_char *data, size_t len,
     char *err, size_t errlen);
+cc_json_t *cc_json_parse_strict(cc_alloc_t *a, const u_char *data,
+    size_t len, char *err, size_t errlen);
 
 /* member lookup; NULL if absent or if obj is not an object */
 cc_json_t *cc_json_get(const cc_json_t *obj, const char *key);

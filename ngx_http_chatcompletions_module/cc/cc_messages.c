@@ -22,6 +22,10 @@ static int cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls,
 static int cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m,
     const char *path, cc_message_t *msg);
 static int cc_tool_id(cc_alloc_t *a, const cc_str_t *id, cc_str_t *out);
+static int cc_check_answer(cc_parse_t *p, const cc_json_t *msgs, size_t i,
+    cc_message_t *calls, u_char *answered, const cc_message_t *m);
+static int cc_check_answered(cc_parse_t *p, const cc_json_t *msgs, size_t k,
+    const cc_message_t *calls, const u_char *answered);
 
 
 int
@@ -30,9 +34,10 @@ cc_parse_messages(cc_parse_t *p, const cc_json_t *root, cc_message_t **raw,
 {
     int                skip;
     char               path[CC_PATH_LEN];
-    size_t             i, n, nsys;
+    u_char            *answered;
+    size_t             i, n, k, nsys, ncalls;
     cc_json_t         *msgs, *m, *c;
-    cc_message_t      *out;
+    cc_message_t      *out, *calls;
     const cc_str_t    *prompt;
 
     msgs = cc_json_get(root, "messages");
@@ -78,7 +83,18 @@ cc_parse_messages(cc_parse_t *p, const cc_json_t *root, cc_message_t **raw,
         p->chat->system[p->chat->nsystem++] = *prompt;
     }
 
+    /*
+     * OpenAI's pairing of tool calls and tool messages: the calls of an
+     * assistant message (calls, the k-th message) are answered by the
+     * tool messages right after it, each call once, before any other
+     * message; calls still open at the end get an error result
+     * (cc_turns.c).
+     */
+
     n = 0;
+    k = 0;
+    calls = NULL;
+    answered = NULL;
 
     for (i = 0; i < msgs->n; i++) {
         m = msgs->values[i];
@@ -89,7 +105,42 @@ cc_parse_messages(cc_parse_t *p, const cc_json_t *root, cc_message_t **raw,
             return CC_ERROR;
         }
 
+        if (!skip && cc_json_is(cc_json_get(m, "role"), "tool")) {
+            if (cc_check_answer(p, msgs, i, calls, answered, &out[n])
+                != CC_OK)
+            {
+                return CC_ERROR;
+            }
+
+            n++;
+            continue;
+        }
+
+        if (calls != NULL
+            && cc_check_answered(p, msgs, k, calls, answered) != CC_OK)
+        {
+            return CC_ERROR;
+        }
+
+        calls = NULL;
+
         if (!skip) {
+            ncalls = 0;
+
+            for (c = NULL, nsys = 0; nsys < out[n].nblocks; nsys++) {
+                ncalls += (out[n].blocks[nsys].type == CC_BLOCK_TOOL_USE);
+            }
+
+            if (ncalls) {
+                answered = cc_calloc(p->alloc, out[n].nblocks);
+                if (answered == NULL) {
+                    return cc_no_memory(p->err);
+                }
+
+                calls = &out[n];
+                k = i;
+            }
+
             n++;
         }
     }
@@ -359,7 +410,7 @@ static int
 cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
     cc_message_t *msg)
 {
-    char         sub[CC_PATH_LEN], fpath[CC_PATH_LEN], errbuf[64];
+    char         sub[CC_PATH_LEN], fpath[CC_PATH_LEN], errbuf[128];
     size_t       i;
     cc_json_t   *call, *id, *fn, *name, *args, *input;
     cc_block_t  *b;
@@ -408,8 +459,10 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
         }
 
         /*
-         * arguments is a JSON string the model wrote, possibly invalid or
-         * empty; Bedrock needs an object, so anything else becomes {}
+         * arguments is the JSON text of an object, as OpenAI checks:
+         * absent, null or blank is taken as {} (a client that kept only
+         * the first delta of a streamed call has ""), anything else that
+         * does not parse into an object is refused
          */
 
         input = NULL;
@@ -422,16 +475,28 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
         {
             errbuf[0] = '\0';
 
-            input = cc_json_parse(p->alloc, args->str.data, args->str.len,
-                                  errbuf, sizeof(errbuf));
+            input = cc_json_parse_strict(p->alloc, args->str.data,
+                                         args->str.len, errbuf,
+                                         sizeof(errbuf));
 
-            /* a bad document is the model's fault, no memory is ours */
             if (input == NULL && strcmp(errbuf, "out of memory") == 0) {
                 return cc_no_memory(p->err);
             }
 
-            if (input != NULL && input->type != CC_JSON_OBJECT) {
-                input = NULL;
+            if (input == NULL) {
+                return cc_parse_error(p, "invalid_value", fpath,
+                                      "Invalid '%s': the arguments must be "
+                                      "a JSON object encoded as a string, "
+                                      "but they are not valid JSON (%s).",
+                                      fpath, errbuf);
+            }
+
+            if (input->type != CC_JSON_OBJECT) {
+                return cc_parse_error(p, "invalid_value", fpath,
+                                      "Invalid '%s': the arguments must be "
+                                      "a JSON object encoded as a string, "
+                                      "but they are %s.", fpath,
+                                      cc_json_kind(input));
             }
         }
 
@@ -610,4 +675,96 @@ cc_tool_id(cc_alloc_t *a, const cc_str_t *id, cc_str_t *out)
     out->data = p;
 
     return CC_OK;
+}
+
+
+/* the tool message m (messages[i]) answers one of calls not yet answered */
+
+static int
+cc_check_answer(cc_parse_t *p, const cc_json_t *msgs, size_t i,
+    cc_message_t *calls, u_char *answered, const cc_message_t *m)
+{
+    char               path[CC_PATH_LEN], show[CC_SHOW_LEN + 4];
+    size_t             j;
+    cc_json_t         *id;
+    const cc_block_t  *b;
+
+    if (calls == NULL) {
+        cc_path(path, "messages[%zu].role", i);
+
+        return cc_parse_error(p, "invalid_value", path,
+                              "Invalid parameter: messages with role 'tool' "
+                              "must be a response to a preceding message "
+                              "with 'tool_calls'.");
+    }
+
+    /* ids compare as rewritten (cc_tool_id()): the same id, the same */
+
+    b = &m->blocks[0];
+
+    for (j = 0; j < calls->nblocks; j++) {
+        if (calls->blocks[j].type == CC_BLOCK_TOOL_USE && !answered[j]
+            && cc_str_cmp(&calls->blocks[j].id, &b->id) == 0)
+        {
+            answered[j] = 1;
+            return CC_OK;
+        }
+    }
+
+    cc_path(path, "messages[%zu].tool_call_id", i);
+
+    id = cc_json_get(msgs->values[i], "tool_call_id");
+    cc_show(show, sizeof(show), id->str.data, id->str.len);
+
+    return cc_parse_error(p, "invalid_value", path,
+                          "Invalid parameter: 'tool_call_id' of '%s' not "
+                          "found in 'tool_calls' of previous message.",
+                          show);
+}
+
+
+/* a message that is not a tool's: the calls of messages[k] are answered */
+
+static int
+cc_check_answered(cc_parse_t *p, const cc_json_t *msgs, size_t k,
+    const cc_message_t *calls, const u_char *answered)
+{
+    char        path[CC_PATH_LEN], list[384], show[CC_SHOW_LEN + 4];
+    size_t      j, n, len, used;
+    cc_json_t  *tc, *id;
+
+    tc = cc_json_get(msgs->values[k], "tool_calls");
+
+    len = 0;
+    n = 0;
+
+    for (j = 0; j < calls->nblocks; j++) {
+        if (calls->blocks[j].type != CC_BLOCK_TOOL_USE) {
+            continue;
+        }
+
+        if (!answered[j]) {
+            /* the client's own id, not the rewritten one */
+            id = cc_json_get(tc->values[n], "id");
+            cc_show(show, sizeof(show), id->str.data, id->str.len);
+
+            used = snprintf(list + len, sizeof(list) - len, "%s%s",
+                            len ? ", " : "", show);
+            len += (used < sizeof(list) - len) ? used : 0;
+        }
+
+        n++;
+    }
+
+    if (len == 0) {
+        return CC_OK;
+    }
+
+    cc_path(path, "messages[%zu].tool_calls", k);
+
+    return cc_parse_error(p, "invalid_value", path,
+                          "An assistant message with 'tool_calls' must be "
+                          "followed by tool messages responding to each "
+                          "'tool_call_id'. The following tool_call_ids did "
+                          "not have response messages: %s", list);
 }

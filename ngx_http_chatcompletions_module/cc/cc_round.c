@@ -31,6 +31,8 @@ static int cc_round_push(cc_alloc_t *a, cc_buf_t *b, cc_tool_use_t ***arr,
 static const cc_str_t *cc_round_seam(cc_stream_t *s, const cc_str_t *text);
 static void cc_usage_read(const cc_json_t *u, cc_usage_t *usage);
 static void cc_usage_add(cc_usage_t *sum, const cc_usage_t *u);
+static int64_t cc_usage_value(const cc_json_t *v);
+static int64_t cc_usage_sum(int64_t a, int64_t b);
 
 
 void
@@ -183,7 +185,10 @@ cc_round_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text,
     s->round.text.len = s->text.len;
 
     s->text_shown = 1;
-    s->text_ws = cc_is_space(text->data[text->len - 1]);
+
+    if (text->len) {
+        s->text_ws = cc_is_space(text->data[text->len - 1]);
+    }
 
     return CC_OK;
 }
@@ -228,36 +233,83 @@ cc_round_end(cc_stream_t *s, const cc_json_t *usage)
 }
 
 
+/*
+ * Bedrock's counts are int64; a broken upstream may send anything: a
+ * count is clamped to 0..CC_USAGE_MAX and sums saturate there, so no sum
+ * overflows and every count stays exact in a client's JSON reader.
+ */
+
 static void
 cc_usage_read(const cc_json_t *u, cc_usage_t *usage)
 {
+    cc_json_t  *total;
+
     memset(usage, 0, sizeof(cc_usage_t));
 
     if (u == NULL || u->type != CC_JSON_OBJECT) {
         return;
     }
 
-    (void) cc_json_int(cc_json_get(u, "inputTokens"), &usage->input);
-    (void) cc_json_int(cc_json_get(u, "outputTokens"), &usage->output);
-    (void) cc_json_int(cc_json_get(u, "cacheReadInputTokens"),
-                       &usage->cache_read);
-    (void) cc_json_int(cc_json_get(u, "cacheWriteInputTokens"),
-                       &usage->cache_write);
+    usage->input = cc_usage_value(cc_json_get(u, "inputTokens"));
+    usage->output = cc_usage_value(cc_json_get(u, "outputTokens"));
+    usage->cache_read = cc_usage_value(cc_json_get(u,
+                                                   "cacheReadInputTokens"));
+    usage->cache_write = cc_usage_value(cc_json_get(u,
+                                                    "cacheWriteInputTokens"));
 
-    if (cc_json_int(cc_json_get(u, "totalTokens"), &usage->total) != CC_OK) {
-        usage->total = usage->input + usage->output;
+    total = cc_json_get(u, "totalTokens");
+
+    if (total != NULL && total->type == CC_JSON_NUMBER) {
+        usage->total = cc_usage_value(total);
+
+    } else {
+        usage->total = cc_usage_sum(usage->input, usage->output);
     }
+}
+
+
+static int64_t
+cc_usage_value(const cc_json_t *v)
+{
+    size_t   i;
+    int64_t  n;
+
+    if (v == NULL || v->type != CC_JSON_NUMBER || v->str.len == 0) {
+        return 0;
+    }
+
+    if (cc_json_int(v, &n) == CC_OK) {
+        return n < 0 ? 0 : (n > CC_USAGE_MAX ? CC_USAGE_MAX : n);
+    }
+
+    /* beyond int64, or not an integer: huge is the cap, the rest 0 */
+
+    for (i = 0; i < v->str.len; i++) {
+        if (v->str.data[i] < '0' || v->str.data[i] > '9') {
+            return 0;
+        }
+    }
+
+    return CC_USAGE_MAX;
+}
+
+
+static int64_t
+cc_usage_sum(int64_t a, int64_t b)
+{
+    /* both are 0..CC_USAGE_MAX, so a + b cannot overflow int64 */
+    return (a + b > CC_USAGE_MAX) ? CC_USAGE_MAX : a + b;
 }
 
 
 static void
 cc_usage_add(cc_usage_t *sum, const cc_usage_t *u)
 {
-    sum->input += u->input;
-    sum->output += u->output;
-    sum->total += u->total;
-    sum->cache_read += u->cache_read;
-    sum->cache_write += u->cache_write;
+    sum->input = cc_usage_sum(sum->input, u->input);
+    sum->output = cc_usage_sum(sum->output, u->output);
+    sum->total = cc_usage_sum(sum->total, u->total);
+    sum->cache_read = cc_usage_sum(sum->cache_read, u->cache_read);
+    sum->cache_write = cc_usage_sum(sum->cache_write, u->cache_write);
 }
 
 

@@ -25,6 +25,10 @@
 #include "cc_json.h"
 
 
+/* the largest count reported: 2^53 - 1, exact in any JSON reader */
+#define CC_USAGE_MAX  9007199254740991LL
+
+
 typedef struct {
     int64_t                   input;        /* inputTokens */
     int64_t                   output;       /* outputTokens */

@@ -91,6 +91,9 @@ static int cc_sigv4_name_cmp(const cc_sigv4_hdr_t *a,
 static void cc_sigv4_sort(cc_sigv4_hdr_t *h, size_t n);
 static size_t cc_sigv4_trim(u_char *dst, const u_char *p, size_t len);
 static int cc_sigv4_add(size_t *total, size_t n);
+static int cc_sigv4_key_entry_match(const cc_sigv4_key_entry_t *e,
+    const cc_str_t *secret, const u_char date[8], const cc_str_t *region,
+    const cc_str_t *service);
 static u_char *cc_sigv4_digits(u_char *p, unsigned v, size_t n);
 
 
@@ -450,6 +453,16 @@ cc_sigv4_signature(cc_sigv4_ctx_t *c)
     if (req->signing_key) {
         memcpy(key, req->signing_key, 32);
 
+    } else if (req->key_cache) {
+        if (cc_sigv4_key_cache_get(req->key_cache, &req->secret_key,
+                                   res->amz_date, &req->region,
+                                   &req->service, key)
+            != CC_OK)
+        {
+            res->err = "sigv4: HMAC-SHA256 failed";
+            return CC_ERROR;
+        }
+
     } else if (cc_sigv4_signing_key(&req->secret_key, res->amz_date,
                                     &req->region, &req->service, key)
                != CC_OK)
@@ -570,6 +583,114 @@ failed:
     memset(key, 0, 32);
 
     return CC_ERROR;
+}
+
+
+int
+cc_sigv4_key_cache_get(cc_sigv4_key_cache_t *cache, const cc_str_t *secret,
+    const u_char date[8], const cc_str_t *region, const cc_str_t *service,
+    u_char key[32])
+{
+    size_t                 i;
+    cc_sigv4_key_entry_t  *e;
+
+    for (i = 0; i < CC_SIGV4_CACHE_SIZE; i++) {
+        e = &cache->entries[i];
+
+        if (cc_sigv4_key_entry_match(e, secret, date, region, service)) {
+            memcpy(key, e->key, 32);
+            cache->hits++;
+            return CC_OK;
+        }
+    }
+
+    if (cc_sigv4_signing_key(secret, date, region, service, key) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    cache->derived++;
+
+    if (secret->len > CC_SIGV4_CACHE_SECRET_MAX
+        || region->len > CC_SIGV4_CACHE_SCOPE_MAX
+        || service->len > CC_SIGV4_CACHE_SCOPE_MAX)
+    {
+        return CC_OK;
+    }
+
+    /*
+     * An unused entry, else the one of the oldest day if older than this
+     * one (it will not match again), else the next one in turn.
+     */
+
+    e = NULL;
+
+    for (i = 0; i < CC_SIGV4_CACHE_SIZE; i++) {
+        if (!cache->entries[i].used) {
+            e = &cache->entries[i];
+            break;
+        }
+
+        if (memcmp(cache->entries[i].date, e ? e->date : date, 8) < 0) {
+            e = &cache->entries[i];
+        }
+    }
+
+    if (e == NULL || e == &cache->entries[cache->next]) {
+        e = &cache->entries[cache->next];
+        cache->next = (cache->next + 1) % CC_SIGV4_CACHE_SIZE;
+    }
+
+    OPENSSL_cleanse(e, sizeof(cc_sigv4_key_entry_t));
+
+    memcpy(e->date, date, 8);
+    memcpy(e->key, key, 32);
+
+    if (secret->len) {
+        memcpy(e->secret, secret->data, secret->len);
+    }
+
+    if (region->len) {
+        memcpy(e->region, region->data, region->len);
+    }
+
+    if (service->len) {
+        memcpy(e->service, service->data, service->len);
+    }
+
+    e->secret_len = secret->len;
+    e->region_len = region->len;
+    e->service_len = service->len;
+    e->used = 1;
+
+    return CC_OK;
+}
+
+
+void
+cc_sigv4_key_cache_clear(cc_sigv4_key_cache_t *cache)
+{
+    OPENSSL_cleanse(cache, sizeof(cc_sigv4_key_cache_t));
+}
+
+
+/* the secret compared in constant time (for its length) */
+
+static int
+cc_sigv4_key_entry_match(const cc_sigv4_key_entry_t *e,
+    const cc_str_t *secret, const u_char date[8], const cc_str_t *region,
+    const cc_str_t *service)
+{
+    return e->used
+           && memcmp(e->date, date, 8) == 0
+           && e->region_len == region->len
+           && e->service_len == service->len
+           && e->secret_len == secret->len
+           && (region->len == 0
+               || memcmp(e->region, region->data, region->len) == 0)
+           && (service->len == 0
+               || memcmp(e->service, service->data, service->len) == 0)
+           && (secret->len == 0
+               || CRYPTO_memcmp(e->secret, secret->data, secret->len) == 0);
 }
 
 

@@ -47,6 +47,59 @@ typedef struct {
 
 
 /*
+ * The signing key depends only on the secret, the UTC day, the region and
+ * the service, so a process derives it once per day for each (SigV4
+ * allows it; botocore does not, the SDK for Java does).  The cache holds
+ * a few such keys, each with what it was derived from, the secret
+ * included (compared in constant time; it never leaves the cache, and a
+ * replaced entry is wiped): a rotated secret, another day or another
+ * region never finds a stale key.  Secrets longer than
+ * CC_SIGV4_CACHE_SECRET_MAX bytes are not kept: their key is derived
+ * every time.  One per process (an nginx worker), zeroed to start.
+ */
+
+#define CC_SIGV4_CACHE_SIZE        4
+#define CC_SIGV4_CACHE_SECRET_MAX  128
+#define CC_SIGV4_CACHE_SCOPE_MAX   64
+
+
+typedef struct {
+    u_char                    date[8];
+    u_char                    key[32];
+    u_char                    secret[CC_SIGV4_CACHE_SECRET_MAX];
+    u_char                    region[CC_SIGV4_CACHE_SCOPE_MAX];
+    u_char                    service[CC_SIGV4_CACHE_SCOPE_MAX];
+    size_t                    secret_len;
+    size_t                    region_len;
+    size_t                    service_len;
+    unsigned                  used:1;
+} cc_sigv4_key_entry_t;
+
+
+struct cc_sigv4_key_cache_s {
+    cc_sigv4_key_entry_t      entries[CC_SIGV4_CACHE_SIZE];
+    size_t                    next;       /* the entry replaced next */
+
+    /* counters, for tests */
+    unsigned long             hits;
+    unsigned long             derived;
+};
+
+
+/*
+ * The signing key for secret, date (YYYYMMDD), region and service: from
+ * the cache, else derived and kept.  CC_OK, or CC_ERROR if libcrypto
+ * fails (key is then zeroed, nothing kept).
+ */
+int cc_sigv4_key_cache_get(cc_sigv4_key_cache_t *cache,
+    const cc_str_t *secret, const u_char date[8], const cc_str_t *region,
+    const cc_str_t *service, u_char key[32]);
+
+/* every entry wiped */
+void cc_sigv4_key_cache_clear(cc_sigv4_key_cache_t *cache);
+
+
+/*
  * Signs req.  The strings in res are allocated from a in one piece;
  * res->err is set on CC_ERROR (bad input, clock out of range, allocation
  * or libcrypto failure).

@@ -20,6 +20,10 @@
 #include "cc_core.h"
 
 
+/* signing keys kept across requests (cc_sigv4.h) */
+typedef struct cc_sigv4_key_cache_s  cc_sigv4_key_cache_t;
+
+
 typedef struct {
     cc_str_t                  name;
     cc_str_t                  value;
@@ -66,6 +70,12 @@ typedef struct {
      * UTC day of "now", this region and this service; NULL to derive it
      */
     const u_char             *signing_key;
+
+    /*
+     * optional, when signing_key is NULL: where the signer keeps the keys
+     * it derives and looks for one first (cc_sigv4_key_cache_get())
+     */
+    cc_sigv4_key_cache_t     *key_cache;
 } cc_sigv4_request_t;
 
 

@@ -476,7 +476,10 @@ cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
         }
 
         memcpy(joined.data, sep->data, sep->len);
-        memcpy(joined.data + sep->len, text->data, text->len);
+
+        if (text->len) {
+            memcpy(joined.data + sep->len, text->data, text->len);
+        }
 
         rc = cc_sse_content(s, &joined);
     }

@@ -139,22 +139,30 @@ static const test_case_t  cases[] = {
       "'inferenceConfig':{'stopSequences':['END']}}",
       0, NULL, NULL, NULL },
 
-    { "stop as an array, empty strings dropped", 0,
+    { "stop as an array", 0,
       "{'messages':[{'role':'user','content':'hi'}],"
-      "'stop':['\\nUser:','','###']}",
+      "'stop':['\\nUser:','###']}",
       "{'messages':[{'role':'user','content':[{'text':'hi'}]}],"
       "'inferenceConfig':{'stopSequences':['\\nUser:','###']}}",
       0, NULL, NULL, NULL },
+
+    { "an empty stop string in an array is refused, as OpenAI does", 0,
+      "{'messages':[{'role':'user','content':'hi'}],"
+      "'stop':['\\nUser:','','###']}",
+      NULL, 400, "stop[1]", "empty_string",
+      "Invalid 'stop[1]': empty string. Expected a string with minimum "
+      "length 1, but got an empty string instead." },
 
     { "stop null: none", 0,
       "{'messages':[{'role':'user','content':'hi'}],'stop':null}",
       "{'messages':[{'role':'user','content':[{'text':'hi'}]}]}",
       0, NULL, NULL, NULL },
 
-    { "stop empty string", 0,
+    { "stop empty string is refused", 0,
       "{'messages':[{'role':'user','content':'hi'}],'stop':''}",
-      "{'messages':[{'role':'user','content':[{'text':'hi'}]}]}",
-      0, NULL, NULL, NULL },
+      NULL, 400, "stop", "empty_string",
+      "Invalid 'stop': empty string. Expected a string with minimum "
+      "length 1, but got an empty string instead." },
 
     { "max_completion_tokens wins over max_tokens", 0,
       "{'messages':[{'role':'user','content':'hi'}],"
@@ -339,101 +347,131 @@ static const test_case_t  cases[] = {
       "'inputSchema':{'json':{'type':'object','properties':{}}}}}]}}",
       0, NULL, NULL, NULL },
 
-    /* found by t/fuzz/fuzz_request: Bedrock 400s repeated toolUse ids */
-    { "a repeated tool call id: the first call stays, its second result "
-      "becomes text", 0,
-      "{'messages':[{'role':'user','content':'Weather in Oslo and time?'},"
-      "{'role':'assistant','content':null,'tool_calls':["
-      "{'id':'call_2','type':'function','function':{'name':'get_weather',"
-      "'arguments':'{\\'city\\':\\'Oslo\\'}'}},"
-      "{'id':'call_2','type':'function','function':{'name':'get_time',"
-      "'arguments':''}}]},"
-      "{'role':'tool','tool_call_id':'call_2','content':'3C'},"
-      "{'role':'tool','tool_call_id':'call_2','content':'12:00'}],"
-      "'tools':[{'type':'function','function':{'name':'get_weather'}},"
-      "{'type':'function','function':{'name':'get_time'}}]}",
-      "{'messages':[{'role':'user','content':"
-      "[{'text':'Weather in Oslo and time?'}]},"
-      "{'role':'assistant','content':["
-      "{'toolUse':{'toolUseId':'call_2','name':'get_weather',"
-      "'input':{'city':'Oslo'}}}]},"
-      "{'role':'user','content':["
-      "{'toolResult':{'toolUseId':'call_2','content':[{'text':'3C'}]}},"
-      "{'text':'Tool result (call_2): 12:00'}]}],"
-      "'toolConfig':{'tools':[{'toolSpec':{'name':'get_weather',"
-      "'inputSchema':{'json':{'type':'object','properties':{}}}}},"
-      "{'toolSpec':{'name':'get_time',"
-      "'inputSchema':{'json':{'type':'object','properties':{}}}}}]}}",
-      0, NULL, NULL, NULL },
-
-    { "a tool call id repeated by two merged assistant messages", 0,
+    { "a user message before the results is refused", 0,
       "{'messages':[{'role':'user','content':'x'},"
       "{'role':'assistant','tool_calls':[{'id':'c1','type':'function',"
-      "'function':{'name':'a','arguments':'{}'}}]},"
-      "{'role':'assistant','tool_calls':[{'id':'c2','type':'function',"
-      "'function':{'name':'a','arguments':'{}'}},"
-      "{'id':'c1','type':'function','function':{'name':'a',"
-      "'arguments':'{}'}}]}],"
+      "'function':{'name':'a','arguments':'{}'}},{'id':'c0',"
+      "'type':'function','function':{'name':'a','arguments':'{}'}}]},"
+      "{'role':'user','content':'hurry'},"
+      "{'role':'tool','tool_call_id':'c1','content':'[1,2]'}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      NULL, 400, "messages[1].tool_calls", "invalid_value",
+      "An assistant message with 'tool_calls' must be followed by tool "
+      "messages responding to each 'tool_call_id'. The following "
+      "tool_call_ids did not have response messages: c1, c0" },
+
+    { "a system message before the results is refused too", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','tool_calls':[{'id':'c1','type':'function',"
+      "'function':{'name':'a','arguments':'{}'}},{'id':'c2',"
+      "'type':'function','function':{'name':'a','arguments':'{}'}}]},"
+      "{'role':'tool','tool_call_id':'c2','content':'two'},"
+      "{'role':'system','content':'S'},"
+      "{'role':'tool','tool_call_id':'c1','content':'one'}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      NULL, 400, "messages[1].tool_calls", "invalid_value",
+      "An assistant message with 'tool_calls' must be followed by tool "
+      "messages responding to each 'tool_call_id'. The following "
+      "tool_call_ids did not have response messages: c1" },
+
+    { "results in any order, then the next user turn", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','tool_calls':[{'id':'c1','type':'function',"
+      "'function':{'name':'a','arguments':'{}'}},{'id':'c2',"
+      "'type':'function','function':{'name':'a','arguments':'{}'}}]},"
+      "{'role':'tool','tool_call_id':'c2','content':'two'},"
+      "{'role':'tool','tool_call_id':'c1','content':'one'},"
+      "{'role':'user','content':'and?'}],"
       "'tools':[{'type':'function','function':{'name':'a'}}]}",
       "{'messages':[{'role':'user','content':[{'text':'x'}]},"
       "{'role':'assistant','content':["
       "{'toolUse':{'toolUseId':'c1','name':'a','input':{}}},"
       "{'toolUse':{'toolUseId':'c2','name':'a','input':{}}}]},"
       "{'role':'user','content':["
-      "{'toolResult':{'toolUseId':'c1','content':[{'text':"
-      "'No result was provided for this tool call.'}],'status':'error'}},"
-      "{'toolResult':{'toolUseId':'c2','content':[{'text':"
-      "'No result was provided for this tool call.'}],'status':'error'}}]}],"
+      "{'toolResult':{'toolUseId':'c2','content':[{'text':'two'}]}},"
+      "{'toolResult':{'toolUseId':'c1','content':[{'text':'one'}]}},"
+      "{'text':'and?'}]}],"
       "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
       "{'json':{'type':'object','properties':{}}}}}]}}",
       0, NULL, NULL, NULL },
 
-    { "a user message before the results: results still first", 0,
-      "{'messages':[{'role':'user','content':'x'},"
-      "{'role':'assistant','tool_calls':[{'id':'c1','type':'function',"
-      "'function':{'name':'a','arguments':'{}'}}]},"
-      "{'role':'user','content':'hurry'},"
-      "{'role':'tool','tool_call_id':'c1','content':'[1,2]'}],"
-      "'tools':[{'type':'function','function':{'name':'a'}}]}",
-      "{'messages':[{'role':'user','content':[{'text':'x'}]},"
-      "{'role':'assistant','content':[{'toolUse':{'toolUseId':'c1',"
-      "'name':'a','input':{}}}]},"
-      "{'role':'user','content':[{'toolResult':{'toolUseId':'c1',"
-      "'content':[{'text':'[1,2]'}]}},{'text':'hurry'}]}],"
-      "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
-      "{'json':{'type':'object','properties':{}}}}}]}}",
-      0, NULL, NULL, NULL },
-
-    { "invalid, empty, non-object and missing arguments become {}", 0,
+    { "arguments that are not JSON are refused", 0,
       "{'messages':[{'role':'user','content':'x'},"
       "{'role':'assistant','content':null,'tool_calls':["
       "{'id':'c1','type':'function','function':{'name':'a',"
-      "'arguments':'{not json'}},"
-      "{'id':'c2','type':'function','function':{'name':'a',"
+      "'arguments':'{not json'}}]}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      NULL, 400, "messages[1].tool_calls[0].function.arguments",
+      "invalid_value",
+      "Invalid 'messages[1].tool_calls[0].function.arguments': the "
+      "arguments must be a JSON object encoded as a string, but they are "
+      "not valid JSON (lexical error: invalid string in json text at "
+      "offset 2)." },
+
+    { "blank arguments are taken as {}", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','content':null,'tool_calls':["
+      "{'id':'c1','type':'function','function':{'name':'a',"
       "'arguments':''}},"
-      "{'id':'c3','type':'function','function':{'name':'a',"
-      "'arguments':'[1]'}},"
-      "{'id':'c4','function':{'name':'a'}},"
-      "{'id':'c5','function':{'name':'a','arguments':{'k':true}}}]},"
+      "{'id':'c2','type':'function','function':{'name':'a',"
+      "'arguments':' \\n'}}]},"
       "{'role':'tool','tool_call_id':'c1','content':'r1'},"
-      "{'role':'tool','tool_call_id':'c2','content':'r2'},"
-      "{'role':'tool','tool_call_id':'c3','content':'r3'},"
-      "{'role':'tool','tool_call_id':'c4','content':'r4'},"
-      "{'role':'tool','tool_call_id':'c5','content':'r5'}],"
+      "{'role':'tool','tool_call_id':'c2','content':'r2'}],"
       "'tools':[{'type':'function','function':{'name':'a'}}]}",
       "{'messages':[{'role':'user','content':[{'text':'x'}]},"
       "{'role':'assistant','content':["
       "{'toolUse':{'toolUseId':'c1','name':'a','input':{}}},"
-      "{'toolUse':{'toolUseId':'c2','name':'a','input':{}}},"
-      "{'toolUse':{'toolUseId':'c3','name':'a','input':{}}},"
-      "{'toolUse':{'toolUseId':'c4','name':'a','input':{}}},"
-      "{'toolUse':{'toolUseId':'c5','name':'a','input':{'k':true}}}]},"
+      "{'toolUse':{'toolUseId':'c2','name':'a','input':{}}}]},"
       "{'role':'user','content':["
       "{'toolResult':{'toolUseId':'c1','content':[{'text':'r1'}]}},"
-      "{'toolResult':{'toolUseId':'c2','content':[{'text':'r2'}]}},"
-      "{'toolResult':{'toolUseId':'c3','content':[{'text':'r3'}]}},"
+      "{'toolResult':{'toolUseId':'c2','content':[{'text':'r2'}]}}]}],"
+      "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
+      "{'json':{'type':'object','properties':{}}}}}]}}",
+      0, NULL, NULL, NULL },
+
+    { "arguments that are not an object are refused", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','content':null,'tool_calls':["
+      "{'id':'c3','type':'function','function':{'name':'a',"
+      "'arguments':'[1]'}}]}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      NULL, 400, "messages[1].tool_calls[0].function.arguments",
+      "invalid_value",
+      "Invalid 'messages[1].tool_calls[0].function.arguments': the "
+      "arguments must be a JSON object encoded as a string, but they are "
+      "an array." },
+
+    { "arguments with a lone surrogate escape are refused", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','content':null,'tool_calls':["
+      "{'id':'c3','type':'function','function':{'name':'a',"
+      "'arguments':'{\\'k\\':\\'\\\\udc00\\'}'}}]}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      NULL, 400, "messages[1].tool_calls[0].function.arguments",
+      "invalid_value",
+      "Invalid 'messages[1].tool_calls[0].function.arguments': the "
+      "arguments must be a JSON object encoded as a string, but they are "
+      "not valid JSON (invalid UTF-8 in k at byte 0)." },
+
+    { "missing and object arguments become {} and the object", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','content':null,'tool_calls':["
+      "{'id':'c4','function':{'name':'a'}},"
+      "{'id':'c5','function':{'name':'a','arguments':{'k':true}}},"
+      "{'id':'c6','function':{'name':'a','arguments':' {} '}}]},"
+      "{'role':'tool','tool_call_id':'c4','content':'r4'},"
+      "{'role':'tool','tool_call_id':'c5','content':'r5'},"
+      "{'role':'tool','tool_call_id':'c6','content':'r6'}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      "{'messages':[{'role':'user','content':[{'text':'x'}]},"
+      "{'role':'assistant','content':["
+      "{'toolUse':{'toolUseId':'c4','name':'a','input':{}}},"
+      "{'toolUse':{'toolUseId':'c5','name':'a','input':{'k':true}}},"
+      "{'toolUse':{'toolUseId':'c6','name':'a','input':{}}}]},"
+      "{'role':'user','content':["
       "{'toolResult':{'toolUseId':'c4','content':[{'text':'r4'}]}},"
-      "{'toolResult':{'toolUseId':'c5','content':[{'text':'r5'}]}}]}],"
+      "{'toolResult':{'toolUseId':'c5','content':[{'text':'r5'}]}},"
+      "{'toolResult':{'toolUseId':'c6','content':[{'text':'r6'}]}}]}],"
       "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
       "{'json':{'type':'object','properties':{}}}}}]}}",
       0, NULL, NULL, NULL },
@@ -531,7 +569,7 @@ static const test_case_t  cases[] = {
       "{'json':{'type':'object','properties':{}}}}}]}}",
       0, NULL, NULL, NULL },
 
-    { "unanswered call gets an error result, stray result becomes text", 0,
+    { "a result that answers no call is refused", 0,
       "{'messages':[{'role':'user','content':'x'},"
       "{'role':'assistant','tool_calls':["
       "{'id':'c1','type':'function','function':{'name':'a',"
@@ -542,19 +580,33 @@ static const test_case_t  cases[] = {
       "{'role':'tool','tool_call_id':'c9','content':'nine'},"
       "{'role':'user','content':'and?'}],"
       "'tools':[{'type':'function','function':{'name':'a'}}]}",
-      "{'messages':[{'role':'user','content':[{'text':'x'}]},"
-      "{'role':'assistant','content':["
-      "{'toolUse':{'toolUseId':'c1','name':'a','input':{}}},"
-      "{'toolUse':{'toolUseId':'c2','name':'a','input':{}}}]},"
-      "{'role':'user','content':["
-      "{'toolResult':{'toolUseId':'c2','content':[{'text':'two'}]}},"
-      "{'toolResult':{'toolUseId':'c1','content':"
-      "[{'text':'No result was provided for this tool call.'}],"
-      "'status':'error'}},"
-      "{'text':'Tool result (c9): nine'},{'text':'and?'}]}],"
-      "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
-      "{'json':{'type':'object','properties':{}}}}}]}}",
-      0, NULL, NULL, NULL },
+      NULL, 400, "messages[3].tool_call_id", "invalid_value",
+      "Invalid parameter: 'tool_call_id' of 'c9' not found in "
+      "'tool_calls' of previous message." },
+
+    { "a call answered twice is refused", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','tool_calls':["
+      "{'id':'c1','type':'function','function':{'name':'a',"
+      "'arguments':'{}'}}]},"
+      "{'role':'tool','tool_call_id':'c1','content':'one'},"
+      "{'role':'tool','tool_call_id':'c1','content':'again'}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      NULL, 400, "messages[3].tool_call_id", "invalid_value",
+      "Invalid parameter: 'tool_call_id' of 'c1' not found in "
+      "'tool_calls' of previous message." },
+
+    { "an unanswered call before the next assistant message", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','tool_calls':["
+      "{'id':'c1','type':'function','function':{'name':'a',"
+      "'arguments':'{}'}}]},"
+      "{'role':'assistant','content':'later'}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      NULL, 400, "messages[1].tool_calls", "invalid_value",
+      "An assistant message with 'tool_calls' must be followed by tool "
+      "messages responding to each 'tool_call_id'. The following "
+      "tool_call_ids did not have response messages: c1" },
 
     { "history ending in tool calls gets a turn of error results", 0,
       "{'messages':[{'role':'user','content':'x'},"
@@ -573,12 +625,25 @@ static const test_case_t  cases[] = {
       "'inputSchema':{'json':{'type':'object','properties':{}}}}}]}}",
       0, NULL, NULL, NULL },
 
-    { "a stray result in the first turn becomes text", 0,
+    { "a tool message in the first turn is refused", 0,
       "{'messages':[{'role':'tool','tool_call_id':'c1','content':'old'},"
       "{'role':'user','content':'hi'}]}",
-      "{'messages':[{'role':'user','content':"
-      "[{'text':'Tool result (c1): old'},{'text':'hi'}]}]}",
-      0, NULL, NULL, NULL },
+      NULL, 400, "messages[0].role", "invalid_value",
+      "Invalid parameter: messages with role 'tool' must be a response "
+      "to a preceding message with 'tool_calls'." },
+
+    { "a tool message after a user turn is refused", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','tool_calls':["
+      "{'id':'c1','type':'function','function':{'name':'a',"
+      "'arguments':'{}'}}]},"
+      "{'role':'tool','tool_call_id':'c1','content':'one'},"
+      "{'role':'user','content':'hi'},"
+      "{'role':'tool','tool_call_id':'c1','content':'one'}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      NULL, 400, "messages[4].role", "invalid_value",
+      "Invalid parameter: messages with role 'tool' must be a response "
+      "to a preceding message with 'tool_calls'." },
 
     /* errors */
 
@@ -1014,6 +1079,9 @@ main(void)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         test_case(&cases[i]);
     }
+
+    /* a text block with no text: blank, and no NULL + 0 (UBSan) */
+    CHECK(cc_is_blank(NULL, 0) == 1);
 
     test_fields();
     test_append();
@@ -1475,7 +1543,7 @@ test_no_memory(void)
         "{'id':'c2','function':{'name':'a'}}]},"
         "{'role':'tool','tool_call_id':'bad id','content':"
         "[{'type':'text','text':'one'},{'type':'text','text':'z'}]},"
-        "{'role':'tool','tool_call_id':'c9','content':'stray'}],"
+        "{'role':'tool','tool_call_id':'c2','content':'{\\'j\\':1}'}],"
         "'tools':[{'type':'function','function':{'name':'a','parameters':"
         "{'properties':{}}}},{'type':'function','function':{'name':'b'}}],"
         "'tool_choice':'auto','stop':['a','b'],'temperature':1.5}");

@@ -74,11 +74,18 @@ static void test_check_str(const char *file, int line, const u_char *got,
 static void test_str(cc_str_t *s, const char *v);
 static void test_request(cc_sigv4_request_t *r, const char *method,
     const char *path, time_t now, const char *service);
+static void test_bedrock_request(cc_sigv4_request_t *r,
+    cc_sigv4_header_t hdrs[2]);
 static void test_signing_key_hex(const char *secret, const char *date,
     const char *region, const char *service, u_char out[65]);
 static void test_amz_date(void);
 static void test_escape(void);
 static void test_signing_key(void);
+static void test_crypto(void);
+static void test_key_cache_key(cc_sigv4_key_cache_t *c, const char *secret,
+    const char *date, const char *region, const char *service);
+static void test_key_cache(void);
+static void test_key_cache_sign(void);
 static void test_suite(void);
 static void test_bedrock(void);
 static void test_bedrock_arn(void);
@@ -194,6 +201,25 @@ test_request(cc_sigv4_request_t *r, const char *method, const char *path,
     test_str(&r->service, service);
 
     r->now = now;
+}
+
+
+/* (d): the Bedrock-shaped request */
+
+static void
+test_bedrock_request(cc_sigv4_request_t *r, cc_sigv4_header_t hdrs[2])
+{
+    test_request(r, "POST", "/model/amazon.nova-lite-v1%3A0/converse",
+                 T_20250115, "bedrock");
+
+    test_str(&hdrs[0].name, "Content-Type");
+    test_str(&hdrs[0].value, "application/json");
+    test_str(&hdrs[1].name, "Host");
+    test_str(&hdrs[1].value, T_BEDROCK_HOST);
+    r->headers = hdrs;
+    r->nheaders = 2;
+    r->payload = (const u_char *) T_BEDROCK_BODY;
+    r->payload_len = strlen(T_BEDROCK_BODY);
 }
 
 
@@ -458,17 +484,7 @@ test_bedrock(void)
 
     test_arena_init(&ar, &a);
 
-    test_request(&req, "POST", "/model/amazon.nova-lite-v1%3A0/converse",
-                 T_20250115, "bedrock");
-
-    test_str(&hdrs[0].name, "Content-Type");
-    test_str(&hdrs[0].value, "application/json");
-    test_str(&hdrs[1].name, "Host");
-    test_str(&hdrs[1].value, T_BEDROCK_HOST);
-    req.headers = hdrs;
-    req.nheaders = 2;
-    req.payload = (const u_char *) T_BEDROCK_BODY;
-    req.payload_len = strlen(T_BEDROCK_BODY);
+    test_bedrock_request(&req, hdrs);
 
     CHECK(req.payload_len == 95);
 
@@ -862,12 +878,210 @@ test_errors(void)
 }
 
 
+/* the kept digest context: RFC 4231 and FIPS 180-2 vectors, in turn */
+
+static void
+test_crypto(void)
+{
+    int     round;
+    u_char  key[131], out[32], hex[65];
+
+    for (round = 0; round < 2; round++) {
+        memset(key, 0x0b, 20);
+        CHECK(cc_hmac_sha256(key, 20, (const u_char *) "Hi There", 8, out)
+              == CC_OK);
+        cc_hex(hex, out, 32);
+        CHECK_STR(hex, 64, "b0344c61d8db38535ca8afceaf0bf12b"
+                           "881dc200c9833da726e9376c2e32cff7");
+
+        /* a key longer than a block: hashed first */
+        memset(key, 0xaa, 131);
+        CHECK(cc_hmac_sha256(key, 131, (const u_char *)
+                             "Test Using Larger Than Block-Size Key - "
+                             "Hash Key First", 54, out)
+              == CC_OK);
+        cc_hex(hex, out, 32);
+        CHECK_STR(hex, 64, "60e431591ee0b67f0d8a26aacbf5b77f"
+                           "8e0bc6213728c5140546040f0ee37f54");
+
+        CHECK(cc_sha256_hex((const u_char *) "abc", 3, hex) == CC_OK);
+        CHECK_STR(hex, 64, "ba7816bf8f01cfea414140de5dae2223"
+                           "b00361a396177a9cb410ff61f20015ad");
+
+        CHECK(cc_sha256_hex(NULL, 0, hex) == CC_OK);
+        CHECK_STR(hex, 64, T_EMPTY_HASH);
+    }
+}
+
+
+/* the cache's key for these, checked against a fresh derivation */
+
+static void
+test_key_cache_key(cc_sigv4_key_cache_t *c, const char *secret,
+    const char *date, const char *region, const char *service)
+{
+    u_char    got[32], want[32];
+    cc_str_t  s, r, v;
+
+    test_str(&s, secret);
+    test_str(&r, region);
+    test_str(&v, service);
+
+    CHECK(cc_sigv4_key_cache_get(c, &s, (const u_char *) date, &r, &v, got)
+          == CC_OK);
+    CHECK(cc_sigv4_signing_key(&s, (const u_char *) date, &r, &v, want)
+          == CC_OK);
+    CHECK(memcmp(got, want, 32) == 0);
+}
+
+
+static void
+test_key_cache(void)
+{
+    char                   secret[201];
+    size_t                 i;
+    cc_sigv4_key_cache_t   c;
+
+    memset(&c, 0, sizeof(cc_sigv4_key_cache_t));
+
+    /* derived once, then found */
+    test_key_cache_key(&c, T_SECRET, "20250115", "us-east-1", "bedrock");
+    CHECK(c.derived == 1 && c.hits == 0);
+    test_key_cache_key(&c, T_SECRET, "20250115", "us-east-1", "bedrock");
+    CHECK(c.derived == 1 && c.hits == 1);
+
+    /* a rotated secret: same length, one byte differs; then longer */
+    test_key_cache_key(&c, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ",
+                       "20250115", "us-east-1", "bedrock");
+    CHECK(c.derived == 2 && c.hits == 1);
+    test_key_cache_key(&c, T_SECRET "X", "20250115", "us-east-1",
+                       "bedrock");
+    CHECK(c.derived == 3 && c.hits == 1);
+    test_key_cache_key(&c, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ",
+                       "20250115", "us-east-1", "bedrock");
+    CHECK(c.derived == 3 && c.hits == 2);
+
+    /* another day, another region, another service */
+    test_key_cache_key(&c, T_SECRET, "20250116", "us-east-1", "bedrock");
+    CHECK(c.derived == 4);
+    test_key_cache_key(&c, T_SECRET, "20250116", "us-west-2", "bedrock");
+    CHECK(c.derived == 5);
+    test_key_cache_key(&c, T_SECRET, "20250116", "us-west-2", "sts");
+    CHECK(c.derived == 6);
+    test_key_cache_key(&c, T_SECRET, "20250116", "us-west-2", "bedrock");
+    CHECK(c.derived == 6);
+
+    /*
+     * full: the next day replaces the older day's entries first, the
+     * current day's are kept
+     */
+    test_key_cache_key(&c, T_SECRET, "20250117", "us-east-1", "bedrock");
+    test_key_cache_key(&c, T_SECRET, "20250117", "us-west-2", "bedrock");
+    CHECK(c.derived == 8);
+    test_key_cache_key(&c, T_SECRET, "20250117", "us-east-1", "bedrock");
+    test_key_cache_key(&c, T_SECRET, "20250117", "us-west-2", "bedrock");
+    CHECK(c.derived == 8);
+
+    for (i = 0; i < CC_SIGV4_CACHE_SIZE; i++) {
+        CHECK(memcmp(c.entries[i].date, "20250115", 8) != 0);
+    }
+
+    /* more keys than entries: each still right */
+    test_key_cache_key(&c, T_SECRET, "20250117", "eu-west-1", "bedrock");
+    test_key_cache_key(&c, T_SECRET, "20250117", "eu-west-2", "bedrock");
+    test_key_cache_key(&c, T_SECRET, "20250117", "eu-west-3", "bedrock");
+    test_key_cache_key(&c, T_SECRET, "20250117", "us-east-1", "bedrock");
+    test_key_cache_key(&c, T_SECRET, "20250117", "eu-west-1", "bedrock");
+
+    /* a secret too long to keep: derived every time, right */
+    for (i = 0; i < 200; i++) {
+        secret[i] = (char) ('a' + i % 26);
+    }
+
+    secret[200] = '\0';
+
+    i = c.derived;
+    test_key_cache_key(&c, secret, "20250117", "us-east-1", "bedrock");
+    test_key_cache_key(&c, secret, "20250117", "us-east-1", "bedrock");
+    CHECK(c.derived == i + 2);
+
+    /* wiped */
+    cc_sigv4_key_cache_clear(&c);
+
+    for (i = 0; i < sizeof(cc_sigv4_key_cache_t); i++) {
+        CHECK(((u_char *) &c)[i] == 0);
+    }
+}
+
+
+/* a signing with the cache is the signing without it */
+
+static void
+test_key_cache_sign(void)
+{
+    u_char                 sig[65];
+    cc_alloc_t             a;
+    test_arena_t           ar;
+    cc_sigv4_header_t      hdrs[2];
+    cc_sigv4_result_t      res;
+    cc_sigv4_request_t     req;
+    cc_sigv4_key_cache_t   c;
+
+    test_arena_init(&ar, &a);
+    memset(&c, 0, sizeof(cc_sigv4_key_cache_t));
+
+    test_bedrock_request(&req, hdrs);
+    req.key_cache = &c;
+
+    /* derived, then from the cache: (d)'s signature both times */
+
+    CHECK(cc_sigv4_sign(&a, &req, &res) == CC_OK);
+    CHECK_STR(res.signature, 64,
+        "bac5d67b637dcf8cea3a3ac6aaf744f04aac6e159f9de4136728a3c783e13ed9");
+    CHECK(cc_sigv4_sign(&a, &req, &res) == CC_OK);
+    CHECK_STR(res.signature, 64,
+        "bac5d67b637dcf8cea3a3ac6aaf744f04aac6e159f9de4136728a3c783e13ed9");
+    CHECK(c.derived == 1 && c.hits == 1);
+
+    /* a rotated secret, a day later, another region: as without */
+
+    test_str(&req.secret_key, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ");
+    req.now = T_20250115 + 86400;
+    test_str(&req.region, "us-west-2");
+
+    CHECK(cc_sigv4_sign(&a, &req, &res) == CC_OK);
+    memcpy(sig, res.signature, 65);
+    CHECK(c.derived == 2);
+
+    req.key_cache = NULL;
+    CHECK(cc_sigv4_sign(&a, &req, &res) == CC_OK);
+    CHECK_STR(res.signature, 64, (char *) sig);
+
+    /* the old secret, the old day: not the new key */
+
+    test_str(&req.secret_key, T_SECRET);
+    req.now = T_20250115;
+    test_str(&req.region, "us-east-1");
+    req.key_cache = &c;
+
+    CHECK(cc_sigv4_sign(&a, &req, &res) == CC_OK);
+    CHECK_STR(res.signature, 64,
+        "bac5d67b637dcf8cea3a3ac6aaf744f04aac6e159f9de4136728a3c783e13ed9");
+    CHECK(c.derived == 2 && c.hits == 2);
+
+    test_arena_free(&ar);
+}
+
+
 int
 main(void)
 {
     test_amz_date();
     test_escape();
     test_signing_key();
+    test_crypto();
+    test_key_cache();
+    test_key_cache_sign();
     test_suite();
     test_bedrock();
     test_bedrock_arn();

@@ -194,6 +194,9 @@ t_msg(t_ctx_t *t, const char *mt, const char *type, const char *payload)
     memset(p, 'X', len);
     free(p);
 
+    /* whatever came in, every byte that goes out is UTF-8 */
+    CHECK(cc_utf8_check(t->out.data, t->out.len) == t->out.len);
+
     return rc;
 }
 
@@ -209,10 +212,17 @@ static int
 t_finish(t_ctx_t *t)
 {
     /* cc_stream_finish() stores, it does not append */
+    int  rc;
+
     t->out.len = 777;
     t->out.data = NULL;
 
-    return cc_stream_finish(t->a, &t->s, &t->out);
+    rc = cc_stream_finish(t->a, &t->s, &t->out);
+
+    /* whatever came in, every byte that goes out is UTF-8 */
+    CHECK(rc != CC_OK || cc_utf8_check(t->out.data, t->out.len) == t->out.len);
+
+    return rc;
 }
 
 
@@ -790,6 +800,40 @@ test_usage(void)
 
     t_end(&t);
 
+    /*
+     * a broken upstream: negative counts are 0, huge ones and their sums
+     * stop at 2^53 - 1, nothing overflows (UBSan would tell)
+     */
+    t_begin(&t, 0);
+    EXPECT_INT(t_ev(&t, "metadata",
+                    "{\"usage\":{\"inputTokens\":9223372036854775807,"
+                    "\"outputTokens\":-5,\"cacheReadInputTokens\":"
+                    "99999999999999999999999,\"cacheWriteInputTokens\":"
+                    "1.5}}"), CC_DONE);
+    EXPECT_INT(t.s.usage.input, CC_USAGE_MAX);
+    EXPECT_INT(t.s.usage.output, 0);
+    EXPECT_INT(t.s.usage.total, CC_USAGE_MAX);
+    EXPECT_INT(t.s.usage.cache_read, CC_USAGE_MAX);
+    EXPECT_INT(t.s.usage.cache_write, 0);
+
+    /* a second round's sums saturate */
+    EXPECT_INT(t_ev(&t, "metadata",
+                    "{\"usage\":{\"inputTokens\":9007199254740990,"
+                    "\"outputTokens\":4,\"totalTokens\":-1}}"), CC_DONE);
+    EXPECT_INT(t.s.usage.input, CC_USAGE_MAX);
+    EXPECT_INT(t.s.usage.output, 4);
+    EXPECT_INT(t.s.usage.total, CC_USAGE_MAX);
+    t_end(&t);
+
+    t_begin(&t, 1);
+    EXPECT_INT(t_ev(&t, "metadata",
+                    "{\"usage\":{\"inputTokens\":9007199254740990,"
+                    "\"outputTokens\":9}}"), CC_DONE);
+    EXPECT_INT(t_finish(&t), CC_OK);
+    EXPECT_STR(t.out, CHUNKU(ROLE) FINU("stop")
+                      USAGE(9007199254740990, 9, 9007199254740991, 0) DONE);
+    t_end(&t);
+
     /* metadata without totalTokens or without usage */
     t_begin(&t, 1);
     EXPECT_INT(t_ev(&t, "metadata",
@@ -1324,7 +1368,14 @@ t_completion(cc_alloc_t *a, const cc_stream_t *meta, const u_char *json,
         return CC_ERROR;
     }
 
-    return cc_completion_build(a, &s, out);
+    if (cc_completion_build(a, &s, out) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    /* whatever came in, every byte that goes out is UTF-8 */
+    CHECK(cc_utf8_check(out->data, out->len) == out->len);
+
+    return CC_OK;
 }
 
 
@@ -1351,6 +1402,21 @@ test_completion(void)
     "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
 
 #define C_JSON(s)  (const u_char *) s, sizeof(s) - 1
+
+    /* Bedrock's lone surrogate escapes: U+FFFD; a pair its character */
+    EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
+        "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":"
+        "[{\"text\":\"a\\udc00b \\ud83d\\ude00 \\ud800\"}]}},"
+        "\"stopReason\":\"end_turn\",\"usage\":{\"inputTokens\":1,"
+        "\"outputTokens\":2,\"totalTokens\":3}}"), &out, &err), CC_OK);
+    EXPECT_STR(out, C_HEAD
+               "\"content\":\"a\xef\xbf\xbd" "b \xf0\x9f\x98\x80 "
+               "\xef\xbf\xbd\","
+               "\"refusal\":null},\"logprobs\":null,"
+               "\"finish_reason\":\"stop\"}],"
+               "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2,"
+               "\"total_tokens\":3,"
+               "\"prompt_tokens_details\":{\"cached_tokens\":0}}}");
 
     /* text, with reasoning dropped and text blocks concatenated */
     EXPECT_INT(t_completion(&arena.alloc, &meta, C_JSON(
@@ -1566,6 +1632,14 @@ test_escaping(void)
     /* invalid UTF-8 in a payload is a parse error, not garbage out */
     EXPECT_INT(t_ev(&t, "contentBlockDelta", P_TEXT(0, "bad \xff")),
                CC_ERROR);
+
+    /* lone surrogates become U+FFFD; a pair its one character */
+    EXPECT_INT(t_ev(&t, "contentBlockDelta",
+                    P_TEXT(0, "a\\udc00b\\ud800\\u0041\\ud83d\\ude00"
+                              "\\ud83d")), CC_OK);
+    EXPECT_STR(t.out, CHUNK(TEXT("a\xef\xbf\xbd" "b\xef\xbf\xbd" "A"
+                                 "\xf0\x9f\x98\x80\xef\xbf\xbd")));
+    CHECK(cc_utf8_check(t.out.data, t.out.len) == t.out.len);
 
     t_end(&t);
 

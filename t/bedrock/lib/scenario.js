@@ -5,7 +5,8 @@
  * ignored).  A key without '=' means key=1.  Values of text, pre_text,
  * args, message, error_code, error_message, tool_id and final_text are
  * URL-decoded
- * (decodeURIComponent; a malformed escape leaves the value as is), so
+ * (decodeURIComponent, and %uXXXX for one UTF-16 unit such as a lone
+ * surrogate; a malformed escape leaves the value as is), so
  * encode ';' as %3B and '%' as %25 in them.  Several x-double-scenario
  * headers are joined with ';'.  An unknown key, or a bad value, makes the
  * double answer 500 DoubleScenarioException (a typo must not pass as a
@@ -98,9 +99,15 @@ function isKey(key) {
         .some((l) => l.includes(key));
 }
 
+/* %uXXXX (a UTF-16 unit, as JavaScript's unescape() reads it) spells
+ * what percent-encoded UTF-8 cannot: a lone surrogate, which the JSON of
+ * a frame then carries as a \udc00 escape */
 function decode(s) {
+    const units = (v) => v.replace(/%u([0-9a-fA-F]{4})/g,
+        (m, h) => String.fromCharCode(parseInt(h, 16)));
     try {
-        return decodeURIComponent(s);
+        return units(decodeURIComponent(s.replace(/%u([0-9a-fA-F]{4})/g,
+                                                  '%25u$1')));
     } catch (e) {
         return s;
     }
