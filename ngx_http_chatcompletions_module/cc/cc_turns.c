@@ -21,7 +21,6 @@ static int cc_merge_run(cc_alloc_t *a, cc_chat_t *chat, cc_message_t *raw,
     size_t nraw, size_t *i);
 static int cc_first_user_turn(cc_alloc_t *a, cc_chat_t *chat,
     const cc_chat_options_t *opts);
-static int cc_unique_uses(cc_alloc_t *a, cc_message_t *m);
 static int cc_pair_turn(cc_alloc_t *a, const cc_message_t *prev,
     cc_message_t *m);
 static int cc_orphan_text(cc_alloc_t *a, const cc_block_t *b,
@@ -87,14 +86,6 @@ cc_normalize(cc_alloc_t *a, cc_chat_t *chat, const cc_chat_options_t *opts,
 
     if (chat->nmessages == 0) {
         return CC_DONE;
-    }
-
-    for (i = 0; i < chat->nmessages; i++) {
-        if (chat->messages[i].role == CC_ROLE_ASSISTANT
-            && cc_unique_uses(a, &chat->messages[i]) != CC_OK)
-        {
-            return CC_ERROR;
-        }
     }
 
     /* a history ending in unanswered tool calls gets a turn to answer */
@@ -192,81 +183,6 @@ cc_merge_run(cc_alloc_t *a, cc_chat_t *chat, cc_message_t *raw, size_t nraw,
     }
 
     *i = j;
-
-    return CC_OK;
-}
-
-
-/*
- * Bedrock 400s a turn whose toolUse blocks repeat an id ("The toolUse
- * blocks at messages.N.content contain duplicate Ids"); a client may
- * repeat one, or two assistant messages merged into one turn may.  The
- * first toolUse of an id stays; a later one is dropped, so that a second
- * result for that id answers nothing and becomes text in the next turn
- * (cc_pair_turn).
- */
-
-static int
-cc_unique_uses(cc_alloc_t *a, cc_message_t *m)
-{
-    u_char        *drop;
-    size_t         i, k, nuse, ndrop;
-    cc_use_ref_t  *uses;
-
-    nuse = 0;
-
-    for (i = 0; i < m->nblocks; i++) {
-        nuse += (m->blocks[i].type == CC_BLOCK_TOOL_USE);
-    }
-
-    if (nuse < 2) {
-        return CC_OK;
-    }
-
-    uses = cc_alloc(a, nuse * sizeof(cc_use_ref_t));
-    drop = cc_calloc(a, m->nblocks);
-    if (uses == NULL || drop == NULL) {
-        return CC_ERROR;
-    }
-
-    /* ord is the block's index here: the first of equal ids sorts first */
-
-    k = 0;
-
-    for (i = 0; i < m->nblocks; i++) {
-        if (m->blocks[i].type == CC_BLOCK_TOOL_USE) {
-            uses[k].id = &m->blocks[i].id;
-            uses[k].ord = i;
-            k++;
-        }
-    }
-
-    qsort(uses, nuse, sizeof(cc_use_ref_t), cc_use_ref_cmp);
-
-    ndrop = 0;
-
-    for (i = 1; i < nuse; i++) {
-        if (cc_str_cmp(uses[i - 1].id, uses[i].id) == 0) {
-            drop[uses[i].ord] = 1;
-            ndrop++;
-        }
-    }
-
-    if (ndrop == 0) {
-        return CC_OK;
-    }
-
-    /* the blocks are the turn's own (cc_merge_run): compacted in place */
-
-    k = 0;
-
-    for (i = 0; i < m->nblocks; i++) {
-        if (!drop[i]) {
-            m->blocks[k++] = m->blocks[i];
-        }
-    }
-
-    m->nblocks = k;
 
     return CC_OK;
 }
