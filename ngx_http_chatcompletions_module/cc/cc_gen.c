@@ -181,48 +181,19 @@ cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a)
 void
 cc_gen_add(cc_gen_out_t *o, const char *p, size_t len)
 {
-    size_t         n;
-    const u_char  *s, *last;
-
     /* yajl prints empty strings with whatever pointer it was given */
     if (o->nomem || len == 0) {
         return;
     }
 
-    s = (const u_char *) p;
-    last = s + len;
-
     /*
-     * yajl prints a string in runs cut only at the ASCII characters it
-     * escapes, so a valid character is never split between two calls
+     * Checked once, in cc_gen_output(): yajl prints a document in many
+     * small pieces (a token each), and one check of the whole costs far
+     * less than one per piece.
      */
 
-    for ( ;; ) {
-        n = cc_utf8_check(s, last - s);
-
-        if (cc_buf_append(o->alloc, &o->buf, s, n) != CC_OK) {
-            o->nomem = 1;
-            return;
-        }
-
-        s += n;
-
-        if (s == last) {
-            return;
-        }
-
-        /* one invalid byte, one U+FFFD, as cc_utf8_sanitize() does */
-
-        if (cc_buf_append(o->alloc, &o->buf, (const u_char *) "\xef\xbf\xbd",
-                          3)
-            != CC_OK)
-        {
-            o->nomem = 1;
-            return;
-        }
-
-        o->replaced++;
-        s++;
+    if (cc_buf_append(o->alloc, &o->buf, (const u_char *) p, len) != CC_OK) {
+        o->nomem = 1;
     }
 }
 
@@ -231,9 +202,24 @@ int
 cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
 {
     cc_buf_t  b;
+    cc_str_t  text;
 
     if (o->nomem) {
         return CC_ERROR;
+    }
+
+    /* every byte UTF-8: an invalid byte becomes U+FFFD */
+
+    text.data = o->buf.data;
+    text.len = o->buf.len;
+
+    if (cc_utf8_check(text.data, text.len) != text.len) {
+        if (cc_utf8_sanitize(a, o->buf.data, o->buf.len, &text) != CC_OK) {
+            return CC_ERROR;
+        }
+
+        /* each invalid byte (1) became U+FFFD (3 bytes) */
+        o->replaced += (text.len - o->buf.len) / 2;
     }
 
     /* *out is not a buffer of its own: it is copied once, exactly */
@@ -243,7 +229,7 @@ cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
     b.cap = 0;
     b.min = 0;
 
-    if (cc_buf_append(a, &b, o->buf.data, o->buf.len) != CC_OK) {
+    if (cc_buf_append(a, &b, text.data, text.len) != CC_OK) {
         return CC_ERROR;
     }
 

@@ -40,8 +40,8 @@ typedef struct {
 
 /*
  * What a generator from cc_gen_create() prints into, grown in an arena.
- * Every byte that goes in is checked to be UTF-8: an invalid byte
- * becomes U+FFFD, so what comes out is valid UTF-8 whatever went in.
+ * What comes out (cc_gen_output()) is checked to be UTF-8: an invalid
+ * byte becomes U+FFFD, so it is valid UTF-8 whatever went in.
  */
 typedef struct {
     cc_alloc_t               *alloc;
