@@ -39,6 +39,7 @@
 
 
 static void fz_request(const u_char *data, size_t size, int configured);
+static void fz_raw(const u_char *data, size_t size);
 static void fz_options(cc_alloc_t *a, int configured,
     cc_chat_options_t *opts, cc_tool_t *server);
 static void fz_error(cc_alloc_t *a, const char *what, const char *type,
@@ -67,10 +68,82 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fz_raw(data, size);
     fz_request(data, size, 0);
     fz_request(data, size, 1);
 
     return 0;
+}
+
+
+/*
+ * The input's bytes as they are: a tool's answer (cc_utf8_sanitize(), as
+ * tools.c calls it) and a message the generators print (cc_error_body()):
+ * both come out UTF-8, valid UTF-8 unchanged (and in place).
+ */
+static void
+fz_raw(const u_char *data, size_t size)
+{
+    char         err[128];
+    u_char      *copy;
+    cc_str_t     raw, text, again, out;
+    cc_json_t   *v;
+    fz_arena_t   arena;
+
+    fz_arena_init(&arena);
+    copy = fz_mem(data, size);
+
+    if (cc_utf8_sanitize(&arena.alloc, copy, size, &text) != CC_OK) {
+        fz_fail("cc_utf8_sanitize() failed", NULL, 0);
+    }
+
+    fz_utf8("a sanitized tool answer", text.data, text.len);
+
+    if (fz_utf8_check(copy, size) == size
+        && (text.data != copy || text.len != size))
+    {
+        fz_fail("cc_utf8_sanitize() changed valid UTF-8", copy, size);
+    }
+
+    if (cc_utf8_sanitize(&arena.alloc, text.data, text.len, &again) != CC_OK
+        || again.data != text.data || again.len != text.len)
+    {
+        fz_fail("cc_utf8_sanitize() changed its own output", text.data,
+                text.len);
+    }
+
+    raw.data = copy;
+    raw.len = size;
+
+    fz_error(&arena.alloc, "an error body of any bytes",
+             "invalid_request_error", NULL, &raw, &raw);
+
+    /* valid UTF-8 is printed as it is: it parses back to the same bytes */
+
+    if (fz_utf8_check(copy, size) == size) {
+        if (cc_error_body(&arena.alloc, "invalid_request_error", NULL, NULL,
+                          &raw, &out)
+            != CC_OK)
+        {
+            fz_fail("cc_error_body() failed", NULL, 0);
+        }
+
+        v = cc_json_get(cc_json_get(cc_json_parse(&arena.alloc, out.data,
+                                                  out.len, err,
+                                                  sizeof(err)),
+                                    "error"),
+                        "message");
+
+        if (v == NULL || v->type != CC_JSON_STRING || v->str.len != size
+            || (size && memcmp(v->str.data, copy, size) != 0))
+        {
+            fz_fail("valid UTF-8 printed is not the same text", out.data,
+                    out.len);
+        }
+    }
+
+    free(copy);
+    fz_arena_reset(&arena);
 }
 
 
@@ -360,6 +433,13 @@ fz_tool_round(cc_alloc_t *a, cc_chat_t *chat, const cc_chat_options_t *opts,
     }
 
     fz_utf8("a sanitized tool answer", text.data, text.len);
+
+    /* valid UTF-8 is left as it is, where it is */
+    if (fz_utf8_check(data, size) == size
+        && (text.data != data || text.len != size))
+    {
+        fz_fail("cc_utf8_sanitize() changed valid UTF-8", data, size);
+    }
 
     memset(blocks, 0, sizeof(blocks));
 
