@@ -23,7 +23,7 @@ static int cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls,
 static int cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m,
     const char *path, cc_message_t *msg);
 static int cc_unique_call_ids(cc_parse_t *p, const cc_json_t *calls,
-    const char *path, const cc_block_t *blocks, size_t n);
+    const char *path, const cc_message_t *msg, size_t first);
 static int cc_tool_id(cc_alloc_t *a, const cc_str_t *id, cc_str_t *out);
 static int cc_check_answer(cc_parse_t *p, const cc_json_t *msgs, size_t i,
     cc_message_t *calls, u_char *answered, const cc_message_t *m);
@@ -522,8 +522,7 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
         }
     }
 
-    return cc_unique_call_ids(p, calls, path, &msg->blocks[first],
-                              msg->nblocks - first);
+    return cc_unique_call_ids(p, calls, path, msg, first);
 }
 
 
@@ -537,16 +536,23 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
 
 static int
 cc_unique_call_ids(cc_parse_t *p, const cc_json_t *calls, const char *path,
-    const cc_block_t *blocks, size_t n)
+    const cc_message_t *msg, size_t first)
 {
-    char            fpath[CC_PATH_LEN], show[CC_SHOW_LEN + 4];
-    size_t          i, dup;
-    cc_json_t      *id;
-    cc_name_ref_t  *refs;
+    char               fpath[CC_PATH_LEN], show[CC_SHOW_LEN + 4];
+    size_t             i, n, dup;
+    cc_json_t         *id;
+    cc_name_ref_t     *refs;
+    const cc_block_t  *blocks;
+
+    /* the calls' blocks follow the message's text; none: no blocks at all */
+
+    n = msg->nblocks - first;
 
     if (n < 2) {
         return CC_OK;
     }
+
+    blocks = &msg->blocks[first];
 
     refs = cc_alloc(p->alloc, n * sizeof(cc_name_ref_t));
     if (refs == NULL) {

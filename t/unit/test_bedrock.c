@@ -417,6 +417,15 @@ static const test_case_t  cases[] = {
       "Invalid 'messages[1].tool_calls[2].id': duplicate tool call id "
       "'call_1'; the tool calls of a message must have unique ids." },
 
+    /* an empty tool_calls and no content: no blocks, none to compare */
+    { "an assistant message of tool_calls [] and content null", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','content':null,'tool_calls':[]},"
+      "{'role':'user','content':'y'}]}",
+      "{'messages':[{'role':'user','content':[{'text':'x'},"
+      "{'text':'y'}]}]}",
+      0, NULL, NULL, NULL },
+
     /* ids Bedrock cannot take are rewritten: compared as rewritten */
     { "tool call ids that differ after the rewrite are accepted", 0,
       "{'messages':[{'role':'user','content':'x'},"
