@@ -115,6 +115,8 @@ typedef struct {
     char                      created_text[24]; /* printed once */
     size_t                    created_len;
     cc_gen_out_t              out;          /* ... what it prints into */
+    cc_str_t                  text_head;    /* a text chunk's bytes before */
+    cc_str_t                  text_tail;    /* and after its JSON string */
 
     int64_t                   next_index;   /* client tool calls shown */
     cc_usage_t                usage;        /* summed over the rounds */

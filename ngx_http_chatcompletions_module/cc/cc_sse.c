@@ -22,6 +22,7 @@ static int cc_sse_choice_open(cc_stream_t *s);
 static int cc_sse_choice_close(cc_stream_t *s, const char *finish);
 static int cc_sse_role(cc_stream_t *s);
 static int cc_sse_content(cc_stream_t *s, const cc_str_t *text);
+static int cc_sse_text_frame(cc_stream_t *s);
 static int cc_sse_tool_start(cc_stream_t *s, cc_tool_use_t *t);
 static int cc_sse_tool_args(cc_stream_t *s, cc_tool_use_t *t,
     const u_char *p, size_t len);
@@ -180,25 +181,82 @@ cc_sse_role(cc_stream_t *s)
 }
 
 
+/*
+ * A text chunk is the same bytes around the text's JSON string for the
+ * whole response: yajl prints them once, with an empty string, and they
+ * are kept (the most frequent chunk then costs one yajl_gen_string()).
+ */
 static int
 cc_sse_content(cc_stream_t *s, const cc_str_t *text)
 {
-    yajl_gen  g;
+    if (s->text_head.data == NULL && cc_sse_text_frame(s) != CC_OK) {
+        return CC_ERROR;
+    }
+
+    cc_gen_add(&s->out, (const char *) s->text_head.data, s->text_head.len);
+
+    yajl_gen_reset(s->gen, NULL);
+
+    if (cc_gen_str(s->gen, text)) {
+        return CC_ERROR;
+    }
+
+    cc_gen_add(&s->out, (const char *) s->text_tail.data, s->text_tail.len);
+
+    return CC_OK;
+}
+
+
+/* the chunk with "content":"" printed, its two parts kept */
+static int
+cc_sse_text_frame(cc_stream_t *s)
+{
+    size_t         start, at;
+    u_char        *p;
+    yajl_gen       g;
+    cc_gen_out_t  *o;
 
     g = s->gen;
+    o = &s->out;
+    start = o->buf.len;
 
     if (cc_sse_head(s) != CC_OK || cc_sse_choice_open(s) != CC_OK) {
         return CC_ERROR;
     }
 
     if (yajl_gen_map_open(g)
-        || cc_gen_lit(g, "content") || cc_gen_str(g, text)
-        || yajl_gen_map_close(g))
+        || cc_gen_lit(g, "content") || cc_gen_lit(g, ""))
     {
         return CC_ERROR;
     }
 
-    return cc_sse_choice_close(s, NULL);
+    at = o->buf.len;
+
+    if (yajl_gen_map_close(g) || cc_sse_choice_close(s, NULL) != CC_OK
+        || o->nomem || at < start + 2
+        || memcmp(o->buf.data + at - 2, "\"\"", 2) != 0)
+    {
+        return CC_ERROR;
+    }
+
+    /* kept in the stream's own arena: it lives as long as the response */
+
+    p = cc_alloc(o->alloc, o->buf.len - start - 2);
+    if (p == NULL) {
+        return CC_ERROR;
+    }
+
+    s->text_head.data = p;
+    s->text_head.len = at - 2 - start;
+    memcpy(p, o->buf.data + start, s->text_head.len);
+
+    s->text_tail.data = p + s->text_head.len;
+    s->text_tail.len = o->buf.len - at;
+    memcpy(s->text_tail.data, o->buf.data + at, s->text_tail.len);
+
+    o->buf.len = start;
+
+    return CC_OK;
 }
 
 
