@@ -4,6 +4,8 @@
 #   make test   install what is missing, build, run every test
 #   make deb    install what is missing, build the Debian package
 #               libnginx-mod-http-chatcompletions in build/deb/
+#   make fuzz   install what is missing, run each libFuzzer harness of
+#               t/fuzz/ for FUZZ_SECONDS (default 60)
 #   make bench  the module against nginx relaying the same answer, in a few
 #               minutes (BENCH_QUICK=1: a smoke run); README's Benchmark
 #
@@ -27,7 +29,7 @@ SOURCES     := $(wildcard $(SRC_DIR)/*.[ch] $(SRC_DIR)/cc/*.[ch]) config
 DEB_PKGS    := gcc make nginx nginx-dev libyajl-dev libssl-dev \
                libcurl4-openssl-dev libexpat1-dev libtest-base-perl \
                libtest-longstring-perl curl ca-certificates valgrind \
-               prometheus
+               prometheus clang libclang-rt-14-dev
 
 # what `make deb` needs (debian/control's Build-Depends, and nginx for the
 # build's `nginx -t`); nothing for the tests
@@ -45,7 +47,7 @@ DEB_INPUTS  := $(SOURCES) README.md debian/source/format \
 
 .PHONY: all deps build unit test test-nginx test-credentials \
         test-resilience test-keys test-sdk test-valgrind test-deb run \
-        bench clean build-upstream style deb
+        bench clean build-upstream style deb fuzz test-fuzz
 
 all: build
 
@@ -108,14 +110,26 @@ $(DEB_FILE): $(DEB_INPUTS) | $(BUILD)/.deb-deps
 
 # --------------------------------------------------------------- tests
 
-test: style unit test-nginx test-credentials test-resilience test-keys \
-      test-sdk test-valgrind test-deb
+test: style unit test-fuzz test-nginx test-credentials test-resilience \
+      test-keys test-sdk test-valgrind test-deb
 
 style:
 	@t/style.sh
 
 unit: | $(BUILD)/.deps
 	$(MAKE) -C t/unit
+
+# libFuzzer harnesses (t/fuzz/): `make fuzz` runs each for FUZZ_SECONDS,
+# `test-fuzz` for TEST_FUZZ_SECONDS; a crash fails either (the input is
+# in build/fuzz/artifacts/<harness>/)
+FUZZ_SECONDS      ?= 60
+TEST_FUZZ_SECONDS ?= 10
+
+fuzz: | $(BUILD)/.deps
+	$(MAKE) -C t/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+test-fuzz: | $(BUILD)/.deps
+	$(MAKE) -C t/fuzz run FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 test-nginx: $(MODULE_SO) $(BUILD)/.node-deps
 	@t/run-prove.sh $(MODULE_SO) $(DOUBLE_PORT)

@@ -269,3 +269,17 @@ POST /v1/chat/completions
 '^\{"id":"chatcmpl-[A-Za-z0-9]{24}","object":"chat\.completion","created":\d+,"model":"amazon\.nova-lite-v1:0","choices":\[\{"index":0,"message":\{"role":"assistant","content":'
 . quotemeta('"a' . "\xef\xbf\xbd" . 'b ' . "\xef\xbf\xbd" . 'A ' . "\xf0\x9f\x98\x80" . '"')
 . ',"refusal":null\},"logprobs":null,"finish_reason":"stop"\}\],"usage":\{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":\{"cached_tokens":0\}\}\}\n?\z'
+
+
+
+=== TEST 18: two tool calls of one message with the same id (found by t/fuzz/fuzz_request)
+--- config
+    location = /v1/chat/completions {
+        chat_completions;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}},{"id":"call_1","type":"function","function":{"name":"g","arguments":"{}"}}]},{"role":"tool","tool_call_id":"call_1","content":"one"},{"role":"tool","tool_call_id":"call_1","content":"two"}]}
+--- error_code: 400
+--- response_body eval
+::err400("Invalid 'messages[1].tool_calls[1].id': duplicate tool call id 'call_1'; the tool calls of a message must have unique ids.", "messages[1].tool_calls[1].id", "invalid_value")

@@ -5,7 +5,8 @@ set -u
 cd "$(dirname "$0")/.."
 rc=0
 files=$(ls ngx_http_chatcompletions_module/*.[ch] \
-           ngx_http_chatcompletions_module/cc/*.[ch] t/unit/*.[ch] 2>/dev/null)
+           ngx_http_chatcompletions_module/cc/*.[ch] t/unit/*.[ch] \
+           t/fuzz/*.[ch] 2>/dev/null)
 for f in $files; do
     if grep -nP '\t' "$f" | head -3 | grep .; then
         echo "$f: tab characters"; rc=1

@@ -5,6 +5,7 @@
 
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cc_messages.h"
@@ -27,6 +28,8 @@ static int cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls,
     const char *path, cc_message_t *msg);
 static int cc_parse_tool_result(cc_parse_t *p, const cc_json_t *m,
     const char *path, cc_message_t *msg);
+static int cc_unique_call_ids(cc_parse_t *p, const cc_json_t *calls,
+    const char *path, const cc_message_t *msg, size_t first);
 static int cc_tool_id(cc_alloc_t *a, const cc_str_t *id, cc_str_t *out);
 static int cc_parse_reasoning_blocks(cc_parse_t *p, const cc_json_t *m,
     const char *path, cc_block_t *blocks, size_t *n);
@@ -516,9 +519,11 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
     cc_message_t *msg)
 {
     char         sub[CC_PATH_LEN], fpath[CC_PATH_LEN], errbuf[128];
-    size_t       i;
+    size_t       i, first;
     cc_json_t   *call, *id, *fn, *name, *args, *input;
     cc_block_t  *b;
+
+    first = msg->nblocks;
 
     for (i = 0; i < calls->n; i++) {
         call = calls->values[i];
@@ -622,7 +627,75 @@ cc_parse_tool_calls(cc_parse_t *p, const cc_json_t *calls, const char *path,
         }
     }
 
-    return CC_OK;
+    return cc_unique_call_ids(p, calls, path, msg, first);
+}
+
+
+/*
+ * Bedrock 400s a turn whose toolUse blocks repeat an id ("The toolUse
+ * blocks at messages.N.content contain duplicate Ids"), and the results
+ * could not tell the calls apart: refused in OpenAI's words.  The ids
+ * compare as rewritten (cc_tool_id()), as Bedrock would see them; sorted,
+ * so that thousands of calls cost n log n.
+ */
+
+static int
+cc_unique_call_ids(cc_parse_t *p, const cc_json_t *calls, const char *path,
+    const cc_message_t *msg, size_t first)
+{
+    char               fpath[CC_PATH_LEN], show[CC_SHOW_LEN + 4];
+    size_t             i, n, dup;
+    cc_json_t         *id;
+    cc_name_ref_t     *refs;
+    const cc_block_t  *blocks;
+
+    /* the calls' blocks follow the message's text; none: no blocks at all */
+
+    n = msg->nblocks - first;
+
+    if (n < 2) {
+        return CC_OK;
+    }
+
+    blocks = &msg->blocks[first];
+
+    refs = cc_alloc(p->alloc, n * sizeof(cc_name_ref_t));
+    if (refs == NULL) {
+        return cc_no_memory(p->err);
+    }
+
+    for (i = 0; i < n; i++) {
+        refs[i].name = blocks[i].id;
+        refs[i].index = i;
+    }
+
+    qsort(refs, n, sizeof(cc_name_ref_t), cc_name_ref_cmp);
+
+    /* the first call, in the client's order, that repeats an earlier id */
+
+    dup = n;
+
+    for (i = 1; i < n; i++) {
+        if (cc_str_cmp(&refs[i - 1].name, &refs[i].name) == 0
+            && refs[i].index < dup)
+        {
+            dup = refs[i].index;
+        }
+    }
+
+    if (dup == n) {
+        return CC_OK;
+    }
+
+    cc_path(fpath, "%s[%zu].id", path, dup);
+
+    id = cc_json_get(calls->values[dup], "id");
+    cc_show(show, sizeof(show), id->str.data, id->str.len);
+
+    return cc_parse_error(p, "invalid_value", fpath,
+                          "Invalid '%s': duplicate tool call id '%s'; the "
+                          "tool calls of a message must have unique ids.",
+                          fpath, show);
 }
 
 

@@ -430,6 +430,13 @@ cc_sts_trim(cc_buf_t *b, cc_str_t *s)
 {
     u_char  *p, *e;
 
+    /* an element that had no text: no buffer, and no NULL + 0 either */
+    if (b->len == 0) {
+        s->len = 0;
+        s->data = NULL;
+        return;
+    }
+
     p = b->data;
     e = b->data + b->len;
 

@@ -802,6 +802,17 @@ test_sts_error(void)
     EXPECT_STR(code, "Throttling");
     EXPECT_INT(msg.len, 0);
 
+    /*
+     * an empty Message and no Type: texts never collected (no NULL + 0
+     * when they are trimmed; clang's UBSan, make -C t/unit CC=clang,
+     * caught it, found by t/fuzz/fuzz_awscreds)
+     */
+    EXPECT_INT(test_sts(&a,
+        "<ErrorResponse><Error><Code>Throttling</Code><Message/></Error>"
+        "</ErrorResponse>", &c, &code, &msg), CC_ERROR);
+    EXPECT_STR(code, "Throttling");
+    EXPECT_STR(msg, NULL);
+
     /* no Code: not an answer to pass on */
     EXPECT_INT(test_sts(&a,
         "<ErrorResponse><Error><Message>m</Message></Error>"

@@ -392,6 +392,63 @@ static const test_case_t  cases[] = {
       "{'json':{'type':'object','properties':{}}}}}]}}",
       0, NULL, NULL, NULL },
 
+    /* found by t/fuzz/fuzz_request: Bedrock 400s repeated toolUse ids */
+    { "a repeated tool call id is refused", 0,
+      "{'messages':[{'role':'user','content':'Weather and time?'},"
+      "{'role':'assistant','content':null,'tool_calls':["
+      "{'id':'call_1','type':'function','function':{'name':'a',"
+      "'arguments':'{}'}},"
+      "{'id':'call_2','type':'function','function':{'name':'a',"
+      "'arguments':'{}'}},"
+      "{'id':'call_1','type':'function','function':{'name':'b',"
+      "'arguments':''}},"
+      "{'id':'call_2','type':'function','function':{'name':'b',"
+      "'arguments':''}}]},"
+      "{'role':'tool','tool_call_id':'call_1','content':'3C'},"
+      "{'role':'tool','tool_call_id':'call_2','content':'12:00'},"
+      "{'role':'tool','tool_call_id':'call_1','content':'3C'},"
+      "{'role':'tool','tool_call_id':'call_2','content':'12:00'}],"
+      "'tools':[{'type':'function','function':{'name':'a'}},"
+      "{'type':'function','function':{'name':'b'}}]}",
+      NULL, 400, "messages[1].tool_calls[2].id", "invalid_value",
+      "Invalid 'messages[1].tool_calls[2].id': duplicate tool call id "
+      "'call_1'; the tool calls of a message must have unique ids." },
+
+    /* an empty tool_calls and no content: no blocks, none to compare */
+    { "an assistant message of tool_calls [] and content null", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','content':null,'tool_calls':[]},"
+      "{'role':'user','content':'y'}]}",
+      "{'messages':[{'role':'user','content':[{'text':'x'},"
+      "{'text':'y'}]}]}",
+      0, NULL, NULL, NULL },
+
+    /* ids Bedrock cannot take are rewritten: compared as rewritten */
+    { "tool call ids that differ after the rewrite are accepted", 0,
+      "{'messages':[{'role':'user','content':'x'},"
+      "{'role':'assistant','tool_calls':["
+      "{'id':'c 1','type':'function','function':{'name':'a',"
+      "'arguments':'{}'}},"
+      "{'id':'c 2','type':'function','function':{'name':'a',"
+      "'arguments':'{}'}}]},"
+      "{'role':'tool','tool_call_id':'c 2','content':'two'},"
+      "{'role':'tool','tool_call_id':'c 1','content':'one'}],"
+      "'tools':[{'type':'function','function':{'name':'a'}}]}",
+      "{'messages':[{'role':'user','content':[{'text':'x'}]},"
+      "{'role':'assistant','content':["
+      "{'toolUse':{'toolUseId':'call_f6b93e190d9abb85','name':'a',"
+      "'input':{}}},"
+      "{'toolUse':{'toolUseId':'call_f6b93b190d9ab66c','name':'a',"
+      "'input':{}}}]},"
+      "{'role':'user','content':["
+      "{'toolResult':{'toolUseId':'call_f6b93b190d9ab66c',"
+      "'content':[{'text':'two'}]}},"
+      "{'toolResult':{'toolUseId':'call_f6b93e190d9abb85',"
+      "'content':[{'text':'one'}]}}]}],"
+      "'toolConfig':{'tools':[{'toolSpec':{'name':'a','inputSchema':"
+      "{'json':{'type':'object','properties':{}}}}}]}}",
+      0, NULL, NULL, NULL },
+
     { "arguments that are not JSON are refused", 0,
       "{'messages':[{'role':'user','content':'x'},"
       "{'role':'assistant','content':null,'tool_calls':["
