@@ -232,6 +232,10 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
     if (cclcf->tools) {
         ctx->stream.is_server_tool = ngx_http_chatcompletions_is_server_tool;
         ctx->stream.is_server_tool_data = cclcf;
+
+    } else {
+        /* no round follows a streamed one: its text is not kept */
+        ctx->stream.drop_text = ctx->streaming;
     }
 
     ctx->stream.one_tool_call = (ctx->chat.extras.parallel_tool_calls == 0);

@@ -183,16 +183,19 @@ cc_round_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text,
 {
     *sep = cc_round_seam(s, text);
 
-    if (cc_buf_append(a, &s->text, text->data, text->len) != CC_OK) {
-        return CC_ERROR;
-    }
+    if (!s->drop_text) {
+        if (cc_buf_append(a, &s->text, text->data, text->len) != CC_OK) {
+            return CC_ERROR;
+        }
 
-    s->round.text.data = s->text.data;
-    s->round.text.len = s->text.len;
+        s->round.text.data = s->text.data;
+        s->round.text.len = s->text.len;
+    }
 
     s->text_shown = 1;
 
     if (text->len) {
+        s->round.has_text = 1;
         s->text_ws = cc_is_space(text->data[text->len - 1]);
     }
 
@@ -207,7 +210,7 @@ cc_round_seam(cc_stream_t *s, const cc_str_t *text)
     if (s->separator.len == 0
         || !s->text_shown
         || s->text_ws
-        || s->round.text.len
+        || s->round.has_text
         || cc_is_space(text->data[0]))
     {
         return NULL;

@@ -64,7 +64,9 @@ typedef struct {
 
 /* what the glue needs of a finished round; arrays are in block order */
 typedef struct {
-    cc_str_t                  text;         /* the round's text */
+    cc_str_t                  text;         /* the round's text (none
+                                               with drop_text) */
+    unsigned                  has_text:1;   /* text was shown */
 
     /*
      * the round's reasoning (reasoningContent): its text and signature,
@@ -95,6 +97,13 @@ typedef struct {
     int64_t                   created;      /* unix seconds */
     cc_str_t                  model;        /* echoed model name */
     unsigned                  include_usage:1;
+
+    /*
+     * A stream whose rounds' text never goes back to Bedrock (no server
+     * tools): the text is not kept, so a stream's memory does not grow
+     * with the answer.
+     */
+    unsigned                  drop_text:1;
 
     int                     (*is_server_tool)(void *data,
                                               const cc_str_t *name);

@@ -1672,7 +1672,7 @@ static void
 test_memory(void)
 {
     int      i;
-    size_t   bytes, nallocs;
+    size_t   bytes, nallocs, kept;
     t_ctx_t  t;
 
     t_begin(&t, 0);
@@ -1718,6 +1718,28 @@ test_memory(void)
                 "%zu bytes kept\n", (t.arena.bytes - bytes) / 1000);
 
         CHECK((t.arena.bytes - bytes) / 1000 < 64);
+
+        /*
+         * drop_text (a stream without server tools): nothing is kept, so
+         * 20,000 tokens hold what 1 does
+         */
+        t.s.drop_text = 1;
+        bytes = t.arena.bytes;
+        kept = t.s.round.text.len;
+
+        for (i = 0; i < 20000; i++) {
+            t_ev(&t, "contentBlockDelta",
+                 "{\"contentBlockIndex\":0,\"delta\":{\"text\":\" token\"},"
+                 "\"p\":\"abcdefghijklmnopqrstuvwxyz\"}");
+            EXPECT_STR(t.out, CHUNK(TEXT(" token")));
+            cc_test_arena_destroy(&scratch);
+        }
+
+        fprintf(stderr, "test_sse: 20,000 text events with drop_text: "
+                "%zu bytes kept\n", t.arena.bytes - bytes);
+
+        CHECK(t.arena.bytes == bytes);
+        CHECK(t.s.round.text.len == kept && t.s.round.has_text);
     }
 
     t_end(&t);
