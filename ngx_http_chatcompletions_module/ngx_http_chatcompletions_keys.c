@@ -72,6 +72,8 @@ static ngx_uint_t ngx_http_chatcompletions_window_used(ngx_atomic_t *window,
     ngx_atomic_t *used, time_t now, time_t period);
 static ngx_uint_t *ngx_http_chatcompletions_local_open(ngx_http_request_t *r,
     ngx_http_chatcompletions_key_t *key);
+static ngx_int_t ngx_http_chatcompletions_limit_header(ngx_http_request_t *r,
+    char *name, ngx_uint_t value, char *suffix);
 static ngx_int_t ngx_http_chatcompletions_over_budget(ngx_http_request_t *r,
     ngx_int_t *rc, ngx_uint_t limit, ngx_uint_t used, ngx_uint_t requested,
     time_t reset, const char *per);
@@ -860,9 +862,8 @@ ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
     ngx_uint_t limit, ngx_uint_t used, ngx_uint_t requested, time_t reset,
     const char *per)
 {
-    u_char           *p;
-    ngx_str_t         msg;
-    ngx_table_elt_t  *h;
+    u_char     *p;
+    ngx_str_t   msg;
 
     *rc = ngx_http_discard_request_body(r);
     if (*rc != NGX_OK) {
@@ -903,82 +904,69 @@ ngx_http_chatcompletions_over_budget(ngx_http_request_t *r, ngx_int_t *rc,
 
     /* as OpenAI's: the limit, what is left, when it resets */
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_chatcompletions_limit_header(r, "x-ratelimit-limit-tokens",
+                                              limit, "") != NGX_OK
+        || ngx_http_chatcompletions_limit_header(r,
+                                   "x-ratelimit-remaining-tokens",
+                                   used < limit ? limit - used : 0, "")
+           != NGX_OK
+        || ngx_http_chatcompletions_limit_header(r, "x-ratelimit-reset-tokens",
+                                                 (ngx_uint_t) reset, "s")
+           != NGX_OK)
+    {
         *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NGX_DECLINED;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "x-ratelimit-limit-tokens");
-    h->value.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (h->value.data == NULL) {
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
-    }
-    h->value.len = ngx_sprintf(h->value.data, "%ui", limit) - h->value.data;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "x-ratelimit-remaining-tokens");
-    h->value.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (h->value.data == NULL) {
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
-    }
-    h->value.len = ngx_sprintf(h->value.data, "%ui",
-                               used < limit ? limit - used : 0)
-                   - h->value.data;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "x-ratelimit-reset-tokens");
-    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 1);
-    if (h->value.data == NULL) {
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
-    }
-    h->value.len = ngx_sprintf(h->value.data, "%Ts", reset) - h->value.data;
 
 send:
 
     /* when the budget resets (send_error() says 1 s otherwise) */
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_chatcompletions_limit_header(r, "Retry-After",
+                                              (ngx_uint_t) reset, "")
+        != NGX_OK)
+    {
         *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NGX_DECLINED;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Retry-After");
-    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-    if (h->value.data == NULL) {
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
-    }
-    h->value.len = ngx_sprintf(h->value.data, "%T", reset) - h->value.data;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "chat_completions: client API key over its limit (%s)",
                   per);
 
-    /* send_error adds Retry-After to a 429 */
     *rc = ngx_http_chatcompletions_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
                                               "tokens", "rate_limit_exceeded",
                                               NULL, &msg);
 
     return NGX_DECLINED;
+}
+
+
+/* a response header whose value is a number (and a suffix) */
+
+static ngx_int_t
+ngx_http_chatcompletions_limit_header(ngx_http_request_t *r, char *name,
+    ngx_uint_t value, char *suffix)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_INT_T_LEN + ngx_strlen(suffix));
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.len = ngx_sprintf(h->value.data, "%ui%s", value, suffix)
+                   - h->value.data;
+
+    return NGX_OK;
 }
 
 
