@@ -27,10 +27,11 @@
 #include <sys/types.h>
 
 
-#define CC_OK      0
-#define CC_ERROR  -1
-#define CC_AGAIN  -2
-#define CC_DONE   -4
+#define CC_OK         0
+#define CC_ERROR     -1
+#define CC_AGAIN     -2
+#define CC_DONE      -4
+#define CC_DECLINED  -5
 
 
 typedef struct {

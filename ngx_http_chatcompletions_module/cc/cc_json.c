@@ -113,7 +113,10 @@ static int cc_json_lone(cc_json_parser_t *p);
 static int cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len);
 static int cc_json_flush(cc_json_parser_t *p);
 static int cc_json_hex(const u_char *p, uint32_t *cp);
-static int cc_json_yajl(cc_json_parser_t *p, int complete);
+static int cc_json_plain(const u_char *data, size_t len, int *in);
+static size_t cc_json_special(const u_char *data, size_t i, size_t len);
+static int cc_json_yajl(cc_json_parser_t *p, const u_char *data, size_t len,
+    int complete);
 static cc_json_t *cc_json_parse_doc(cc_alloc_t *a, const u_char *data,
     size_t len, int strict, char *err, size_t errlen);
 static void cc_json_error(cc_json_parser_t *p, int end, char *err,
@@ -440,6 +443,14 @@ cc_json_utf8(cc_json_parser_t *p, const unsigned char *s, size_t len,
     int key)
 {
     size_t  n;
+
+    /*
+     * The filter checked every byte of the text and left no escape of a
+     * surrogate alone: until it found one, yajl decodes only UTF-8.
+     */
+    if (!p->has_bad) {
+        return 1;
+    }
 
     n = cc_utf8_check(s, len);
     if (n == len) {
@@ -806,10 +817,14 @@ cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len)
 }
 
 
-/* what the filter collected goes to yajl; complete: the input's end */
+/*
+ * Bytes for yajl: what the filter collected (data is p->text's), or a
+ * feed that needs no rewriting, as it is; complete: the input's end.
+ */
 
 static int
-cc_json_yajl(cc_json_parser_t *p, int complete)
+cc_json_yajl(cc_json_parser_t *p, const u_char *data, size_t len,
+    int complete)
 {
     jmp_buf      abort;
     yajl_status  st;
@@ -825,7 +840,7 @@ cc_json_yajl(cc_json_parser_t *p, int complete)
     }
 
     st = complete ? yajl_complete_parse(p->yajl)
-                  : yajl_parse(p->yajl, p->text.data, p->text.len);
+                  : yajl_parse(p->yajl, data, len);
 
     p->mem.abort = NULL;
 
@@ -834,10 +849,121 @@ cc_json_yajl(cc_json_parser_t *p, int complete)
         return CC_ERROR;
     }
 
-    p->offset += p->text.len;
-    p->text.len = 0;
+    p->offset += len;
+
+    if (data == p->text.data) {
+        p->text.len = 0;
+    }
 
     return CC_OK;
+}
+
+
+/*
+ * Whether a feed, starting in a string (*in) or not, is text the filter
+ * would give yajl unchanged: UTF-8 throughout, no escape cut by its end,
+ * no escaped surrogate but in a pair.  *in becomes where it ends.  Most
+ * text is, from Bedrock and from clients.
+ */
+
+static int
+cc_json_plain(const u_char *data, size_t len, int *in)
+{
+    size_t    i;
+    uint32_t  cp;
+
+    if (cc_utf8_check(data, len) != len) {
+        return 0;
+    }
+
+    for (i = cc_json_special(data, 0, len);
+         i < len;
+         i = cc_json_special(data, i, len))
+    {
+        if (data[i] == '"') {
+            *in = !*in;
+            i++;
+            continue;
+        }
+
+        /* a backslash: in a string, an escape */
+
+        if (!*in || i + 1 == len) {
+            return 0;
+        }
+
+        if (data[i + 1] != 'u') {
+            i += 2;
+            continue;
+        }
+
+        if (len - i < 6 || cc_json_hex(data + i + 2, &cp) != CC_OK
+            || (cp >= 0xdc00 && cp <= 0xdfff))
+        {
+            return 0;
+        }
+
+        i += 6;
+
+        if (cp < 0xd800 || cp > 0xdbff) {
+            continue;
+        }
+
+        /* a high surrogate: plain only as the first of a pair */
+
+        if (len - i < 6 || data[i] != '\\' || data[i + 1] != 'u'
+            || cc_json_hex(data + i + 2, &cp) != CC_OK
+            || cp < 0xdc00 || cp > 0xdfff)
+        {
+            return 0;
+        }
+
+        i += 6;
+    }
+
+    return 1;
+}
+
+
+/* the offset of the next quote or backslash from i, or len */
+
+static size_t
+cc_json_special(const u_char *data, size_t i, size_t len)
+{
+    uint64_t  w, q, b, m;
+
+    /*
+     * Eight bytes at a time: a byte of w ^ c is zero where w has c; the
+     * lowest bit the test sets is exactly the first such byte's (a false
+     * one can only follow a true one).
+     */
+
+    for ( /* void */ ; len - i >= 8; i += 8) {
+        memcpy(&w, data + i, 8);
+
+        q = w ^ 0x2222222222222222ULL;
+        b = w ^ 0x5c5c5c5c5c5c5c5cULL;
+
+        m = ((q - 0x0101010101010101ULL) & ~q)
+            | ((b - 0x0101010101010101ULL) & ~b);
+        m &= 0x8080808080808080ULL;
+
+        if (m) {
+#if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+            return i + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+    }
+
+    for ( /* void */ ; i < len; i++) {
+        if (data[i] == '"' || data[i] == '\\') {
+            return i;
+        }
+    }
+
+    return len;
 }
 
 
@@ -927,11 +1053,32 @@ int
 cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
     char *err, size_t errlen)
 {
+    int     in;
     size_t  i, j;
 
     if (p->dead) {
         snprintf(err, errlen, "the parser failed before");
         return CC_ERROR;
+    }
+
+    /* text that needs no rewriting goes to yajl as it is, not copied */
+
+    if (p->nesc == 0 && p->u8need == 0 && p->text.len == 0
+        && (p->state == CC_JSON_OUT || p->state == CC_JSON_IN))
+    {
+        in = (p->state == CC_JSON_IN);
+
+        if (cc_json_plain(data, len, &in)) {
+            p->state = in ? CC_JSON_IN : CC_JSON_OUT;
+            p->pos += len;
+
+            if (cc_json_yajl(p, data, len, 0) != CC_OK) {
+                cc_json_error(p, 0, err, errlen);
+                return CC_ERROR;
+            }
+
+            return CC_OK;
+        }
     }
 
     /* room for the feed and an escape held back from the last one */
@@ -979,7 +1126,9 @@ cc_json_parser_feed(cc_json_parser_t *p, const u_char *data, size_t len,
         i++;
     }
 
-    if (p->text.len && cc_json_yajl(p, 0) != CC_OK) {
+    if (p->text.len && cc_json_yajl(p, p->text.data, p->text.len, 0)
+                       != CC_OK)
+    {
         cc_json_error(p, 0, err, errlen);
         return CC_ERROR;
     }
@@ -1010,13 +1159,14 @@ cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
     }
 
     if ((cc_json_flush(p) != CC_OK)
-        || (p->text.len && cc_json_yajl(p, 0) != CC_OK))
+        || (p->text.len
+            && cc_json_yajl(p, p->text.data, p->text.len, 0) != CC_OK))
     {
         cc_json_error(p, 0, err, errlen);
         return NULL;
     }
 
-    if (cc_json_yajl(p, 1) != CC_OK) {
+    if (cc_json_yajl(p, NULL, 0, 1) != CC_OK) {
         cc_json_error(p, 1, err, errlen);
         return NULL;
     }
@@ -1027,6 +1177,51 @@ cc_json_parser_finish(cc_json_parser_t *p, char *err, size_t errlen)
     }
 
     return p->root;
+}
+
+
+int
+cc_json_scan(cc_alloc_t *a, const u_char *data, size_t len,
+    const yajl_callbacks *cb, void *ctx)
+{
+    int               in;
+    jmp_buf           abort;
+    yajl_handle       h;
+    yajl_status       st;
+    cc_yajl_mem_t     mem;
+    yajl_alloc_funcs  funcs;
+
+    in = 0;
+
+    if (!cc_json_plain(data, len, &in)) {
+        return CC_DECLINED;
+    }
+
+    mem.alloc = a;
+    mem.abort = &abort;
+    mem.failed = 0;
+
+    cc_yajl_alloc_funcs(&mem, &funcs);
+
+    if (setjmp(abort) != 0) {
+        /* the arena refused yajl: the handle is not used again */
+        return CC_DECLINED;
+    }
+
+    h = yajl_alloc(cb, &funcs, ctx);
+
+    /* cc_json_plain() checked the text */
+    if (h == NULL || !yajl_config(h, yajl_dont_validate_strings, 1)) {
+        return CC_DECLINED;
+    }
+
+    st = yajl_parse(h, data, len);
+
+    if (st == yajl_status_ok) {
+        st = yajl_complete_parse(h);
+    }
+
+    return (st == yajl_status_ok) ? CC_OK : CC_DECLINED;
 }
 
 

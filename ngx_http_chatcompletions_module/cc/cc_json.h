@@ -15,6 +15,8 @@
  */
 
 
+#include <yajl/yajl_parse.h>
+
 #include "cc_core.h"
 #include "cc_gen.h"
 
@@ -87,6 +89,17 @@ cc_json_t *cc_json_parse(cc_alloc_t *a, const u_char *data, size_t len,
     char *err, size_t errlen);
 cc_json_t *cc_json_parse_strict(cc_alloc_t *a, const u_char *data,
     size_t len, char *err, size_t errlen);
+
+/*
+ * A complete document given to the caller's yajl callbacks, no DOM
+ * built, when it is text that needs no rewriting (UTF-8 throughout, no
+ * escaped surrogate): CC_OK, the callbacks saw all of it.  CC_DECLINED
+ * otherwise, or when yajl or a callback stopped (no memory, bad JSON, a
+ * shape the callbacks leave to the DOM): the caller parses it with
+ * cc_json_parse(), which handles, or names, the rest.
+ */
+int cc_json_scan(cc_alloc_t *a, const u_char *data, size_t len,
+    const yajl_callbacks *cb, void *ctx);
 
 /* member lookup; NULL if absent or if obj is not an object */
 cc_json_t *cc_json_get(const cc_json_t *obj, const char *key);

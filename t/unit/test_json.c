@@ -28,6 +28,9 @@ static void test_utf8(void);
 static void test_buf(void);
 static void test_strict_utf8(void);
 static void test_surrogates(void);
+static void test_plain(void);
+static void t_outcome(cc_alloc_t *a, cc_json_t *v, const char *err,
+    char *out, size_t outlen);
 static void test_parse_nomem(void);
 static void test_gen_utf8(void);
 static void test_gen_nomem(void);
@@ -64,6 +67,7 @@ main(void)
     test_utf8();
     test_strict_utf8();
     test_surrogates();
+    test_plain();
     test_parse_nomem();
     test_gen_utf8();
     test_gen_nomem();
@@ -620,6 +624,150 @@ test_strict_utf8(void)
     CHECK(v == NULL && p != NULL && !cc_json_parser_bad_utf8(p, &path, &at));
 
     cc_test_arena_destroy(&a);
+}
+
+
+/*
+ * Text that needs no rewriting goes to yajl as it is (cc_json_plain()),
+ * the rest through the filter, feed by feed: however a document is cut,
+ * and whichever way each piece goes, the outcome is that of the whole.
+ */
+static void
+test_plain(void)
+{
+    int                strict;
+    char               err[128], want[512], got[512];
+    size_t             i, len, cut, piece;
+    cc_json_t         *v;
+    cc_json_parser_t  *p;
+    cc_test_arena_t    a;
+
+    static const char  *docs[] = {
+        "{\"a\":\"x\\\"y\",\"b\":\"\\u00e9\\ud83d\\ude00\","
+            "\"c\":\"\xc3\xa9\xf0\x9f\x98\x80\"}",
+        "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"Hi \\\"you\\\"\\n\"},"
+            "\"p\":\"abcdefghijklmnopqrstuvwxyz\"}",
+        "[\"\\\\u\",\"\\\\\",\"\\\\\\ud800\",\"\\\\\\\\\",1,true,null]",
+        "{\"a\":\"\\ud800\"}",
+        "{\"a\":\"\\udc00x\",\"k\\u00e9\":1}",
+        "{\"\\ud800\":1}",
+        "{\"a\":\"\xc3\"}",
+        "{\"a\":\"ok\",\"b\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\\uD83D\\uDE00\\uDBFF\\uDFFF\\u0000\\uZZZZ\"}",
+        "{\"a\":\"x\"}\xff",
+        "{\"a\" : [ \"b\" , \"\xe2\x82\xac\" ] , \"c\":\"\\ud83d\"}",
+        "{\"a\":\"\\",
+        "{\"a\":\"\\u00",
+        NULL
+    };
+
+    for (strict = 0; strict < 2; strict++) {
+        for (i = 0; docs[i]; i++) {
+            len = strlen(docs[i]);
+
+            cc_test_arena_init(&a);
+
+            err[0] = '\0';
+            v = t_parse_pieces(&a.alloc, docs[i], len, 0, strict, err,
+                               sizeof(err), &p);
+            t_outcome(&a.alloc, v, err, want, sizeof(want));
+
+            /* cut in two anywhere */
+
+            for (cut = 0; cut <= len; cut++) {
+                err[0] = '\0';
+                p = cc_json_parser_create(&a.alloc);
+                if (!CHECK(p != NULL)) {
+                    break;
+                }
+
+                if (strict) {
+                    cc_json_parser_strict(p);
+                }
+
+                v = NULL;
+
+                if (cc_json_parser_feed(p, (const u_char *) docs[i], cut,
+                                        err, sizeof(err)) == CC_OK
+                    && cc_json_parser_feed(p, (const u_char *) docs[i] + cut,
+                                           len - cut, err, sizeof(err))
+                       == CC_OK)
+                {
+                    v = cc_json_parser_finish(p, err, sizeof(err));
+                }
+
+                t_outcome(&a.alloc, v, err, got, sizeof(got));
+
+                if (!CHECK(strcmp(want, got) == 0)) {
+                    fprintf(stderr, "  doc %zu strict %d cut %zu: %s / %s\n",
+                            i, strict, cut, want, got);
+                }
+            }
+
+            /* in pieces of every size */
+
+            for (piece = 1; piece < 9; piece++) {
+                err[0] = '\0';
+                v = t_parse_pieces(&a.alloc, docs[i], len, piece, strict, err,
+                                   sizeof(err), &p);
+                t_outcome(&a.alloc, v, err, got, sizeof(got));
+
+                if (!CHECK(strcmp(want, got) == 0)) {
+                    fprintf(stderr, "  doc %zu strict %d piece %zu: %s / %s\n",
+                            i, strict, piece, want, got);
+                }
+            }
+
+            cc_test_arena_destroy(&a);
+        }
+    }
+
+    /* what the whole documents come to */
+
+    cc_test_arena_init(&a);
+
+    v = cc_json_parse(&a.alloc, (const u_char *) docs[3], strlen(docs[3]),
+                      err, sizeof(err));
+    t_outcome(&a.alloc, v, err, got, sizeof(got));
+    CHECK(strcmp(got, "{\"a\":\"\xef\xbf\xbd\"}") == 0);
+
+    v = cc_json_parse_strict(&a.alloc, (const u_char *) docs[3],
+                             strlen(docs[3]), err, sizeof(err));
+    CHECK(v == NULL && strcmp(err, "invalid UTF-8 in a at byte 0") == 0);
+
+    v = cc_json_parse(&a.alloc, (const u_char *) docs[1], strlen(docs[1]),
+                      err, sizeof(err));
+    t_outcome(&a.alloc, v, err, got, sizeof(got));
+    CHECK(strcmp(got, docs[1]) == 0);
+
+    v = cc_json_parse(&a.alloc, (const u_char *) docs[8], strlen(docs[8]),
+                      err, sizeof(err));
+    CHECK(v == NULL
+          && strcmp(err, "lexical error: invalid (non-hex) character occurs "
+                         "after '\\u' inside string at offset 38") == 0);
+
+    cc_test_arena_destroy(&a);
+}
+
+
+/* the document printed, or the error */
+static void
+t_outcome(cc_alloc_t *a, cc_json_t *v, const char *err, char *out,
+    size_t outlen)
+{
+    cc_str_t  s;
+
+    if (v == NULL) {
+        snprintf(out, outlen, "error: %s", err);
+        return;
+    }
+
+    if (cc_json_serialize(a, v, &s) != CC_OK) {
+        snprintf(out, outlen, "no memory");
+        return;
+    }
+
+    snprintf(out, outlen, "%.*s", (int) s.len, (char *) s.data);
 }
 
 
