@@ -9,6 +9,7 @@
 
 #include "cc_sse.h"
 #include "cc_extras.h"
+#include "cc_delta.h"
 
 
 /*
@@ -363,6 +364,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
     cc_stream_fault_t *fault)
 {
     int         rc;
+    cc_str_t    text;
     cc_json_t  *ev;
 
     if (type == NULL) {
@@ -381,6 +383,19 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
     /* in order of frequency: one delta per token */
 
     if (cc_str_eq(type, "contentBlockDelta")) {
+
+        /* text, most of them: read without a DOM */
+
+        if (cc_delta_text(s->scratch ? s->scratch : a, payload, len, &text)
+            == CC_OK)
+        {
+            /* with the forced tool, only its input is the answer */
+            rc = (text.len == 0 || s->structured_tool.len)
+                 ? CC_OK : cc_sse_on_text(a, s, &text);
+
+            goto output;
+        }
+
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;
@@ -429,6 +444,8 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
         /* new event types appear: ignore what is not understood */
         rc = CC_OK;
     }
+
+output:
 
     /* the event's SSE bytes are the caller's to copy: scratch, if any */
 

@@ -1,0 +1,316 @@
+
+/*
+ * Copyright (C) ngx_http_chatcompletions_module authors
+ */
+
+
+/*
+ * cc_delta_text(): the text of a contentBlockDelta read without a DOM,
+ * and every other shape declined (the DOM reads those), so that what the
+ * stream says is the same either way.
+ */
+
+
+#include "test_util.h"
+
+#include "cc_delta.h"
+#include "cc_sse.h"
+
+
+static void test_taken(void);
+static void test_declined(void);
+static void test_nomem(void);
+static void test_same_chunks(void);
+static int t_delta(const char *payload, size_t len, cc_str_t *text);
+static void t_chunk(int dom, const char *payload, cc_str_t *out);
+
+
+int
+main(void)
+{
+    test_taken();
+    test_declined();
+    test_nomem();
+    test_same_chunks();
+
+    return cc_test_done("test_delta");
+}
+
+
+/* the payload in a malloc'd copy of its own: nothing may point into it */
+static int
+t_delta(const char *payload, size_t len, cc_str_t *text)
+{
+    int              rc;
+    u_char          *p;
+    static cc_test_arena_t  a;
+    static int              ready;
+
+    if (!ready) {
+        cc_test_arena_init(&a);
+        ready = 1;
+    }
+
+    p = malloc(len + 1);
+    if (p == NULL) {
+        abort();
+    }
+
+    memcpy(p, payload, len);
+
+    rc = cc_delta_text(&a.alloc, p, len, text);
+
+    memset(p, 'X', len);
+    free(p);
+
+    return rc;
+}
+
+
+static void
+test_taken(void)
+{
+    size_t     i;
+    cc_str_t   text;
+
+    static const struct {
+        const char  *in;
+        const char  *text;          /* NULL: no text */
+    } cases[] = {
+        { "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"Hel\"}}", "Hel" },
+
+        /* escapes are decoded; Bedrock's padding is skipped */
+        { "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"Hi \\\"you\\\"\\n"
+          "\\u00e9\\ud83d\\ude00\xc3\xa9\"},\"p\":\"abcdefghijklmn\"}",
+          "Hi \"you\"\n\xc3\xa9\xf0\x9f\x98\x80\xc3\xa9" },
+
+        /* a "delta" below the top level is not the event's */
+        { "{\"p\":{\"delta\":{\"text\":\"no\"}},\"delta\":{\"text\":\"yes\"},"
+          "\"q\":[{\"delta\":{\"text\":\"no\"}},[\"text\"],null,true,1.5]}",
+          "yes" },
+        { "{\"p\":[{\"delta\":1}],\"contentBlockIndex\":0}", NULL },
+        { "{\"delta\":{}}", NULL },
+        { "{}", NULL },
+        { "{\"delta\":{\"text\":\"\"}}", "" },
+        { " \n{\"delta\" : {\"text\" : \"x\"} }\t ", "x" },
+        { NULL, NULL }
+    };
+
+    for (i = 0; cases[i].in; i++) {
+        text.data = (u_char *) "junk";
+        text.len = 4;
+
+        if (!CHECK(t_delta(cases[i].in, strlen(cases[i].in), &text)
+                   == CC_OK))
+        {
+            fprintf(stderr, "  case %zu: %s\n", i, cases[i].in);
+            continue;
+        }
+
+        if (cases[i].text == NULL) {
+            CHECK(text.data == NULL && text.len == 0);
+
+        } else {
+            CHECK(text.data != NULL);
+            EXPECT_MEM(text.data, text.len, cases[i].text,
+                       strlen(cases[i].text));
+        }
+    }
+
+    /* a NUL from an escape is text like any other */
+    CHECK(t_delta("{\"delta\":{\"text\":\"a\\u0000b\"}}", 29, &text)
+          == CC_OK);
+    EXPECT_MEM(text.data, text.len, "a\0b", 3);
+}
+
+
+static void
+test_declined(void)
+{
+    size_t     i;
+    cc_str_t   text;
+
+    static const char  *cases[] = {
+        /* other deltas: the DOM reads them */
+        "{\"contentBlockIndex\":1,\"delta\":{\"toolUse\":{\"input\":\"{}\"}}}",
+        "{\"delta\":{\"reasoningContent\":{\"text\":\"hm\"}}}",
+        "{\"delta\":{\"text\":\"a\",\"toolUse\":{\"input\":\"\"}}}",
+
+        /* keys twice: which one counts is the DOM's to say */
+        "{\"delta\":{\"text\":\"a\",\"text\":\"b\"}}",
+        "{\"delta\":{\"text\":\"a\"},\"delta\":{\"text\":\"b\"}}",
+        "{\"delta\":{},\"delta\":{\"text\":\"b\"}}",
+
+        /* text, or delta, of another type */
+        "{\"delta\":{\"text\":5}}",
+        "{\"delta\":{\"text\":null}}",
+        "{\"delta\":{\"text\":true}}",
+        "{\"delta\":{\"text\":[\"a\"]}}",
+        "{\"delta\":{\"text\":{\"a\":1}}}",
+        "{\"delta\":\"text\"}",
+        "{\"delta\":[{\"text\":\"a\"}]}",
+        "{\"delta\":null}",
+
+        /* not one object */
+        "\"text\"",
+        "[{\"delta\":{\"text\":\"a\"}}]",
+        "5",
+        "",
+        " ",
+        "{\"delta\":{\"text\":\"a\"}",
+        "{\"delta\":{\"text\":\"a\"}}x",
+        "{\"delta\":{\"text\":\"a\"}}{}",
+        "{\"delta\":{\"text\":\"a\"},}",
+        "{delta:1}",
+
+        /* text the filter rewrites, or refuses */
+        "{\"delta\":{\"text\":\"a\\ud800b\"}}",
+        "{\"delta\":{\"text\":\"\\udc00\"}}",
+        "{\"delta\":{\"text\":\"\\ud83d\"}}",
+        "{\"delta\":{\"text\":\"\\ud83d\\u0041\"}}",
+        "{\"delta\":{\"text\":\"\\ud83d\\ud83d\\ude00\"}}",
+        "{\"delta\":{\"text\":\"\\ud83d\\ude00\\ude00\"}}",
+        "{\"delta\":{\"text\":\"\\ud83d\\n\"}}",
+        "{\"delta\":{\"text\":\"\xc3\"}}",
+        "{\"delta\":{\"text\":\"\xed\xa0\x80\"}}",
+        "{\"delta\":{\"text\":\"\xc0\xaf\"}}",
+        "{\"p\":\"\xff\",\"delta\":{\"text\":\"a\"}}",
+        NULL
+    };
+
+    for (i = 0; cases[i]; i++) {
+        if (!CHECK(t_delta(cases[i], strlen(cases[i]), &text)
+                   == CC_DECLINED))
+        {
+            fprintf(stderr, "  case %zu: %s\n", i, cases[i]);
+        }
+    }
+}
+
+
+/* an arena that refuses, at any allocation: declined, nothing else */
+static void
+test_nomem(void)
+{
+    int               rc;
+    long              n;
+    cc_str_t          text;
+    cc_test_arena_t   a;
+
+    static const char  ev[] = "{\"contentBlockIndex\":0,"
+                              "\"delta\":{\"text\":\"Hi \\\"x\\\"\"},"
+                              "\"p\":\"abcdef\"}";
+
+    for (n = 0; n < 64; n++) {
+        cc_test_arena_init(&a);
+        a.fail_after = n;
+
+        rc = cc_delta_text(&a.alloc, (const u_char *) ev, sizeof(ev) - 1,
+                           &text);
+
+        if (rc == CC_OK) {
+            EXPECT_MEM(text.data, text.len, "Hi \"x\"", 6);
+            cc_test_arena_destroy(&a);
+            break;
+        }
+
+        CHECK(rc == CC_DECLINED);
+        cc_test_arena_destroy(&a);
+    }
+
+    /* some allocation was refused before one run went through */
+    CHECK(n > 0 && n < 64);
+}
+
+
+/*
+ * What goes out for a delta read without the DOM is what the DOM makes
+ * of it: the same payloads with a member that sends them to the DOM (an
+ * escaped lone surrogate, which the DOM turns into U+FFFD, in a member
+ * that is skipped).
+ */
+static void
+test_same_chunks(void)
+{
+    size_t     i;
+    cc_str_t   fast, dom;
+    char       buf[256];
+
+    static const char  *texts[] = {
+        "Hello",
+        "Hi \\\"you\\\"\\n\\t\\\\ \\/ \\u00e9\\ud83d\\ude00",
+        "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+        "<script>\\u2028\\u2029",
+        " ",
+        "",
+        NULL
+    };
+
+    for (i = 0; texts[i]; i++) {
+        snprintf(buf, sizeof(buf),
+                 "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"%s\"},"
+                 "\"p\":\"abc\"}", texts[i]);
+        t_chunk(0, buf, &fast);
+
+        snprintf(buf, sizeof(buf),
+                 "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"%s\"},"
+                 "\"p\":\"\\ud800\"}", texts[i]);
+        t_chunk(1, buf, &dom);
+
+        if (!CHECK(fast.len == dom.len
+                   && (fast.len == 0
+                       || memcmp(fast.data, dom.data, fast.len) == 0)))
+        {
+            fprintf(stderr, "  text %zu: %.*s / %.*s\n", i,
+                    (int) fast.len, (char *) fast.data,
+                    (int) dom.len, (char *) dom.data);
+        }
+
+        if (texts[i][0]) {
+            CHECK(fast.len > 0);
+        }
+    }
+}
+
+
+/* the chunk a stream makes of one delta (dom: the payload is declined) */
+static void
+t_chunk(int dom, const char *payload, cc_str_t *out)
+{
+    cc_str_t            m, ty, text;
+    cc_stream_t         s;
+    cc_stream_fault_t   fault;
+    static cc_test_arena_t  a;
+    static int              ready;
+
+    if (!ready) {
+        cc_test_arena_init(&a);
+        ready = 1;
+    }
+
+    CHECK(cc_delta_text(&a.alloc, (const u_char *) payload, strlen(payload),
+                        &text)
+          == (dom ? CC_DECLINED : CC_OK));
+
+    cc_stream_init(&s);
+
+    s.id.data = (u_char *) "chatcmpl-1";
+    s.id.len = 10;
+    s.model.data = (u_char *) "m";
+    s.model.len = 1;
+    s.created = 1;
+    s.role_sent = 1;
+
+    m.data = (u_char *) "event";
+    m.len = 5;
+    ty.data = (u_char *) "contentBlockDelta";
+    ty.len = 17;
+
+    out->data = NULL;
+    out->len = 0;
+    memset(&fault, 0, sizeof(cc_stream_fault_t));
+
+    CHECK(cc_stream_event(&a.alloc, &s, &m, &ty, (const u_char *) payload,
+                          strlen(payload), out, &fault)
+          == CC_OK);
+}
