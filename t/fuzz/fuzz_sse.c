@@ -31,12 +31,15 @@
  * finish_reason, of OpenAI's values, in the response; tool call indexes
  * count from 0 without gaps, the first delta of each with its id, type
  * "function" and name; an error event is {"error":{"message","type",..}}.
+ * A contentBlockDelta that cc_delta_text() reads without a DOM has the
+ * text the DOM finds in it (and none when the DOM finds none).
  */
 
 
 #include "fuzz_util.h"
 #include "fuzz_stream.h"
 #include "cc_sse.h"
+#include "cc_delta.h"
 
 
 #define FZ_MAX_ROUNDS  4
@@ -64,6 +67,7 @@ static int fz_event(fz_ctx_t *c, const u_char *line, size_t len);
 static int fz_attempt_end(fz_ctx_t *c);
 static void fz_error(fz_ctx_t *c, const char *type, const char *code,
     const cc_str_t *message);
+static void fz_delta(fz_ctx_t *c, const u_char *payload, size_t len);
 static void fz_client(fz_ctx_t *c, const u_char *p, size_t len);
 static void fz_chunk(fz_ctx_t *c, const cc_json_t *v, const u_char *p,
     size_t len);
@@ -172,6 +176,10 @@ fz_event(fz_ctx_t *c, const u_char *line, size_t len)
     chunk.len = 0;
 
     c->s.scratch = &c->scratch.alloc;
+
+    if (cc_str_eq(&mt, "event") && cc_str_eq(&type, "contentBlockDelta")) {
+        fz_delta(c, payload, rest.len);
+    }
 
     rc = cc_stream_event(c->a, &c->s, &mt, &type, payload, rest.len, &chunk,
                          &fault);
@@ -288,6 +296,42 @@ fz_attempt_end(fz_ctx_t *c)
     }
 
     return CC_DONE;
+}
+
+
+/* the text read without a DOM is the DOM's */
+static void
+fz_delta(fz_ctx_t *c, const u_char *payload, size_t len)
+{
+    char        err[96];
+    cc_str_t    text;
+    cc_json_t  *ev, *v;
+
+    if (cc_delta_text(&c->scratch.alloc, payload, len, &text) != CC_OK) {
+        return;
+    }
+
+    ev = cc_json_parse(&c->scratch.alloc, payload, len, err, sizeof(err));
+    if (ev == NULL || ev->type != CC_JSON_OBJECT) {
+        fz_fail("a delta read without a DOM is no JSON object", payload,
+                len);
+    }
+
+    v = cc_json_get(cc_json_get(ev, "delta"), "text");
+
+    if (text.data == NULL) {
+        if (v != NULL) {
+            fz_fail("a delta's text missed without a DOM", payload, len);
+        }
+
+        return;
+    }
+
+    if (v == NULL || v->type != CC_JSON_STRING || v->str.len != text.len
+        || (text.len && memcmp(v->str.data, text.data, text.len) != 0))
+    {
+        fz_fail("a delta's text differs without a DOM", payload, len);
+    }
 }
 
 
