@@ -114,6 +114,8 @@ static int cc_json_put(cc_json_parser_t *p, const u_char *data, size_t len);
 static int cc_json_flush(cc_json_parser_t *p);
 static int cc_json_hex(const u_char *p, uint32_t *cp);
 static int cc_json_plain(const u_char *data, size_t len, int *in);
+static int cc_json_plain_doc(const u_char *data, size_t len);
+static size_t cc_json_plain_escape(const u_char *p, size_t len);
 static size_t cc_json_special(const u_char *data, size_t i, size_t len);
 static int cc_json_yajl(cc_json_parser_t *p, const u_char *data, size_t len,
     int complete);
@@ -869,8 +871,7 @@ cc_json_yajl(cc_json_parser_t *p, const u_char *data, size_t len,
 static int
 cc_json_plain(const u_char *data, size_t len, int *in)
 {
-    size_t    i;
-    uint32_t  cp;
+    size_t  i, n;
 
     if (cc_utf8_check(data, len) != len) {
         return 0;
@@ -878,50 +879,100 @@ cc_json_plain(const u_char *data, size_t len, int *in)
 
     for (i = cc_json_special(data, 0, len);
          i < len;
-         i = cc_json_special(data, i, len))
+         i = cc_json_special(data, i + n, len))
     {
         if (data[i] == '"') {
             *in = !*in;
-            i++;
+            n = 1;
             continue;
         }
 
         /* a backslash: in a string, an escape */
 
-        if (!*in || i + 1 == len) {
+        n = *in ? cc_json_plain_escape(data + i, len - i) : 0;
+        if (n == 0) {
             return 0;
         }
-
-        if (data[i + 1] != 'u') {
-            i += 2;
-            continue;
-        }
-
-        if (len - i < 6 || cc_json_hex(data + i + 2, &cp) != CC_OK
-            || (cp >= 0xdc00 && cp <= 0xdfff))
-        {
-            return 0;
-        }
-
-        i += 6;
-
-        if (cp < 0xd800 || cp > 0xdbff) {
-            continue;
-        }
-
-        /* a high surrogate: plain only as the first of a pair */
-
-        if (len - i < 6 || data[i] != '\\' || data[i + 1] != 'u'
-            || cc_json_hex(data + i + 2, &cp) != CC_OK
-            || cp < 0xdc00 || cp > 0xdfff)
-        {
-            return 0;
-        }
-
-        i += 6;
     }
 
     return 1;
+}
+
+
+/*
+ * The same for a whole document, whose strings' bounds do not matter: a
+ * backslash outside a string is yajl's error anyway.  Backslashes are
+ * rare: memchr() finds them.
+ */
+
+static int
+cc_json_plain_doc(const u_char *data, size_t len)
+{
+    size_t         n;
+    const u_char  *p, *last;
+
+    if (cc_utf8_check(data, len) != len) {
+        return 0;
+    }
+
+    last = data + len;
+
+    for (p = memchr(data, '\\', len);
+         p != NULL;
+         p = memchr(p + n, '\\', last - p - n))
+    {
+        n = cc_json_plain_escape(p, last - p);
+        if (n == 0) {
+            return 0;
+        }
+
+        if (p + n == last) {
+            break;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * The length of the escape at p (*p is a backslash): 2, 6, or 12 for a
+ * surrogate pair; 0 if it is cut short, not hex or a lone surrogate.
+ */
+
+static size_t
+cc_json_plain_escape(const u_char *p, size_t len)
+{
+    uint32_t  cp;
+
+    if (len < 2) {
+        return 0;
+    }
+
+    if (p[1] != 'u') {
+        return 2;
+    }
+
+    if (len < 6 || cc_json_hex(p + 2, &cp) != CC_OK
+        || (cp >= 0xdc00 && cp <= 0xdfff))
+    {
+        return 0;
+    }
+
+    if (cp < 0xd800 || cp > 0xdbff) {
+        return 6;
+    }
+
+    /* a high surrogate: plain only as the first of a pair */
+
+    if (len < 12 || p[6] != '\\' || p[7] != 'u'
+        || cc_json_hex(p + 8, &cp) != CC_OK
+        || cp < 0xdc00 || cp > 0xdfff)
+    {
+        return 0;
+    }
+
+    return 12;
 }
 
 
@@ -1184,16 +1235,13 @@ int
 cc_json_scan(cc_alloc_t *a, const u_char *data, size_t len,
     const yajl_callbacks *cb, void *ctx)
 {
-    int               in;
     jmp_buf           abort;
     yajl_handle       h;
     yajl_status       st;
     cc_yajl_mem_t     mem;
     yajl_alloc_funcs  funcs;
 
-    in = 0;
-
-    if (!cc_json_plain(data, len, &in)) {
+    if (!cc_json_plain_doc(data, len)) {
         return CC_DECLINED;
     }
 
@@ -1210,7 +1258,7 @@ cc_json_scan(cc_alloc_t *a, const u_char *data, size_t len,
 
     h = yajl_alloc(cb, &funcs, ctx);
 
-    /* cc_json_plain() checked the text */
+    /* cc_json_plain_doc() checked the text */
     if (h == NULL || !yajl_config(h, yajl_dont_validate_strings, 1)) {
         return CC_DECLINED;
     }
