@@ -15,6 +15,30 @@
 
 
 /*
+ * x86-64: the CRC by carry-less multiplication (PCLMULQDQ), compiled for
+ * that instruction set whatever the build's flags and used only when
+ * CPUID reports it (cc_crc32_clmul() below).
+ */
+
+#if (defined __x86_64__ && (defined __GNUC__ || defined __clang__))
+#define CC_CRC32_CLMUL  1
+#else
+#define CC_CRC32_CLMUL  0
+#endif
+
+#if (CC_CRC32_CLMUL)
+#include <cpuid.h>
+#include <smmintrin.h>
+#include <wmmintrin.h>
+
+#define CC_CRC32_TARGET  __attribute__((target("pclmul,sse4.1")))
+
+/* shorter inputs (the 8 bytes of a prelude) go through the tables */
+#define CC_CRC32_CLMUL_MIN  16
+#endif
+
+
+/*
  * A message split across inputs is assembled in a buffer of at least this
  * size, so that the typical Bedrock event (a few hundred bytes) never
  * needs a second allocation.
@@ -43,6 +67,15 @@ static int cc_es_message(cc_es_decoder_t *d, const u_char *p,
 static int cc_es_parse_header(const u_char *start, size_t len,
     size_t *offset, cc_es_header_t *h, const char **err);
 static uint32_t cc_es_be32(const u_char *p);
+static void cc_crc32_init(void);
+static uint32_t cc_crc32_slice8(uint32_t crc, const u_char *p, size_t n);
+#if (CC_CRC32_CLMUL)
+static int cc_crc32_detect(void);
+static uint32_t cc_crc32_clmul(uint32_t crc, const u_char *p, size_t n)
+    CC_CRC32_TARGET;
+static inline __m128i cc_crc32_fold(__m128i a, __m128i k, __m128i b)
+    CC_CRC32_TARGET;
+#endif
 
 
 /* zlib's CRC-32 (not CRC-32C): reflected polynomial 0xedb88320 */
@@ -120,6 +153,54 @@ static const cc_es_known_t  cc_es_known[] = {
 static uint32_t  cc_crc32_slices[8][256];
 static int       cc_crc32_ready;
 
+#if (CC_CRC32_CLMUL)
+/* 0: CPUID not asked yet; -1: the tables; 1: carry-less multiplication */
+static int       cc_crc32_use;
+#endif
+
+
+uint32_t
+cc_crc32(uint32_t crc, const u_char *p, size_t n)
+{
+#if (CC_CRC32_CLMUL)
+
+    if (n >= CC_CRC32_CLMUL_MIN) {
+
+        if (cc_crc32_use == 0) {
+            cc_crc32_use = cc_crc32_detect() ? 1 : -1;
+        }
+
+        if (cc_crc32_use > 0) {
+            return ~cc_crc32_clmul(~crc, p, n);
+        }
+    }
+
+#endif
+
+    return ~cc_crc32_slice8(~crc, p, n);
+}
+
+
+int
+cc_crc32_use_clmul(int on)
+{
+#if (CC_CRC32_CLMUL)
+
+    if (on >= 0 || cc_crc32_use == 0) {
+        cc_crc32_use = (on != 0 && cc_crc32_detect()) ? 1 : -1;
+    }
+
+    return cc_crc32_use > 0;
+
+#else
+
+    (void) on;
+
+    return 0;
+
+#endif
+}
+
 
 static void
 cc_crc32_init(void)
@@ -141,8 +222,10 @@ cc_crc32_init(void)
 }
 
 
-uint32_t
-cc_crc32(uint32_t crc, const u_char *p, size_t n)
+/* the register in, the register out (no inversions) */
+
+static uint32_t
+cc_crc32_slice8(uint32_t crc, const u_char *p, size_t n)
 {
     uint32_t         lo, hi;
     const uint32_t  (*t)[256];
@@ -152,8 +235,6 @@ cc_crc32(uint32_t crc, const u_char *p, size_t n)
     }
 
     t = (const uint32_t (*)[256]) cc_crc32_slices;
-
-    crc = ~crc;
 
     for ( /* void */ ; n >= 8; n -= 8, p += 8) {
         lo = crc ^ ((uint32_t) p[0] | (uint32_t) p[1] << 8
@@ -171,8 +252,187 @@ cc_crc32(uint32_t crc, const u_char *p, size_t n)
         crc = t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     }
 
-    return ~crc;
+    return crc;
 }
+
+
+#if (CC_CRC32_CLMUL)
+
+/*
+ * Folding by carry-less multiplication (Gopal et al., "Fast CRC
+ * Computation for Generic Polynomials Using PCLMULQDQ Instruction",
+ * Intel, 2009), for the reflected CRC.
+ *
+ * A 16-byte register holds a piece of the message as a polynomial of
+ * degree < 128, its first byte's lowest bit the coefficient of x^127:
+ * register bit k is x^(127 - k).  Moving such a piece D bits further
+ * into the message multiplies it by x^D; modulo P it becomes
+ *
+ *     hi(x) * (x^(D + 64) mod P) + lo(x) * (x^D mod P)
+ *
+ * (hi: the register's low 64 bits, which hold the higher degrees), two
+ * carry-less products of at most 96 bits that are XORed into the piece
+ * found D bits on.  A constant below is x^n mod P as a 32-bit reflected
+ * value (bit j is x^(31 - j)) in the low half of a 64-bit lane.  A
+ * product's bit k sums the operands' bits i + j = k, so the exponents
+ * add: a lane L whose bit i is x^(a - i), times the constant for x^n,
+ * is a register R whose bit k is x^(a + 31 - k) in L * (x^n mod P).
+ * Read with bit k as x^(b - k), R is L * x^(n + b - a - 31) mod P: the
+ * lane itself when n = a + 31 - b.  For a fold by D: a = 127 + D (hi)
+ * or 63 + D (lo), b = 127, so n = D + 31 and n = D - 33.
+ * t/unit/test_crc32.c derives every constant (test_crc32_constants())
+ * and checks its generator against the constants Intel's paper lists.
+ *
+ * The message is read 64 bytes a step (four pieces folded by 512 bits),
+ * the four then folded into one, then 16 bytes a step; a last piece of
+ * r < 16 bytes is taken by shifting the register r bytes (the bytes
+ * that leave it are folded by 128 bits) with the last 16 bytes of the
+ * input, already read but for r, blended in.  The one piece left,
+ * A(x), is the message's: the CRC is A(x) * x^32 mod P, by two more
+ * folds to 64 bits and Barrett's reduction:
+ *
+ *     mu = x^64 div P;  q = ((Y div x^32) * mu) div x^32;  Y - q * P
+ *
+ * Any length >= 16, any alignment: all loads are unaligned and inside
+ * the input.
+ */
+
+#define CC_CRC32_X543   0x8f352d95      /* fold by 512: x^(512 + 31) */
+#define CC_CRC32_X479   0x1d9513d7      /* x^(512 - 33) */
+#define CC_CRC32_X159   0xae689191      /* fold by 128: x^(128 + 31) */
+#define CC_CRC32_X95    0xccaa009e      /* x^(128 - 33), x^(159 + 31 - 95) */
+#define CC_CRC32_X63    0xb8bc6765      /* x^(95 + 31 - 63) */
+#define CC_CRC32_MU     0x1f7011641     /* x^64 div P, 33 bits, reflected */
+#define CC_CRC32_P      0x1db710641     /* P, 33 bits, reflected */
+
+
+/* byte shifts by pshufb: 0x80 clears a byte */
+static const u_char  cc_crc32_shift[48] = {
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+    0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80
+};
+
+
+static int
+cc_crc32_detect(void)
+{
+    unsigned int  eax, ebx, ecx, edx;
+
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+        return 0;
+    }
+
+    return (ecx & bit_PCLMUL) && (ecx & bit_SSE4_1);
+}
+
+
+/* the register in, the register out; n >= 16 */
+
+static uint32_t
+cc_crc32_clmul(uint32_t crc, const u_char *p, size_t n)
+{
+    __m128i  x0, x1, x2, x3, k, lo, hi, mask;
+
+#define cc_crc32_load(p)  _mm_loadu_si128((const __m128i *) (p))
+
+    x0 = _mm_xor_si128(cc_crc32_load(p), _mm_cvtsi32_si128((int) crc));
+
+    k = _mm_set_epi64x(CC_CRC32_X95, CC_CRC32_X159);
+
+    if (n >= 64) {
+        x1 = cc_crc32_load(p + 16);
+        x2 = cc_crc32_load(p + 32);
+        x3 = cc_crc32_load(p + 48);
+
+        p += 64;
+        n -= 64;
+
+        if (n >= 64) {
+            lo = _mm_set_epi64x(CC_CRC32_X479, CC_CRC32_X543);
+
+            do {
+                x0 = cc_crc32_fold(x0, lo, cc_crc32_load(p));
+                x1 = cc_crc32_fold(x1, lo, cc_crc32_load(p + 16));
+                x2 = cc_crc32_fold(x2, lo, cc_crc32_load(p + 32));
+                x3 = cc_crc32_fold(x3, lo, cc_crc32_load(p + 48));
+
+                p += 64;
+                n -= 64;
+
+            } while (n >= 64);
+        }
+
+        x0 = cc_crc32_fold(x0, k, x1);
+        x0 = cc_crc32_fold(x0, k, x2);
+        x0 = cc_crc32_fold(x0, k, x3);
+
+    } else {
+        p += 16;
+        n -= 16;
+    }
+
+    for ( /* void */ ; n >= 16; n -= 16, p += 16) {
+        x0 = cc_crc32_fold(x0, k, cc_crc32_load(p));
+    }
+
+    if (n) {
+
+        /*
+         * The last n bytes: x0's first n bytes (hi) are folded by 128
+         * bits onto x0 moved n bytes down with the input's last n bytes
+         * after it (lo); p - 16 + n is inside the input.
+         */
+
+        mask = cc_crc32_load(cc_crc32_shift + 16 + n);
+        hi = _mm_shuffle_epi8(x0, cc_crc32_load(cc_crc32_shift + n));
+        lo = _mm_blendv_epi8(_mm_shuffle_epi8(x0, mask),
+                             cc_crc32_load(p + n - 16), mask);
+
+        x0 = cc_crc32_fold(hi, k, lo);
+    }
+
+#undef cc_crc32_load
+
+    /* A(x) * x^32: the high 64 bits by x^95 onto the low ones, 96 bits */
+
+    x0 = _mm_xor_si128(_mm_clmulepi64_si128(x0, k, 0x10),
+                       _mm_srli_si128(x0, 8));
+
+    /* the high 32 bits by x^63 onto the low ones: Y(x), 64 bits */
+
+    mask = _mm_set_epi32(0, 0, 0, -1);
+    k = _mm_set_epi64x(CC_CRC32_P, CC_CRC32_MU);
+
+    x0 = _mm_xor_si128(
+             _mm_clmulepi64_si128(_mm_and_si128(x0, mask),
+                                  _mm_set_epi64x(0, CC_CRC32_X63),
+                                  0x00),
+             _mm_srli_si128(x0, 4));
+
+    /* Barrett: q in the low 32 bits, then Y - q * P */
+
+    lo = _mm_and_si128(_mm_clmulepi64_si128(x0, k, 0x00), mask);
+    x0 = _mm_xor_si128(x0, _mm_clmulepi64_si128(lo, k, 0x10));
+
+    return (uint32_t) _mm_extract_epi32(x0, 1);
+}
+
+
+/* a folded onto b: a's high half times k's low, a's low times k's high */
+
+static inline __m128i
+cc_crc32_fold(__m128i a, __m128i k, __m128i b)
+{
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(a, k, 0x00),
+                                       _mm_clmulepi64_si128(a, k, 0x11)),
+                         b);
+}
+
+#endif
 
 
 void

@@ -131,5 +131,14 @@ int cc_es_pending(const cc_es_decoder_t *d);
  */
 uint32_t cc_crc32(uint32_t crc, const u_char *p, size_t n);
 
+/*
+ * On x86-64 CPUs with PCLMULQDQ, inputs of 16 bytes or more take the
+ * carry-less multiplication; the slice-by-8 tables serve the rest.  For
+ * tests and benchmarks: on = 0 forces the tables, on = 1 restores the
+ * choice by CPUID, on < 0 changes nothing.  Returns 1 if cc_crc32() now
+ * uses the carry-less multiplication.
+ */
+int cc_crc32_use_clmul(int on);
+
 
 #endif /* _CC_EVENTSTREAM_H_INCLUDED_ */

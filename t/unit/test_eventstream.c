@@ -68,8 +68,6 @@ static void es_fix_crc(u_char *f, size_t len);
 static void es_expect_error(const char *name, const u_char *f, size_t len,
     size_t max, const char *expected, int at_prelude);
 static void test_crc32(void);
-static uint32_t crc32_bitwise(uint32_t crc, const u_char *p, size_t n);
-static void test_crc32_slices(void);
 static void test_vectors_whole(void);
 static void test_vectors_bytewise(void);
 static void test_vectors_split(void);
@@ -586,58 +584,7 @@ test_crc32(void)
     EXPECT_UINT(cc_crc32(0, vectors[V_DELTA].bytes, 8), 0xc37babff);
     EXPECT_UINT(cc_crc32(0, vectors[V_DELTA].bytes, 159 - 4), 0xf2ace5ff);
 
-    test_crc32_slices();
-}
-
-
-/* the CRC bit by bit, as its definition states it (reflected 0xEDB88320) */
-static uint32_t
-crc32_bitwise(uint32_t crc, const u_char *p, size_t n)
-{
-    int  k;
-
-    crc = ~crc;
-
-    while (n--) {
-        crc ^= *p++;
-
-        for (k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xedb88320 & (0 - (crc & 1)));
-        }
-    }
-
-    return ~crc;
-}
-
-
-/*
- * Eight bytes a step, the rest one by one: every length up to 70, every
- * split of it, and every alignment of the start.
- */
-static void
-test_crc32_slices(void)
-{
-    size_t    len, cut, off;
-    u_char    buf[80];
-    uint32_t  want;
-
-    for (len = 0; len < sizeof(buf); len++) {
-        buf[len] = (u_char) (len * 37 + 11);
-    }
-
-    for (off = 0; off < 8; off++) {
-        for (len = 0; len + off <= 70; len++) {
-            want = crc32_bitwise(0, buf + off, len);
-
-            EXPECT_UINT(cc_crc32(0, buf + off, len), want);
-
-            for (cut = 0; cut <= len; cut += 3) {
-                EXPECT_UINT(cc_crc32(cc_crc32(0, buf + off, cut),
-                                     buf + off + cut, len - cut),
-                            want);
-            }
-        }
-    }
+    /* every length, alignment and split, by both paths: test_crc32.c */
 }
 
 
