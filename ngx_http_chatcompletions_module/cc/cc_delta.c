@@ -5,10 +5,10 @@
 
 
 /*
- * A text delta read with yajl's callbacks alone: what the DOM would hold
- * of it (a value per member, a copy per string and key) is not built.
- * Whatever is not plainly {"delta":{"text":"..."}, ...} is declined, so
- * the DOM path keeps every other case as it was.
+ * The most frequent events read with yajl's callbacks alone: what the
+ * DOM would hold of them (a value per member, a copy per string and
+ * key) is not built.  Whatever is not plainly one of their shapes is
+ * declined, so the DOM path keeps every other case as it was.
  */
 
 
@@ -19,19 +19,35 @@
 #include "cc_json.h"
 
 
+/* the longest contentBlockIndex read here: no overflow to think about */
+#define CC_DELTA_INDEX_DIGITS  9
+
+
+/* which value comes next, by its key */
+typedef enum {
+    CC_DELTA_OTHER = 0,                     /* skipped */
+    CC_DELTA_INDEX,                         /* contentBlockIndex */
+    CC_DELTA_STOP,                          /* stopReason */
+    CC_DELTA_DELTA,                         /* delta */
+    CC_DELTA_TEXT                           /* delta's text */
+} cc_delta_key_e;
+
+
 typedef struct {
     cc_alloc_t               *alloc;
-    cc_str_t                 *text;
+    cc_delta_t               *ev;
     int                       depth;        /* containers open */
-    unsigned                  key_delta:1;  /* the top level's key */
+    cc_delta_key_e            key;          /* the last key's, this level */
     unsigned                  in_delta:1;   /* in delta's object */
+    unsigned                  seen_index:1;
     unsigned                  seen_delta:1;
-    unsigned                  seen_text:1;
     unsigned                  done:1;       /* the top object closed */
 } cc_delta_scan_t;
 
 
 static int cc_delta_scalar(cc_delta_scan_t *d);
+static int cc_delta_copy(cc_delta_scan_t *d, cc_str_t *to,
+    const unsigned char *s, size_t len);
 static int cc_delta_on_null(void *ctx);
 static int cc_delta_on_boolean(void *ctx, int b);
 static int cc_delta_on_number(void *ctx, const char *s, size_t len);
@@ -61,17 +77,17 @@ static const yajl_callbacks  cc_delta_callbacks = {
 
 
 int
-cc_delta_text(cc_alloc_t *a, const u_char *payload, size_t len,
-    cc_str_t *text)
+cc_delta_scan(cc_alloc_t *a, const u_char *payload, size_t len,
+    cc_delta_t *ev)
 {
     cc_delta_scan_t  d;
 
     memset(&d, 0, sizeof(cc_delta_scan_t));
     d.alloc = a;
-    d.text = text;
+    d.ev = ev;
 
-    text->data = NULL;
-    text->len = 0;
+    memset(ev, 0, sizeof(cc_delta_t));
+    ev->index = -1;
 
     if (cc_json_scan(a, payload, len, &cc_delta_callbacks, &d) != CC_OK
         || !d.done)
@@ -84,16 +100,47 @@ cc_delta_text(cc_alloc_t *a, const u_char *payload, size_t len,
 
 
 /*
- * Where a value goes: 1 if the scan goes on past it, 0 if it is declined
- * (a value at the top level, delta's "text" that is no string, or delta
- * that is no object).
+ * A value that is no string: 1 if the scan goes on past it, 0 if it is
+ * declined (at the top level; where one of the values read is, unless
+ * it is the index).
  */
 static int
 cc_delta_scalar(cc_delta_scan_t *d)
 {
-    if (d->depth == 0 || d->in_delta || (d->depth == 1 && d->key_delta)) {
+    if (d->depth == 0) {
         return 0;
     }
+
+    if (d->depth == 1) {
+        return d->key == CC_DELTA_OTHER;
+    }
+
+    return !d->in_delta;
+}
+
+
+static int
+cc_delta_copy(cc_delta_scan_t *d, cc_str_t *to, const unsigned char *s,
+    size_t len)
+{
+    /* a key twice: which one counts is the DOM's to say */
+
+    if (to->data != NULL) {
+        return 0;
+    }
+
+    /* yajl's bytes are its input's or its decoding buffer's: copied */
+
+    to->data = cc_alloc(d->alloc, len ? len : 1);
+    if (to->data == NULL) {
+        return 0;
+    }
+
+    if (len) {
+        memcpy(to->data, s, len);
+    }
+
+    to->len = len;
 
     return 1;
 }
@@ -118,10 +165,36 @@ cc_delta_on_boolean(void *ctx, int b)
 static int
 cc_delta_on_number(void *ctx, const char *s, size_t len)
 {
-    (void) s;
-    (void) len;
+    size_t            i;
+    int64_t           n;
+    cc_delta_scan_t  *d;
 
-    return cc_delta_scalar(ctx);
+    d = ctx;
+
+    if (!(d->depth == 1 && d->key == CC_DELTA_INDEX)) {
+        return cc_delta_scalar(d);
+    }
+
+    /* only digits: a sign, a fraction or an exponent go to the DOM */
+
+    if (d->seen_index || len == 0 || len > CC_DELTA_INDEX_DIGITS) {
+        return 0;
+    }
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+
+        n = n * 10 + (s[i] - '0');
+    }
+
+    d->ev->index = n;
+    d->seen_index = 1;
+
+    return 1;
 }
 
 
@@ -132,26 +205,16 @@ cc_delta_on_string(void *ctx, const unsigned char *s, size_t len)
 
     d = ctx;
 
-    if (!(d->in_delta && d->depth == 2)) {
-        return cc_delta_scalar(d);
+    if (d->depth == 1 && d->key == CC_DELTA_STOP) {
+        return cc_delta_copy(d, &d->ev->stop_reason, s, len);
     }
 
-    /* delta's "text" (cc_delta_on_map_key() let no other key in) */
-
-    /* yajl's bytes are its input's or its decoding buffer's: copied */
-
-    d->text->data = cc_alloc(d->alloc, len ? len : 1);
-    if (d->text->data == NULL) {
-        return 0;
+    if (d->in_delta && d->depth == 2) {
+        /* delta's "text" (cc_delta_on_map_key() let no other key in) */
+        return cc_delta_copy(d, &d->ev->text, s, len);
     }
 
-    if (len) {
-        memcpy(d->text->data, s, len);
-    }
-
-    d->text->len = len;
-
-    return 1;
+    return cc_delta_scalar(d);
 }
 
 
@@ -162,15 +225,17 @@ cc_delta_on_start_map(void *ctx)
 
     d = ctx;
 
-    if (d->done || d->in_delta) {
-        /* a second document, or an object in delta */
-        return 0;
-    }
+    if (d->depth == 1 && d->key == CC_DELTA_DELTA) {
+        if (d->seen_delta) {
+            return 0;
+        }
 
-    if (d->depth == 1 && d->key_delta) {
         d->in_delta = 1;
         d->seen_delta = 1;
-        d->key_delta = 0;
+
+    } else if (d->depth > 0 && !cc_delta_scalar(d)) {
+        /* an object where a value read is, or in delta */
+        return 0;
     }
 
     d->depth++;
@@ -187,20 +252,24 @@ cc_delta_on_map_key(void *ctx, const unsigned char *s, size_t len)
     d = ctx;
 
     if (d->depth == 1) {
-        d->key_delta = (len == 5 && memcmp(s, "delta", 5) == 0);
+        d->key = CC_DELTA_OTHER;
 
-        /* a second "delta": the DOM says which one counts */
-        return !(d->key_delta && d->seen_delta);
+        if (len == 5 && memcmp(s, "delta", 5) == 0) {
+            d->key = CC_DELTA_DELTA;
+
+        } else if (len == 10 && memcmp(s, "stopReason", 10) == 0) {
+            d->key = CC_DELTA_STOP;
+
+        } else if (len == 17 && memcmp(s, "contentBlockIndex", 17) == 0) {
+            d->key = CC_DELTA_INDEX;
+        }
+
+        return 1;
     }
 
     if (d->in_delta && d->depth == 2) {
-        /* only {"text":...}, once; toolUse, reasoningContent: the DOM */
-
-        if (len != 4 || memcmp(s, "text", 4) != 0 || d->seen_text) {
-            return 0;
-        }
-
-        d->seen_text = 1;
+        /* only {"text":...}; toolUse, reasoningContent: the DOM */
+        return len == 4 && memcmp(s, "text", 4) == 0;
     }
 
     return 1;

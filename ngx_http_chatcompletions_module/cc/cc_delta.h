@@ -12,16 +12,27 @@
 
 
 /*
- * The most frequent Bedrock event, a contentBlockDelta of text
- * ({"contentBlockIndex":0,"delta":{"text":"..."},"p":"..."}), read
- * without a DOM: CC_OK with *text the delta's text (copied into a), or
- * text->data NULL when the delta has none; CC_DECLINED for any other
- * shape (a tool's input, reasoning, a text that is no string, a key
- * twice, bad JSON, escaped surrogates, no memory), which the caller reads
- * with the DOM (cc_json_parse()) as before.
+ * The most frequent Bedrock events read without a DOM: a text delta
+ * ({"contentBlockIndex":0,"delta":{"text":"..."},"p":"..."}), the end of
+ * a block ({"contentBlockIndex":0,"p":"..."}) and of a message
+ * ({"stopReason":"end_turn","p":"..."}).  CC_OK with what the payload
+ * has of the event's top-level contentBlockIndex (a plain integer),
+ * stopReason and delta.text (strings copied into a; data NULL, index -1:
+ * absent).  CC_DECLINED for any other shape (a delta of a tool's input
+ * or of reasoning, a value of another type, an index that is not plain,
+ * a key twice, bad JSON, an escaped lone surrogate, no memory): the
+ * caller reads those with the DOM (cc_json_parse()) as before.
  */
-int cc_delta_text(cc_alloc_t *a, const u_char *payload, size_t len,
-    cc_str_t *text);
+
+typedef struct {
+    int64_t                   index;        /* contentBlockIndex, or -1 */
+    cc_str_t                  stop_reason;
+    cc_str_t                  text;         /* delta.text */
+} cc_delta_t;
+
+
+int cc_delta_scan(cc_alloc_t *a, const u_char *payload, size_t len,
+    cc_delta_t *ev);
 
 
 #endif /* _CC_DELTA_H_INCLUDED_ */

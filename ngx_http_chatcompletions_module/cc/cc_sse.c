@@ -43,10 +43,10 @@ static int cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s,
     const cc_str_t *text);
 static int cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s,
     const cc_json_t *ev);
-static int cc_sse_on_block_stop(cc_alloc_t *a, cc_stream_t *s,
-    const cc_json_t *ev);
-static int cc_sse_on_message_stop(cc_alloc_t *a, cc_stream_t *s,
-    const cc_json_t *ev);
+static int cc_sse_block_stop(cc_alloc_t *a, cc_stream_t *s,
+    int64_t block);
+static int cc_sse_message_stop(cc_alloc_t *a, cc_stream_t *s,
+    const cc_str_t *stop);
 
 
 static cc_str_t  cc_sse_no_type = cc_string("");
@@ -363,9 +363,10 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
     const cc_str_t *type, const u_char *payload, size_t len, cc_str_t *out,
     cc_stream_fault_t *fault)
 {
-    int         rc;
-    cc_str_t    text;
-    cc_json_t  *ev;
+    int          rc;
+    int64_t      block;
+    cc_json_t   *ev, *v;
+    cc_delta_t   fast;
 
     if (type == NULL) {
         type = &cc_sse_no_type;
@@ -386,12 +387,12 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
 
         /* text, most of them: read without a DOM */
 
-        if (cc_delta_text(s->scratch ? s->scratch : a, payload, len, &text)
+        if (cc_delta_scan(s->scratch ? s->scratch : a, payload, len, &fast)
             == CC_OK)
         {
             /* with the forced tool, only its input is the answer */
-            rc = (text.len == 0 || s->structured_tool.len)
-                 ? CC_OK : cc_sse_on_text(a, s, &text);
+            rc = (fast.text.len == 0 || s->structured_tool.len)
+                 ? CC_OK : cc_sse_on_text(a, s, &fast.text);
 
             goto output;
         }
@@ -416,20 +417,41 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
         rc = cc_sse_on_block_start(a, s, ev);
 
     } else if (cc_str_eq(type, "contentBlockStop")) {
+        if (cc_delta_scan(s->scratch ? s->scratch : a, payload, len, &fast)
+            == CC_OK)
+        {
+            rc = (fast.index < 0) ? CC_OK
+                                  : cc_sse_block_stop(a, s, fast.index);
+            goto output;
+        }
+
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;
         }
 
-        rc = cc_sse_on_block_stop(a, s, ev);
+        rc = (cc_json_int(cc_json_get(ev, "contentBlockIndex"), &block)
+              != CC_OK)
+             ? CC_OK : cc_sse_block_stop(a, s, block);
 
     } else if (cc_str_eq(type, "messageStop")) {
+        if (cc_delta_scan(s->scratch ? s->scratch : a, payload, len, &fast)
+            == CC_OK)
+        {
+            rc = (fast.stop_reason.data == NULL)
+                 ? CC_OK : cc_sse_message_stop(a, s, &fast.stop_reason);
+            goto output;
+        }
+
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;
         }
 
-        rc = cc_sse_on_message_stop(a, s, ev);
+        v = cc_json_get(ev, "stopReason");
+
+        rc = (v == NULL || v->type != CC_JSON_STRING)
+             ? CC_OK : cc_sse_message_stop(a, s, &v->str);
 
     } else if (cc_str_eq(type, "metadata")) {
         ev = cc_sse_parse(s, a, type, payload, len, fault);
@@ -539,7 +561,7 @@ cc_sse_on_delta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
         return CC_OK;
     }
 
-    if (block == s->structured_block) {
+    if (s->structured_block >= 0 && block == s->structured_block) {
         return cc_sse_on_structured(a, s, &input->str);
     }
 
@@ -723,17 +745,12 @@ cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 
 
 static int
-cc_sse_on_block_stop(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
+cc_sse_block_stop(cc_alloc_t *a, cc_stream_t *s, int64_t block)
 {
-    int64_t           block;
     cc_tool_use_t    *t;
     static cc_str_t   empty = cc_string("{}");
 
-    if (cc_json_int(cc_json_get(ev, "contentBlockIndex"), &block) != CC_OK) {
-        return CC_OK;
-    }
-
-    if (block == s->structured_block) {
+    if (s->structured_block >= 0 && block == s->structured_block) {
         /* a forced tool with no input still answers a JSON object */
         return s->structured_seen ? CC_OK
                                   : cc_sse_on_structured(a, s, &empty);
@@ -763,17 +780,11 @@ cc_sse_on_block_stop(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 
 
 static int
-cc_sse_on_message_stop(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
+cc_sse_message_stop(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *stop)
 {
-    cc_str_t    reason;
-    cc_json_t  *v;
+    cc_str_t  reason;
 
-    v = cc_json_get(ev, "stopReason");
-    if (v == NULL || v->type != CC_JSON_STRING) {
-        return CC_OK;
-    }
-
-    if (cc_str_dup(a, &v->str, &reason) != CC_OK) {
+    if (cc_str_dup(a, stop, &reason) != CC_OK) {
         return CC_ERROR;
     }
 

@@ -31,8 +31,8 @@
  * finish_reason, of OpenAI's values, in the response; tool call indexes
  * count from 0 without gaps, the first delta of each with its id, type
  * "function" and name; an error event is {"error":{"message","type",..}}.
- * A contentBlockDelta that cc_delta_text() reads without a DOM has the
- * text the DOM finds in it (and none when the DOM finds none).
+ * What cc_delta_scan() reads of an event without a DOM (delta.text,
+ * stopReason, contentBlockIndex) is what the DOM finds in it.
  */
 
 
@@ -68,6 +68,8 @@ static int fz_attempt_end(fz_ctx_t *c);
 static void fz_error(fz_ctx_t *c, const char *type, const char *code,
     const cc_str_t *message);
 static void fz_delta(fz_ctx_t *c, const u_char *payload, size_t len);
+static void fz_same(const char *what, const cc_str_t *s, const cc_json_t *v,
+    const u_char *payload, size_t len);
 static void fz_client(fz_ctx_t *c, const u_char *p, size_t len);
 static void fz_chunk(fz_ctx_t *c, const cc_json_t *v, const u_char *p,
     size_t len);
@@ -177,7 +179,7 @@ fz_event(fz_ctx_t *c, const u_char *line, size_t len)
 
     c->s.scratch = &c->scratch.alloc;
 
-    if (cc_str_eq(&mt, "event") && cc_str_eq(&type, "contentBlockDelta")) {
+    if (cc_str_eq(&mt, "event")) {
         fz_delta(c, payload, rest.len);
     }
 
@@ -299,38 +301,61 @@ fz_attempt_end(fz_ctx_t *c)
 }
 
 
-/* the text read without a DOM is the DOM's */
+/* what is read without a DOM is what the DOM finds */
 static void
 fz_delta(fz_ctx_t *c, const u_char *payload, size_t len)
 {
-    char        err[96];
-    cc_str_t    text;
-    cc_json_t  *ev, *v;
+    char         err[96];
+    int64_t      index;
+    cc_json_t   *ev, *v;
+    cc_delta_t   d;
 
-    if (cc_delta_text(&c->scratch.alloc, payload, len, &text) != CC_OK) {
+    if (cc_delta_scan(&c->scratch.alloc, payload, len, &d) != CC_OK) {
         return;
     }
 
     ev = cc_json_parse(&c->scratch.alloc, payload, len, err, sizeof(err));
     if (ev == NULL || ev->type != CC_JSON_OBJECT) {
-        fz_fail("a delta read without a DOM is no JSON object", payload,
+        fz_fail("an event read without a DOM is no JSON object", payload,
                 len);
     }
 
-    v = cc_json_get(cc_json_get(ev, "delta"), "text");
+    fz_same("delta.text", &d.text,
+            cc_json_get(cc_json_get(ev, "delta"), "text"), payload, len);
+    fz_same("stopReason", &d.stop_reason, cc_json_get(ev, "stopReason"),
+            payload, len);
 
-    if (text.data == NULL) {
+    v = cc_json_get(ev, "contentBlockIndex");
+
+    if (d.index < 0) {
+        if (v != NULL && cc_json_int(v, &index) == CC_OK && index >= 0) {
+            fz_fail("an index missed without a DOM", payload, len);
+        }
+
+    } else if (cc_json_int(v, &index) != CC_OK || index != d.index) {
+        fz_fail("an index differs without a DOM", payload, len);
+    }
+}
+
+
+static void
+fz_same(const char *what, const cc_str_t *s, const cc_json_t *v,
+    const u_char *payload, size_t len)
+{
+    if (s->data == NULL) {
         if (v != NULL) {
-            fz_fail("a delta's text missed without a DOM", payload, len);
+            fprintf(stderr, "%s: ", what);
+            fz_fail("a string missed without a DOM", payload, len);
         }
 
         return;
     }
 
-    if (v == NULL || v->type != CC_JSON_STRING || v->str.len != text.len
-        || (text.len && memcmp(v->str.data, text.data, text.len) != 0))
+    if (v == NULL || v->type != CC_JSON_STRING || v->str.len != s->len
+        || (s->len && memcmp(v->str.data, s->data, s->len) != 0))
     {
-        fz_fail("a delta's text differs without a DOM", payload, len);
+        fprintf(stderr, "%s: ", what);
+        fz_fail("a string differs without a DOM", payload, len);
     }
 }
 

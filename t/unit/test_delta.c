@@ -5,9 +5,10 @@
 
 
 /*
- * cc_delta_text(): the text of a contentBlockDelta read without a DOM,
- * and every other shape declined (the DOM reads those), so that what the
- * stream says is the same either way.
+ * cc_delta_scan(): the text of a contentBlockDelta, the index of a
+ * contentBlockStop and the stopReason of a messageStop read without a
+ * DOM, and every other shape declined (the DOM reads those), so that
+ * what the stream says is the same either way.
  */
 
 
@@ -21,8 +22,12 @@ static void test_taken(void);
 static void test_declined(void);
 static void test_nomem(void);
 static void test_same_chunks(void);
+static void test_stops(void);
 static int t_delta(const char *payload, size_t len, cc_str_t *text);
+static int t_scan(const char *payload, cc_delta_t *ev);
 static void t_chunk(int dom, const char *payload, cc_str_t *out);
+static void t_event(cc_stream_t *s, const char *type, const char *payload,
+    cc_str_t *out);
 
 
 int
@@ -32,6 +37,7 @@ main(void)
     test_declined();
     test_nomem();
     test_same_chunks();
+    test_stops();
 
     return cc_test_done("test_delta");
 }
@@ -43,6 +49,7 @@ t_delta(const char *payload, size_t len, cc_str_t *text)
 {
     int              rc;
     u_char          *p;
+    cc_delta_t       ev;
     static cc_test_arena_t  a;
     static int              ready;
 
@@ -58,12 +65,30 @@ t_delta(const char *payload, size_t len, cc_str_t *text)
 
     memcpy(p, payload, len);
 
-    rc = cc_delta_text(&a.alloc, p, len, text);
+    rc = cc_delta_scan(&a.alloc, p, len, &ev);
 
     memset(p, 'X', len);
     free(p);
 
+    *text = ev.text;
+
     return rc;
+}
+
+
+static int
+t_scan(const char *payload, cc_delta_t *ev)
+{
+    static cc_test_arena_t  a;
+    static int              ready;
+
+    if (!ready) {
+        cc_test_arena_init(&a);
+        ready = 1;
+    }
+
+    return cc_delta_scan(&a.alloc, (const u_char *) payload,
+                         strlen(payload), ev);
 }
 
 
@@ -194,7 +219,7 @@ test_nomem(void)
 {
     int               rc;
     long              n;
-    cc_str_t          text;
+    cc_delta_t        d;
     cc_test_arena_t   a;
 
     static const char  ev[] = "{\"contentBlockIndex\":0,"
@@ -205,11 +230,11 @@ test_nomem(void)
         cc_test_arena_init(&a);
         a.fail_after = n;
 
-        rc = cc_delta_text(&a.alloc, (const u_char *) ev, sizeof(ev) - 1,
-                           &text);
+        rc = cc_delta_scan(&a.alloc, (const u_char *) ev, sizeof(ev) - 1,
+                           &d);
 
         if (rc == CC_OK) {
-            EXPECT_MEM(text.data, text.len, "Hi \"x\"", 6);
+            EXPECT_MEM(d.text.data, d.text.len, "Hi \"x\"", 6);
             cc_test_arena_destroy(&a);
             break;
         }
@@ -277,7 +302,8 @@ test_same_chunks(void)
 static void
 t_chunk(int dom, const char *payload, cc_str_t *out)
 {
-    cc_str_t            m, ty, text;
+    cc_str_t            m, ty;
+    cc_delta_t          ev;
     cc_stream_t         s;
     cc_stream_fault_t   fault;
     static cc_test_arena_t  a;
@@ -288,8 +314,8 @@ t_chunk(int dom, const char *payload, cc_str_t *out)
         ready = 1;
     }
 
-    CHECK(cc_delta_text(&a.alloc, (const u_char *) payload, strlen(payload),
-                        &text)
+    CHECK(cc_delta_scan(&a.alloc, (const u_char *) payload, strlen(payload),
+                        &ev)
           == (dom ? CC_DECLINED : CC_OK));
 
     cc_stream_init(&s);
@@ -311,6 +337,120 @@ t_chunk(int dom, const char *payload, cc_str_t *out)
     memset(&fault, 0, sizeof(cc_stream_fault_t));
 
     CHECK(cc_stream_event(&a.alloc, &s, &m, &ty, (const u_char *) payload,
+                          strlen(payload), out, &fault)
+          == CC_OK);
+}
+
+
+/* contentBlockIndex and stopReason: taken, declined, the same chunks */
+static void
+test_stops(void)
+{
+    size_t        i;
+    cc_str_t      out;
+    cc_delta_t    ev;
+    cc_stream_t   s;
+
+    static const char  *declined[] = {
+        "{\"contentBlockIndex\":-1}",
+        "{\"contentBlockIndex\":1.0}",
+        "{\"contentBlockIndex\":1e2}",
+        "{\"contentBlockIndex\":1234567890}",
+        "{\"contentBlockIndex\":\"1\"}",
+        "{\"contentBlockIndex\":[1]}",
+        "{\"contentBlockIndex\":{\"a\":1}}",
+        "{\"contentBlockIndex\":null}",
+        "{\"contentBlockIndex\":1,\"contentBlockIndex\":2}",
+        "{\"stopReason\":5}",
+        "{\"stopReason\":null}",
+        "{\"stopReason\":[\"end_turn\"]}",
+        "{\"stopReason\":{\"a\":\"b\"}}",
+        "{\"stopReason\":\"a\",\"stopReason\":\"b\"}",
+        "{\"stopReason\":\"\\udc00\"}",
+        NULL
+    };
+
+    CHECK(t_scan("{\"contentBlockIndex\":12,\"p\":\"abcd\"}", &ev) == CC_OK);
+    CHECK(ev.index == 12 && ev.stop_reason.data == NULL
+          && ev.text.data == NULL);
+
+    CHECK(t_scan("{\"contentBlockIndex\":123456789}", &ev) == CC_OK);
+    CHECK(ev.index == 123456789);
+
+    CHECK(t_scan("{\"stopReason\":\"tool_use\",\"p\":{\"stopReason\":1},"
+                 "\"q\":[{\"contentBlockIndex\":-5}]}", &ev) == CC_OK);
+    EXPECT_MEM(ev.stop_reason.data, ev.stop_reason.len, "tool_use", 8);
+    CHECK(ev.index == -1);
+
+    CHECK(t_scan("{\"p\":\"x\"}", &ev) == CC_OK);
+    CHECK(ev.index == -1 && ev.stop_reason.data == NULL);
+
+    for (i = 0; declined[i]; i++) {
+        if (!CHECK(t_scan(declined[i], &ev) == CC_DECLINED)) {
+            fprintf(stderr, "  case %zu: %s\n", i, declined[i]);
+        }
+    }
+
+    /*
+     * A block index of -1 is no forced tool's (-1 is "none yet"): no
+     * "{}" for it, nor its tool input as text, read either way.
+     */
+
+    cc_stream_init(&s);
+    t_event(&s, "contentBlockStop", "{\"contentBlockIndex\":-1}", &out);
+    EXPECT_INT(out.len, 0);
+
+    t_event(&s, "contentBlockDelta", "{\"contentBlockIndex\":-1,"
+            "\"delta\":{\"toolUse\":{\"input\":\"{}\"}}}", &out);
+    EXPECT_INT(out.len, 0);
+
+    /* a stop reason read without a DOM is the DOM's */
+
+    t_event(&s, "messageStop", "{\"stopReason\":\"max_tokens\"}", &out);
+    EXPECT_INT(out.len, 0);
+    EXPECT_MEM(s.round.stop_reason.data, s.round.stop_reason.len,
+               "max_tokens", 10);
+
+    cc_stream_init(&s);
+    t_event(&s, "messageStop", "{\"stopReason\":\"max_tokens\","
+            "\"p\":\"\\ud800\"}", &out);
+    EXPECT_MEM(s.round.stop_reason.data, s.round.stop_reason.len,
+               "max_tokens", 10);
+}
+
+
+/* one event on a stream whose role chunk went out */
+static void
+t_event(cc_stream_t *s, const char *type, const char *payload,
+    cc_str_t *out)
+{
+    cc_str_t            m, ty;
+    cc_stream_fault_t   fault;
+    static cc_test_arena_t  a;
+    static int              ready;
+
+    if (!ready) {
+        cc_test_arena_init(&a);
+        ready = 1;
+    }
+
+    s->id.data = (u_char *) "chatcmpl-1";
+    s->id.len = 10;
+    s->model.data = (u_char *) "m";
+    s->model.len = 1;
+    s->created = 1;
+    s->role_sent = 1;
+
+    m.data = (u_char *) "event";
+    m.len = 5;
+    ty.data = (u_char *) type;
+    ty.len = strlen(type);
+
+    out->data = NULL;
+    out->len = 0;
+    memset(&fault, 0, sizeof(cc_stream_fault_t));
+
+    CHECK(cc_stream_event(&a.alloc, s, &m, &ty, (const u_char *) payload,
                           strlen(payload), out, &fault)
           == CC_OK);
 }
