@@ -360,7 +360,13 @@ struct ngx_http_chatcompletions_ctx_s {
     ngx_http_chatcompletions_state_e state;
 
     cc_alloc_t                       alloc;        /* r->pool */
-    cc_json_t                       *root;         /* the request's JSON */
+    /*
+     * The client's request, parsed, and its translation: kept in r->pool
+     * for the request's life when a later attempt or round rebuilds the
+     * body; otherwise parsed in the worker's scratch arena, the body built
+     * once (body_once), and both emptied (request.c)
+     */
+    cc_json_t                       *root;
     cc_chat_t                        chat;
     cc_chat_options_t                opts;
     cc_stream_t                      stream;
@@ -433,6 +439,8 @@ struct ngx_http_chatcompletions_ctx_s {
     unsigned                         phone_looked_up:1;
     unsigned                         replace_body:1;
     unsigned                         replaced:1;
+    unsigned                         body_once:1;  /* round.body is the
+                                                      request's only one */
 };
 
 
@@ -634,6 +642,8 @@ ngx_http_chatcompletions_ctx_t *ngx_http_chatcompletions_refresh_ctx(
     ngx_http_chatcompletions_refresh_t *rf);
 
 /* attempt.c: a Bedrock call, from credentials to its end */
+ngx_int_t ngx_http_chatcompletions_build_body(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *model, cc_alloc_t *a);
 ngx_int_t ngx_http_chatcompletions_attempt_start(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_post_subrequest_pt done,
     ngx_event_handler_pt stall, ngx_uint_t shadow);
@@ -692,6 +702,7 @@ ngx_int_t ngx_http_chatcompletions_prepare(
 
 /* variables.c */
 ngx_int_t ngx_http_chatcompletions_add_variables(ngx_conf_t *cf);
+ngx_uint_t ngx_http_chatcompletions_phone_read(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_CHATCOMPLETIONS_MODULE_H_INCLUDED_ */
