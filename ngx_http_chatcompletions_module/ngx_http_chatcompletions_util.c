@@ -209,7 +209,7 @@ ngx_http_chatcompletions_subrequest(ngx_http_request_t *r, ngx_str_t *uri,
     sr->headers_in.content_length_n = -1;
     sr->headers_in.keep_alive_n = -1;
 
-    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 8,
+    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 4,
                       sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
