@@ -463,6 +463,7 @@ ngx_int_t ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle);
 void ngx_http_chatcompletions_scratch_done(void);
 cc_alloc_t *ngx_http_chatcompletions_scratch(void);
 void ngx_http_chatcompletions_scratch_reset(void);
+cc_gen_t *ngx_http_chatcompletions_sse_gen(void);
 void ngx_http_chatcompletions_touch(ngx_event_t *ev, ngx_msec_t *stamp,
     ngx_msec_t timer);
 ngx_uint_t ngx_http_chatcompletions_idle(ngx_event_t *ev, ngx_msec_t stamp,

@@ -671,6 +671,9 @@ ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
 
     cc_stream_init(&ctx->stream);
 
+    /* the worker's generator: a stream keeps none of its own */
+    ctx->stream.sse = ngx_http_chatcompletions_sse_gen();
+
     ctx->stream.id.data = ctx->id.data;
     ctx->stream.id.len = ctx->id.len;
     ctx->stream.created = ngx_time();
