@@ -507,6 +507,8 @@ ngx_int_t ngx_http_chatcompletions_send_sse_header(
     ngx_http_chatcompletions_ctx_t *ctx);
 ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last);
+ngx_int_t ngx_http_chatcompletions_emit_pend(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *r);
 ngx_int_t ngx_http_chatcompletions_send_buffered(ngx_http_request_t *r);
 
 /* targets.c: where an attempt goes, and another one after a failure */
