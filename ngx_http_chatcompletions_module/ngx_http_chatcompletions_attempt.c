@@ -29,6 +29,8 @@ static ngx_int_t ngx_http_chatcompletions_request_headers(
     ngx_http_chatcompletions_auth_t *auth);
 static void ngx_http_chatcompletions_attempt_features(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *model);
+static ngx_http_chatcompletions_attempt_t *ngx_http_chatcompletions_slot(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_uint_t i);
 
 
 /*
@@ -42,11 +44,11 @@ static void
 ngx_http_chatcompletions_attempt_features(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *model)
 {
-    ctx->opts.model_id.data = model->data;
-    ctx->opts.model_id.len = model->len;
+    ctx->conv->opts.model_id.data = model->data;
+    ctx->conv->opts.model_id.len = model->len;
 
-    if (cc_bedrock_forced_tool(&ctx->chat, &ctx->opts)) {
-        cc_structured_tool_name(&ctx->chat.response_format,
+    if (cc_bedrock_forced_tool(&ctx->conv->chat, &ctx->conv->opts)) {
+        cc_structured_tool_name(&ctx->conv->chat.response_format,
                                 &ctx->stream.structured_tool);
 
     } else {
@@ -71,13 +73,15 @@ ngx_http_chatcompletions_build_body(ngx_http_chatcompletions_ctx_t *ctx,
     cc_str_t   body, *name;
 
     /* the model's family and the operation decide some fields */
-    ctx->opts.extras.model.data = model->data;
-    ctx->opts.extras.model.len = model->len;
-    ctx->opts.extras.stream = ctx->streaming;
+    ctx->conv->opts.extras.model.data = model->data;
+    ctx->conv->opts.extras.model.len = model->len;
+    ctx->conv->opts.extras.stream = ctx->streaming;
     /* the model decides native structured output and reasoning */
     ngx_http_chatcompletions_attempt_features(ctx, model);
 
-    if (cc_bedrock_body(a, &ctx->chat, &ctx->opts, &body) != CC_OK) {
+    if (cc_bedrock_body(a, &ctx->conv->chat, &ctx->conv->opts, &body)
+        != CC_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -100,6 +104,24 @@ ngx_http_chatcompletions_build_body(ngx_http_chatcompletions_ctx_t *ctx,
     ctx->round.body.len = body.len;
 
     return NGX_OK;
+}
+
+
+/*
+ * A round's attempt slot, made when first needed: the second is only
+ * ever used by an attempt racing the first (first_token_deadline).
+ */
+
+static ngx_http_chatcompletions_attempt_t *
+ngx_http_chatcompletions_slot(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_uint_t i)
+{
+    if (ctx->round.slots[i] == NULL) {
+        ctx->round.slots[i] = ngx_pcalloc(ctx->request->pool,
+                                   sizeof(ngx_http_chatcompletions_attempt_t));
+    }
+
+    return ctx->round.slots[i];
 }
 
 
@@ -182,13 +204,13 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
 
     /* a slot with nothing in flight; the slots keep their buffers */
 
-    a = &ctx->round.attempts[0];
+    a = ngx_http_chatcompletions_slot(ctx, 0);
 
-    if (a == ctx->round.attempt && a->sr && !a->done) {
-        a = &ctx->round.attempts[1];
+    if (a && a == ctx->round.attempt && a->sr && !a->done) {
+        a = ngx_http_chatcompletions_slot(ctx, 1);
     }
 
-    if (a->sr && !a->done) {
+    if (a == NULL || (a->sr && !a->done)) {
         return shadow ? NGX_DECLINED : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

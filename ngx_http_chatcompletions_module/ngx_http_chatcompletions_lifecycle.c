@@ -920,8 +920,8 @@ ngx_http_chatcompletions_cleanup(void *data)
     }
 
     for (i = 0; i < NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS; i++) {
-        if (ctx->round.attempts[i].stall.timer_set) {
-            ngx_del_timer(&ctx->round.attempts[i].stall);
+        if (ctx->round.slots[i] && ctx->round.slots[i]->stall.timer_set) {
+            ngx_del_timer(&ctx->round.slots[i]->stall);
         }
     }
 }

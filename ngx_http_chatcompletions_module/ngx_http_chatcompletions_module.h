@@ -346,7 +346,7 @@ typedef struct {
 
     ngx_http_chatcompletions_attempt_t   *attempt;  /* the one streaming */
     ngx_http_chatcompletions_attempt_t   *shadow;   /* the one racing it */
-    ngx_http_chatcompletions_attempt_t    attempts[
+    ngx_http_chatcompletions_attempt_t   *slots[  /* made when needed */
                                      NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS];
 
     ngx_http_chatcompletions_tool_call_t *calls;
@@ -355,20 +355,25 @@ typedef struct {
 } ngx_http_chatcompletions_round_t;
 
 
+/*
+ * The client's request, parsed, and its translation: in r->pool for the
+ * request's life when a later attempt or round builds the body again;
+ * otherwise in the worker's scratch arena until the body is built
+ * (body_once), and then ctx->conv is NULL (request.c)
+ */
+typedef struct {
+    cc_json_t                       *root;
+    cc_chat_t                        chat;
+    cc_chat_options_t                opts;
+} ngx_http_chatcompletions_conv_t;
+
+
 struct ngx_http_chatcompletions_ctx_s {
     ngx_http_request_t              *request;      /* the main request */
     ngx_http_chatcompletions_state_e state;
 
     cc_alloc_t                       alloc;        /* r->pool */
-    /*
-     * The client's request, parsed, and its translation: kept in r->pool
-     * for the request's life when a later attempt or round rebuilds the
-     * body; otherwise parsed in the worker's scratch arena, the body built
-     * once (body_once), and both emptied (request.c)
-     */
-    cc_json_t                       *root;
-    cc_chat_t                        chat;
-    cc_chat_options_t                opts;
+    ngx_http_chatcompletions_conv_t *conv;
     cc_stream_t                      stream;
 
     ngx_str_t                        model_id;     /* Bedrock model id */

@@ -102,11 +102,11 @@ ngx_http_chatcompletions_method_not_allowed(ngx_http_request_t *r,
  * what that returned (or a status) is what the request ends with.
  *
  * Unless a later attempt or round builds the body again or the caller's
- * number may be looked up, the JSON and its translation are needed only
- * until the body is built: they are parsed
- * in the worker's scratch arena, the body is built at once and copied
- * into the request's pool (ctx->body_once), and the arena is emptied.  A
- * stream then keeps none of the client's request but the body.
+ * number may be looked up, the JSON and its translation (ctx->conv) are
+ * needed only until the body is built: they are parsed in the worker's
+ * scratch arena, the body is built at once and copied into the request's
+ * pool (ctx->body_once), and the arena is emptied.  A stream then keeps
+ * none of the client's request but the body.
  */
 
 ngx_int_t
@@ -122,15 +122,25 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
                                          ngx_http_chatcompletions_module);
 
     if (ngx_http_chatcompletions_keep_json(ctx->request, cclcf)) {
-        return ngx_http_chatcompletions_read(ctx, &ctx->alloc);
+        a = &ctx->alloc;
+
+    } else {
+        a = ngx_http_chatcompletions_scratch();
+        if (a == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
-    a = ngx_http_chatcompletions_scratch();
-    if (a == NULL) {
+    ctx->conv = cc_calloc(a, sizeof(ngx_http_chatcompletions_conv_t));
+    if (ctx->conv == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rc = ngx_http_chatcompletions_read(ctx, a);
+
+    if (a == &ctx->alloc) {
+        return rc;
+    }
 
     if (rc == NGX_DONE) {
         /* every target asks for the same model */
@@ -146,12 +156,12 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
 
         } else {
             rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }    }
+        }
+    }
 
     /* nothing may point into the arena once it is emptied */
 
-    ctx->root = NULL;
-    ngx_memzero(&ctx->chat, sizeof(cc_chat_t));
+    ctx->conv = NULL;
 
     ngx_http_chatcompletions_scratch_reset();
 
@@ -259,15 +269,15 @@ ngx_http_chatcompletions_read(ngx_http_chatcompletions_ctx_t *ctx,
                                                 "invalid_type", NULL, &msg);
     }
 
-    ctx->opts.first_user_text.data = cclcf->first_user_message.data;
-    ctx->opts.first_user_text.len = cclcf->first_user_message.len;
-    ctx->opts.max_tokens_limit = cclcf->max_tokens;
-    ctx->opts.system_prompt.data = cclcf->system_prompt.data;
-    ctx->opts.system_prompt.len = cclcf->system_prompt.len;
+    ctx->conv->opts.first_user_text.data = cclcf->first_user_message.data;
+    ctx->conv->opts.first_user_text.len = cclcf->first_user_message.len;
+    ctx->conv->opts.max_tokens_limit = cclcf->max_tokens;
+    ctx->conv->opts.system_prompt.data = cclcf->system_prompt.data;
+    ctx->conv->opts.system_prompt.len = cclcf->system_prompt.len;
 
     if (cclcf->tools) {
-        ctx->opts.server_tools = cclcf->cc_tools;
-        ctx->opts.nserver_tools = cclcf->tools->nelts;
+        ctx->conv->opts.server_tools = cclcf->cc_tools;
+        ctx->conv->opts.nserver_tools = cclcf->tools->nelts;
     }
 
     ngx_http_chatcompletions_extras_options(ctx);
@@ -275,7 +285,9 @@ ngx_http_chatcompletions_read(ngx_http_chatcompletions_ctx_t *ctx,
 
     ngx_memzero(&cerr, sizeof(cc_error_t));
 
-    if (cc_chat_parse(a, root, &ctx->opts, &ctx->chat, &cerr) != CC_OK) {
+    if (cc_chat_parse(a, root, &ctx->conv->opts, &ctx->conv->chat, &cerr)
+        != CC_OK)
+    {
         return ngx_http_chatcompletions_invalid(r, &cerr);
     }
 
@@ -317,12 +329,12 @@ ngx_http_chatcompletions_read(ngx_http_chatcompletions_ctx_t *ctx,
         return rc;
     }
 
-    if (ctx->chat.stream == -1) {
+    if (ctx->conv->chat.stream == -1) {
         ctx->streaming = cclcf->stream_default
                          && !ngx_http_chatcompletions_wants_json(r);
 
     } else {
-        ctx->streaming = ctx->chat.stream ? 1 : 0;
+        ctx->streaming = ctx->conv->chat.stream ? 1 : 0;
     }
 
     if (ngx_http_chatcompletions_make_id(r, ctx) != NGX_OK) {
@@ -338,10 +350,11 @@ ngx_http_chatcompletions_read(ngx_http_chatcompletions_ctx_t *ctx,
         ctx->stream.drop_text = ctx->streaming;
     }
 
-    ctx->stream.one_tool_call = (ctx->chat.extras.parallel_tool_calls == 0);
+    ctx->stream.one_tool_call =
+                          (ctx->conv->chat.extras.parallel_tool_calls == 0);
 
     /* the caller's phone number is looked up only if it is needed */
-    ctx->root = root;
+    ctx->conv->root = root;
 
     return NGX_DONE;
 }
@@ -379,16 +392,17 @@ ngx_http_chatcompletions_features(ngx_http_chatcompletions_ctx_t *ctx,
 {
     ngx_uint_t  cache;
 
-    ctx->opts.structured_mode = (cc_structured_mode_e)
+    ctx->conv->opts.structured_mode = (cc_structured_mode_e)
                                 cclcf->structured_output;
-    ctx->opts.reasoning_default = (cc_reasoning_e) cclcf->reasoning_effort;
+    ctx->conv->opts.reasoning_default =
+                                      (cc_reasoning_e) cclcf->reasoning_effort;
 
     cache = cclcf->prompt_cache;
 
     if (!(cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_OFF)) {
-        ctx->opts.cache_system =
+        ctx->conv->opts.cache_system =
                         (cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_SYSTEM) != 0;
-        ctx->opts.cache_tools =
+        ctx->conv->opts.cache_tools =
                         (cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_TOOLS) != 0;
     }
 }
@@ -407,17 +421,19 @@ ngx_http_chatcompletions_check_model(ngx_http_request_t *r,
     cc_error_t           cerr;
     cc_reasoning_plan_t  plan;
 
-    ctx->opts.model_id.data = ctx->model_id.data;
-    ctx->opts.model_id.len = ctx->model_id.len;
+    ctx->conv->opts.model_id.data = ctx->model_id.data;
+    ctx->conv->opts.model_id.len = ctx->model_id.len;
 
-    if (cc_chat_check_model(a, &ctx->chat, &ctx->opts, &cerr) != CC_OK) {
+    if (cc_chat_check_model(a, &ctx->conv->chat, &ctx->conv->opts, &cerr)
+        != CC_OK)
+    {
         return ngx_http_chatcompletions_invalid(r, &cerr);
     }
 
-    cc_bedrock_reasoning(&ctx->chat, &ctx->opts, &plan);
+    cc_bedrock_reasoning(&ctx->conv->chat, &ctx->conv->opts, &plan);
 
     if (plan.family == CC_REASONING_OTHER
-        && ctx->chat.reasoning > CC_REASONING_OFF)
+        && ctx->conv->chat.reasoning > CC_REASONING_OFF)
     {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "chat completions: no reasoning asked of model "
@@ -566,13 +582,13 @@ ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
 
     /* the request's JSON may not outlive its translation: a copy */
 
-    ctx->model_name.len = ctx->chat.model.len;
+    ctx->model_name.len = ctx->conv->chat.model.len;
     ctx->model_name.data = ngx_pnalloc(r->pool, ctx->model_name.len);
     if (ctx->model_name.data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(ctx->model_name.data, ctx->chat.model.data,
+    ngx_memcpy(ctx->model_name.data, ctx->conv->chat.model.data,
                ctx->model_name.len);
 
     if (ctx->model_name.len == 0
@@ -679,7 +695,7 @@ ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
     ctx->stream.created = ngx_time();
     ctx->stream.model.data = ctx->model_name.data;
     ctx->stream.model.len = ctx->model_name.len;
-    ctx->stream.include_usage = ctx->chat.include_usage;
+    ctx->stream.include_usage = ctx->conv->chat.include_usage;
 
     /*
      * "Let me check." and, a tool round later, "You owe $5." must not run
