@@ -122,7 +122,7 @@ ngx_http_chatcompletions_handler(ngx_http_request_t *r)
     ctx->alloc.alloc = ngx_http_chatcompletions_pool_alloc;
     ctx->alloc.data = r->pool;
     ctx->start = ngx_current_msec;
-    ctx->pend.min = 1024;
+    ctx->pend.min = 512;
 
     ctx->keepalive.handler = ngx_http_chatcompletions_keepalive_handler;
     ctx->keepalive.data = ctx;
