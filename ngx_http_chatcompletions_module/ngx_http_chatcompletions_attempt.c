@@ -29,6 +29,8 @@ static ngx_int_t ngx_http_chatcompletions_request_headers(
     ngx_http_chatcompletions_auth_t *auth);
 static void ngx_http_chatcompletions_attempt_features(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *model);
+static ngx_http_chatcompletions_attempt_t *ngx_http_chatcompletions_slot(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_uint_t i);
 
 
 /*
@@ -42,16 +44,84 @@ static void
 ngx_http_chatcompletions_attempt_features(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *model)
 {
-    ctx->opts.model_id.data = model->data;
-    ctx->opts.model_id.len = model->len;
+    ctx->conv->opts.model_id.data = model->data;
+    ctx->conv->opts.model_id.len = model->len;
 
-    if (cc_bedrock_forced_tool(&ctx->chat, &ctx->opts)) {
-        cc_structured_tool_name(&ctx->chat.response_format,
+    if (cc_bedrock_forced_tool(&ctx->conv->chat, &ctx->conv->opts)) {
+        cc_structured_tool_name(&ctx->conv->chat.response_format,
                                 &ctx->stream.structured_tool);
 
     } else {
         ctx->stream.structured_tool.len = 0;
     }
+}
+
+
+/*
+ * The round's Converse body for the attempt's model, built in "a".  Built
+ * elsewhere than in the request's pool (the worker's scratch arena, when
+ * the body is built once for all attempts: prepare() in request.c), it is
+ * copied into the pool, and so is the forced tool's name, which points
+ * into the client's JSON.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_build_body(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_str_t *model, cc_alloc_t *a)
+{
+    u_char    *p;
+    cc_str_t   body, *name;
+
+    /* the model's family and the operation decide some fields */
+    ctx->conv->opts.extras.model.data = model->data;
+    ctx->conv->opts.extras.model.len = model->len;
+    ctx->conv->opts.extras.stream = ctx->streaming;
+    /* the model decides native structured output and reasoning */
+    ngx_http_chatcompletions_attempt_features(ctx, model);
+
+    if (cc_bedrock_body(a, &ctx->conv->chat, &ctx->conv->opts, &body)
+        != CC_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (a != &ctx->alloc) {
+        name = &ctx->stream.structured_tool;
+
+        p = ngx_pnalloc(ctx->request->pool, body.len + name->len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, body.data, body.len);
+        body.data = p;
+
+        ngx_memcpy(p + body.len, name->data, name->len);
+        name->data = p + body.len;
+    }
+
+    ctx->round.body.data = body.data;
+    ctx->round.body.len = body.len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A round's attempt slot, made when first needed: the second is only
+ * ever used by an attempt racing the first (first_token_deadline).
+ */
+
+static ngx_http_chatcompletions_attempt_t *
+ngx_http_chatcompletions_slot(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_uint_t i)
+{
+    if (ctx->round.slots[i] == NULL) {
+        ctx->round.slots[i] = ngx_pcalloc(ctx->request->pool,
+                                   sizeof(ngx_http_chatcompletions_attempt_t));
+    }
+
+    return ctx->round.slots[i];
 }
 
 
@@ -77,7 +147,7 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_post_subrequest_pt done, ngx_event_handler_pt stall,
     ngx_uint_t shadow)
 {
-    cc_str_t                              body, path;
+    cc_str_t                              path;
     ngx_int_t                             rc;
     ngx_str_t                            *model;
     ngx_uint_t                            target;
@@ -120,15 +190,11 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
     t = &t[target];
     model = ngx_http_chatcompletions_target_model_id(ctx, t);
 
-    /* the model's family and the operation decide some fields */
-    ctx->opts.extras.model.data = model->data;
-    ctx->opts.extras.model.len = model->len;
-    ctx->opts.extras.stream = ctx->streaming;
-    /* the model decides native structured output and reasoning */
-    ngx_http_chatcompletions_attempt_features(ctx, model);
+    /* built once, before the first attempt, or for each one */
 
-    if (cc_bedrock_body(&ctx->alloc, &ctx->chat, &ctx->opts, &body)
-        != CC_OK
+    if ((!ctx->body_once
+         && ngx_http_chatcompletions_build_body(ctx, model, &ctx->alloc)
+            != NGX_OK)
         || cc_model_path(&ctx->alloc, (cc_str_t *) model, ctx->streaming,
                          &path)
            != CC_OK)
@@ -136,18 +202,15 @@ ngx_http_chatcompletions_attempt_start(ngx_http_chatcompletions_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->round.body.data = body.data;
-    ctx->round.body.len = body.len;
-
     /* a slot with nothing in flight; the slots keep their buffers */
 
-    a = &ctx->round.attempts[0];
+    a = ngx_http_chatcompletions_slot(ctx, 0);
 
-    if (a == ctx->round.attempt && a->sr && !a->done) {
-        a = &ctx->round.attempts[1];
+    if (a && a == ctx->round.attempt && a->sr && !a->done) {
+        a = ngx_http_chatcompletions_slot(ctx, 1);
     }
 
-    if (a->sr && !a->done) {
+    if (a == NULL || (a->sr && !a->done)) {
         return shadow ? NGX_DECLINED : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -273,6 +336,7 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     u_char                               *p;
     size_t                                len;
     ngx_int_t                             rc;
+    cc_alloc_t                           *scratch;
     const char                           *err;
     cc_sigv4_request_t                    req;
 
@@ -313,9 +377,34 @@ ngx_http_chatcompletions_sign(ngx_http_chatcompletions_ctx_t *ctx,
     req.service.len = sizeof("bedrock") - 1;
     req.key_cache = &ngx_http_chatcompletions_key_cache;
 
-    rc = ngx_http_chatcompletions_sign_post(ctx->request, &ctx->alloc, &req,
+    /*
+     * What signing builds on its way (the canonical request, the string
+     * to sign) is needed only here: the worker's scratch arena, emptied;
+     * the Authorization header is copied.
+     */
+
+    scratch = ngx_http_chatcompletions_scratch();
+    if (scratch == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_chatcompletions_sign_post(ctx->request, scratch, &req,
                                             "application/json",
                                             &a->target->host, auth, &err);
+
+    if (rc == NGX_OK) {
+        p = ngx_pnalloc(ctx->request->pool, auth->authorization.len);
+
+        if (p == NULL) {
+            rc = NGX_ERROR;
+
+        } else {
+            ngx_memcpy(p, auth->authorization.data, auth->authorization.len);
+            auth->authorization.data = p;
+        }
+    }
+
+    ngx_http_chatcompletions_scratch_reset();
 
     if (rc == NGX_DECLINED) {
         /* the reason never holds key material */

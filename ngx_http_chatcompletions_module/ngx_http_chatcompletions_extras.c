@@ -354,7 +354,7 @@ ngx_http_chatcompletions_extras_options(ngx_http_chatcompletions_ctx_t *ctx)
     cclcf = ngx_http_get_module_loc_conf(ctx->request,
                                          ngx_http_chatcompletions_module);
     x = &cclcf->extras;
-    o = &ctx->opts.extras;
+    o = &ctx->conv->opts.extras;
 
     o->guardrail_id.data = x->guardrail_id.data;
     o->guardrail_id.len = x->guardrail_id.len;

@@ -426,7 +426,6 @@ static ngx_int_t
 ngx_http_chatcompletions_stream_body(ngx_http_chatcompletions_attempt_t *a,
     ngx_chain_t *in)
 {
-    size_t                                n;
     ngx_int_t                             rc;
     ngx_uint_t                            emitted;
     ngx_buf_t                            *b;
@@ -496,12 +495,8 @@ ngx_http_chatcompletions_stream_body(ngx_http_chatcompletions_attempt_t *a,
          * go out in one write, unless they are more than PEND_MAX.
          */
         if (ctx->pend.len >= NGX_HTTP_CHATCOMPLETIONS_PEND_MAX) {
-            n = ctx->pend.len;
-            ctx->pend.len = 0;
 
-            if (ngx_http_chatcompletions_emit(ctx, r, ctx->pend.data, n, 0)
-                == NGX_ERROR)
-            {
+            if (ngx_http_chatcompletions_emit_pend(ctx, r) == NGX_ERROR) {
                 rc = NGX_ERROR;
                 break;
             }
@@ -511,12 +506,8 @@ ngx_http_chatcompletions_stream_body(ngx_http_chatcompletions_attempt_t *a,
     }
 
     if (ctx->pend.len && rc != NGX_ERROR) {
-        n = ctx->pend.len;
-        ctx->pend.len = 0;
 
-        if (ngx_http_chatcompletions_emit(ctx, r, ctx->pend.data, n, 0)
-            == NGX_ERROR)
-        {
+        if (ngx_http_chatcompletions_emit_pend(ctx, r) == NGX_ERROR) {
             rc = NGX_ERROR;
 
         } else {
@@ -585,17 +576,7 @@ ngx_http_chatcompletions_drain_held(ngx_http_chatcompletions_attempt_t *a)
 ngx_int_t
 ngx_http_chatcompletions_send_pending(ngx_http_chatcompletions_ctx_t *ctx)
 {
-    size_t  n;
-
-    if (ctx->pend.len == 0) {
-        return NGX_OK;
-    }
-
-    n = ctx->pend.len;
-    ctx->pend.len = 0;
-
-    return ngx_http_chatcompletions_emit(ctx, ctx->request, ctx->pend.data,
-                                         n, 0);
+    return ngx_http_chatcompletions_emit_pend(ctx, ctx->request);
 }
 
 

@@ -728,7 +728,7 @@ ngx_http_chatcompletions_estimate(ngx_http_request_t *r,
     ngx_chain_t                          *cl;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
-    if (ctx->chat.max_tokens <= 0) {
+    if (ctx->conv->chat.max_tokens <= 0) {
         return 0;
     }
 
@@ -744,7 +744,7 @@ ngx_http_chatcompletions_estimate(ngx_http_request_t *r,
         }
     }
 
-    return (ngx_uint_t) (size / 4 + ctx->chat.max_tokens);
+    return (ngx_uint_t) (size / 4 + ctx->conv->chat.max_tokens);
 }
 
 

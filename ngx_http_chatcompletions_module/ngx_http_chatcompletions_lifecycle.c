@@ -122,7 +122,7 @@ ngx_http_chatcompletions_handler(ngx_http_request_t *r)
     ctx->alloc.alloc = ngx_http_chatcompletions_pool_alloc;
     ctx->alloc.data = r->pool;
     ctx->start = ngx_current_msec;
-    ctx->pend.min = 2048;
+    ctx->pend.min = 512;
 
     ctx->keepalive.handler = ngx_http_chatcompletions_keepalive_handler;
     ctx->keepalive.data = ctx;
@@ -920,8 +920,8 @@ ngx_http_chatcompletions_cleanup(void *data)
     }
 
     for (i = 0; i < NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS; i++) {
-        if (ctx->round.attempts[i].stall.timer_set) {
-            ngx_del_timer(&ctx->round.attempts[i].stall);
+        if (ctx->round.slots[i] && ctx->round.slots[i]->stall.timer_set) {
+            ngx_del_timer(&ctx->round.slots[i]->stall);
         }
     }
 }

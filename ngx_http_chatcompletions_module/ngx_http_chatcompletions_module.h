@@ -346,7 +346,7 @@ typedef struct {
 
     ngx_http_chatcompletions_attempt_t   *attempt;  /* the one streaming */
     ngx_http_chatcompletions_attempt_t   *shadow;   /* the one racing it */
-    ngx_http_chatcompletions_attempt_t    attempts[
+    ngx_http_chatcompletions_attempt_t   *slots[  /* made when needed */
                                      NGX_HTTP_CHATCOMPLETIONS_ATTEMPTS];
 
     ngx_http_chatcompletions_tool_call_t *calls;
@@ -355,14 +355,25 @@ typedef struct {
 } ngx_http_chatcompletions_round_t;
 
 
+/*
+ * The client's request, parsed, and its translation: in r->pool for the
+ * request's life when a later attempt or round builds the body again;
+ * otherwise in the worker's scratch arena until the body is built
+ * (body_once), and then ctx->conv is NULL (request.c)
+ */
+typedef struct {
+    cc_json_t                       *root;
+    cc_chat_t                        chat;
+    cc_chat_options_t                opts;
+} ngx_http_chatcompletions_conv_t;
+
+
 struct ngx_http_chatcompletions_ctx_s {
     ngx_http_request_t              *request;      /* the main request */
     ngx_http_chatcompletions_state_e state;
 
     cc_alloc_t                       alloc;        /* r->pool */
-    cc_json_t                       *root;         /* the request's JSON */
-    cc_chat_t                        chat;
-    cc_chat_options_t                opts;
+    ngx_http_chatcompletions_conv_t *conv;
     cc_stream_t                      stream;
 
     ngx_str_t                        model_id;     /* Bedrock model id */
@@ -433,6 +444,8 @@ struct ngx_http_chatcompletions_ctx_s {
     unsigned                         phone_looked_up:1;
     unsigned                         replace_body:1;
     unsigned                         replaced:1;
+    unsigned                         body_once:1;  /* round.body is the
+                                                      request's only one */
 };
 
 
@@ -455,6 +468,7 @@ ngx_int_t ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle);
 void ngx_http_chatcompletions_scratch_done(void);
 cc_alloc_t *ngx_http_chatcompletions_scratch(void);
 void ngx_http_chatcompletions_scratch_reset(void);
+cc_gen_t *ngx_http_chatcompletions_sse_gen(void);
 void ngx_http_chatcompletions_touch(ngx_event_t *ev, ngx_msec_t *stamp,
     ngx_msec_t timer);
 ngx_uint_t ngx_http_chatcompletions_idle(ngx_event_t *ev, ngx_msec_t stamp,
@@ -498,6 +512,8 @@ ngx_int_t ngx_http_chatcompletions_send_sse_header(
     ngx_http_chatcompletions_ctx_t *ctx);
 ngx_int_t ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last);
+ngx_int_t ngx_http_chatcompletions_emit_pend(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *r);
 ngx_int_t ngx_http_chatcompletions_send_buffered(ngx_http_request_t *r);
 
 /* targets.c: where an attempt goes, and another one after a failure */
@@ -634,6 +650,8 @@ ngx_http_chatcompletions_ctx_t *ngx_http_chatcompletions_refresh_ctx(
     ngx_http_chatcompletions_refresh_t *rf);
 
 /* attempt.c: a Bedrock call, from credentials to its end */
+ngx_int_t ngx_http_chatcompletions_build_body(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_str_t *model, cc_alloc_t *a);
 ngx_int_t ngx_http_chatcompletions_attempt_start(
     ngx_http_chatcompletions_ctx_t *ctx, ngx_http_post_subrequest_pt done,
     ngx_event_handler_pt stall, ngx_uint_t shadow);
@@ -692,6 +710,7 @@ ngx_int_t ngx_http_chatcompletions_prepare(
 
 /* variables.c */
 ngx_int_t ngx_http_chatcompletions_add_variables(ngx_conf_t *cf);
+ngx_uint_t ngx_http_chatcompletions_phone_read(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_CHATCOMPLETIONS_MODULE_H_INCLUDED_ */

@@ -13,6 +13,9 @@
 
 static ngx_int_t ngx_http_chatcompletions_add_header(ngx_http_request_t *r,
     char *key, char *value);
+static ngx_int_t ngx_http_chatcompletions_send_buf(
+    ngx_http_chatcompletions_ctx_t *ctx, ngx_http_request_t *r,
+    ngx_chain_t *cl, size_t len, ngx_uint_t last);
 
 
 ngx_int_t
@@ -182,17 +185,18 @@ ngx_http_chatcompletions_send_sse_header(ngx_http_chatcompletions_ctx_t *ctx)
  * filter chain (the postpone filter would hold back the parent's), so the
  * caller passes the request that is active.  Every event is flushed: a
  * voice client speaks tokens as they arrive.
+ *
+ * The bytes are sent where they are, not copied: they must stay until
+ * they are sent (the request's pool, or static).  The SSE of Bedrock's
+ * events goes out of ctx->pend itself (emit_pend()).
  */
 
 ngx_int_t
 ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_request_t *r, u_char *data, size_t len, ngx_uint_t last)
 {
-    size_t                                size;
-    ngx_int_t                             rc;
-    ngx_buf_t                            *b;
-    ngx_chain_t                          *cl;
-    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
 
     if (len == 0 && !last) {
         return NGX_OK;
@@ -203,21 +207,96 @@ ngx_http_chatcompletions_emit(ngx_http_chatcompletions_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    /* a buffer of the free list keeps its memory (start, end) for pend */
+
     b = cl->buf;
+    b->pos = len ? data : NULL;
+    b->last = len ? data + len : NULL;
 
-    if (len && (b->start == NULL || (size_t) (b->end - b->start) < len)) {
-        size = ngx_max(len, 1024);
+    return ngx_http_chatcompletions_send_buf(ctx, r, cl, len, last);
+}
 
-        b->start = ngx_palloc(ctx->request->pool, size);
-        if (b->start == NULL) {
-            return NGX_ERROR;
-        }
 
-        b->end = b->start + size;
+/*
+ * The SSE bytes decoded so far (ctx->pend) go out without a copy: the
+ * buffer takes pend's memory, and pend the buffer's, if it has any.  A
+ * stream whose client keeps up then has one such memory: what was sent
+ * at once gives it back to pend.  While a slow client holds buffers
+ * (busy), pend gets memory of its own, taken back from the free list
+ * once they are sent.
+ */
+
+ngx_int_t
+ngx_http_chatcompletions_emit_pend(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_request_t *r)
+{
+    u_char       *start, *end;
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    len = ctx->pend.len;
+
+    if (len == 0) {
+        return NGX_OK;
     }
 
+    cl = ngx_chain_get_free_buf(ctx->request->pool, &ctx->free);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = cl->buf;
+
+    start = b->start;
+    end = b->end;
+
+    b->start = ctx->pend.data;
+    b->end = ctx->pend.data + ctx->pend.cap;
     b->pos = b->start;
-    b->last = b->start ? ngx_cpymem(b->start, data, len) : NULL;
+    b->last = b->start + len;
+
+    ctx->pend.data = start;
+    ctx->pend.cap = start ? (size_t) (end - start) : 0;
+    ctx->pend.len = 0;
+
+    rc = ngx_http_chatcompletions_send_buf(ctx, r, cl, len, 0);
+
+    if (ctx->pend.data) {
+        return rc;
+    }
+
+    for (cl = ctx->free; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->start) {
+            ctx->pend.data = b->start;
+            ctx->pend.cap = b->end - b->start;
+
+            b->start = NULL;
+            b->end = NULL;
+            b->pos = NULL;
+            b->last = NULL;
+
+            break;
+        }
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_chatcompletions_send_buf(ngx_http_chatcompletions_ctx_t *ctx,
+    ngx_http_request_t *r, ngx_chain_t *cl, size_t len, ngx_uint_t last)
+{
+    ngx_int_t                             rc;
+    ngx_buf_t                            *b;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    b = cl->buf;
+
     b->memory = len ? 1 : 0;
     b->temporary = 0;
     b->flush = 1;

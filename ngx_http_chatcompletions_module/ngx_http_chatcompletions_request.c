@@ -18,9 +18,12 @@
  */
 
 
+static ngx_uint_t ngx_http_chatcompletions_keep_json(ngx_http_request_t *r,
+    ngx_http_chatcompletions_loc_conf_t *cclcf);
+static ngx_int_t ngx_http_chatcompletions_read(
+    ngx_http_chatcompletions_ctx_t *ctx, cc_alloc_t *a);
 static cc_json_t *ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx, cc_json_parser_t **parser,
-    char *err, size_t errlen);
+    cc_alloc_t *a, cc_json_parser_t **parser, char *err, size_t errlen);
 static ngx_int_t ngx_http_chatcompletions_bad_utf8(ngx_http_request_t *r,
     const char *path, size_t at);
 static ngx_int_t ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
@@ -34,7 +37,7 @@ static void ngx_http_chatcompletions_features(
     ngx_http_chatcompletions_ctx_t *ctx,
     ngx_http_chatcompletions_loc_conf_t *cclcf);
 static ngx_int_t ngx_http_chatcompletions_check_model(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx);
+    ngx_http_chatcompletions_ctx_t *ctx, cc_alloc_t *a);
 
 
 static ngx_str_t  ngx_http_chatcompletions_allow = ngx_string("POST");
@@ -97,10 +100,115 @@ ngx_http_chatcompletions_method_not_allowed(ngx_http_request_t *r,
  * The client's request, read: NGX_DONE when it is valid and the Bedrock
  * request can be built from ctx; otherwise an OpenAI error was sent, and
  * what that returned (or a status) is what the request ends with.
+ *
+ * Unless a later attempt or round builds the body again or the caller's
+ * number may be looked up, the JSON and its translation (ctx->conv) are
+ * needed only until the body is built: they are parsed in the worker's
+ * scratch arena, the body is built at once and copied into the request's
+ * pool (ctx->body_once), and the arena is emptied.  A stream then keeps
+ * none of the client's request but the body.
  */
 
 ngx_int_t
 ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
+{
+    ngx_int_t                             rc;
+    ngx_str_t                            *model;
+    cc_alloc_t                           *a;
+    ngx_http_chatcompletions_target_t    *t;
+    ngx_http_chatcompletions_loc_conf_t  *cclcf;
+
+    cclcf = ngx_http_get_module_loc_conf(ctx->request,
+                                         ngx_http_chatcompletions_module);
+
+    if (ngx_http_chatcompletions_keep_json(ctx->request, cclcf)) {
+        a = &ctx->alloc;
+
+    } else {
+        a = ngx_http_chatcompletions_scratch();
+        if (a == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ctx->conv = cc_calloc(a, sizeof(ngx_http_chatcompletions_conv_t));
+    if (ctx->conv == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_chatcompletions_read(ctx, a);
+
+    if (a == &ctx->alloc) {
+        return rc;
+    }
+
+    if (rc == NGX_DONE) {
+        /* every target asks for the same model */
+        t = cclcf->targets->elts;
+        model = ngx_http_chatcompletions_target_model_id(ctx, &t[0]);
+
+        if (ngx_http_chatcompletions_build_body(ctx, model, a) == NGX_OK) {
+            ctx->body_once = 1;
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log,
+                           0, "chatcompletions body of %uz bytes built once, "
+                           "the request's JSON let go", ctx->round.body.len);
+
+        } else {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    /* nothing may point into the arena once it is emptied */
+
+    ctx->conv = NULL;
+
+    ngx_http_chatcompletions_scratch_reset();
+
+    return rc;
+}
+
+
+/*
+ * Whether the client's JSON and its translation are kept for the
+ * request's life: for a tool round (the conversation grows), for an
+ * attempt on a target that may ask for another model (the model decides
+ * some of the body's fields), or for the caller's number, looked up when
+ * the configuration reads its variables.
+ */
+
+static ngx_uint_t
+ngx_http_chatcompletions_keep_json(ngx_http_request_t *r,
+    ngx_http_chatcompletions_loc_conf_t *cclcf)
+{
+    ngx_uint_t                          i;
+    ngx_http_chatcompletions_target_t  *t;
+
+    if (cclcf->tools || ngx_http_chatcompletions_phone_read(r)) {
+        return 1;
+    }
+
+    if (cclcf->targets->nelts == 1) {
+        return 0;
+    }
+
+    t = cclcf->targets->elts;
+
+    for (i = 0; i < cclcf->targets->nelts; i++) {
+        if (t[i].model.len || t[i].maps) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the request parsed and translated in "a" */
+
+static ngx_int_t
+ngx_http_chatcompletions_read(ngx_http_chatcompletions_ctx_t *ctx,
+    cc_alloc_t *a)
 {
     char                                  err[CC_JSON_ERR_LEN];
     size_t                                at;
@@ -119,7 +227,7 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
     err[0] = '\0';
     parser = NULL;
 
-    root = ngx_http_chatcompletions_parse_body(r, ctx, &parser, err,
+    root = ngx_http_chatcompletions_parse_body(r, a, &parser, err,
                                                sizeof(err));
     if (root == NULL) {
         if (ngx_strcmp(err, "out of memory") == 0
@@ -161,15 +269,15 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
                                                 "invalid_type", NULL, &msg);
     }
 
-    ctx->opts.first_user_text.data = cclcf->first_user_message.data;
-    ctx->opts.first_user_text.len = cclcf->first_user_message.len;
-    ctx->opts.max_tokens_limit = cclcf->max_tokens;
-    ctx->opts.system_prompt.data = cclcf->system_prompt.data;
-    ctx->opts.system_prompt.len = cclcf->system_prompt.len;
+    ctx->conv->opts.first_user_text.data = cclcf->first_user_message.data;
+    ctx->conv->opts.first_user_text.len = cclcf->first_user_message.len;
+    ctx->conv->opts.max_tokens_limit = cclcf->max_tokens;
+    ctx->conv->opts.system_prompt.data = cclcf->system_prompt.data;
+    ctx->conv->opts.system_prompt.len = cclcf->system_prompt.len;
 
     if (cclcf->tools) {
-        ctx->opts.server_tools = cclcf->cc_tools;
-        ctx->opts.nserver_tools = cclcf->tools->nelts;
+        ctx->conv->opts.server_tools = cclcf->cc_tools;
+        ctx->conv->opts.nserver_tools = cclcf->tools->nelts;
     }
 
     ngx_http_chatcompletions_extras_options(ctx);
@@ -177,15 +285,19 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
 
     ngx_memzero(&cerr, sizeof(cc_error_t));
 
-    if (cc_chat_parse(&ctx->alloc, root, &ctx->opts, &ctx->chat, &cerr)
+    if (cc_chat_parse(a, root, &ctx->conv->opts, &ctx->conv->chat, &cerr)
         != CC_OK)
     {
         return ngx_http_chatcompletions_invalid(r, &cerr);
     }
 
-    if (ngx_http_chatcompletions_map_model(r, ctx) != NGX_OK
-        || ngx_http_chatcompletions_key_model(ctx) != NGX_OK)
-    {
+    rc = ngx_http_chatcompletions_map_model(r, ctx);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_OK || ngx_http_chatcompletions_key_model(ctx) != NGX_OK) {
         msg.data = ngx_pnalloc(r->pool, ctx->model_name.len + 128);
         if (msg.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -206,7 +318,7 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
                                                 &msg);
     }
 
-    rc = ngx_http_chatcompletions_check_model(r, ctx);
+    rc = ngx_http_chatcompletions_check_model(r, ctx, a);
     if (rc != NGX_DONE) {
         return rc;
     }
@@ -217,12 +329,12 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
         return rc;
     }
 
-    if (ctx->chat.stream == -1) {
+    if (ctx->conv->chat.stream == -1) {
         ctx->streaming = cclcf->stream_default
                          && !ngx_http_chatcompletions_wants_json(r);
 
     } else {
-        ctx->streaming = ctx->chat.stream ? 1 : 0;
+        ctx->streaming = ctx->conv->chat.stream ? 1 : 0;
     }
 
     if (ngx_http_chatcompletions_make_id(r, ctx) != NGX_OK) {
@@ -238,10 +350,11 @@ ngx_http_chatcompletions_prepare(ngx_http_chatcompletions_ctx_t *ctx)
         ctx->stream.drop_text = ctx->streaming;
     }
 
-    ctx->stream.one_tool_call = (ctx->chat.extras.parallel_tool_calls == 0);
+    ctx->stream.one_tool_call =
+                          (ctx->conv->chat.extras.parallel_tool_calls == 0);
 
     /* the caller's phone number is looked up only if it is needed */
-    ctx->root = root;
+    ctx->conv->root = root;
 
     return NGX_DONE;
 }
@@ -279,16 +392,17 @@ ngx_http_chatcompletions_features(ngx_http_chatcompletions_ctx_t *ctx,
 {
     ngx_uint_t  cache;
 
-    ctx->opts.structured_mode = (cc_structured_mode_e)
+    ctx->conv->opts.structured_mode = (cc_structured_mode_e)
                                 cclcf->structured_output;
-    ctx->opts.reasoning_default = (cc_reasoning_e) cclcf->reasoning_effort;
+    ctx->conv->opts.reasoning_default =
+                                      (cc_reasoning_e) cclcf->reasoning_effort;
 
     cache = cclcf->prompt_cache;
 
     if (!(cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_OFF)) {
-        ctx->opts.cache_system =
+        ctx->conv->opts.cache_system =
                         (cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_SYSTEM) != 0;
-        ctx->opts.cache_tools =
+        ctx->conv->opts.cache_tools =
                         (cache & NGX_HTTP_CHATCOMPLETIONS_CACHE_TOOLS) != 0;
     }
 }
@@ -302,24 +416,24 @@ ngx_http_chatcompletions_features(ngx_http_chatcompletions_ctx_t *ctx,
 
 static ngx_int_t
 ngx_http_chatcompletions_check_model(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx)
+    ngx_http_chatcompletions_ctx_t *ctx, cc_alloc_t *a)
 {
     cc_error_t           cerr;
     cc_reasoning_plan_t  plan;
 
-    ctx->opts.model_id.data = ctx->model_id.data;
-    ctx->opts.model_id.len = ctx->model_id.len;
+    ctx->conv->opts.model_id.data = ctx->model_id.data;
+    ctx->conv->opts.model_id.len = ctx->model_id.len;
 
-    if (cc_chat_check_model(&ctx->alloc, &ctx->chat, &ctx->opts, &cerr)
+    if (cc_chat_check_model(a, &ctx->conv->chat, &ctx->conv->opts, &cerr)
         != CC_OK)
     {
         return ngx_http_chatcompletions_invalid(r, &cerr);
     }
 
-    cc_bedrock_reasoning(&ctx->chat, &ctx->opts, &plan);
+    cc_bedrock_reasoning(&ctx->conv->chat, &ctx->conv->opts, &plan);
 
     if (plan.family == CC_REASONING_OTHER
-        && ctx->chat.reasoning > CC_REASONING_OFF)
+        && ctx->conv->chat.reasoning > CC_REASONING_OFF)
     {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "chat completions: no reasoning asked of model "
@@ -373,9 +487,8 @@ ngx_http_chatcompletions_bad_utf8(ngx_http_request_t *r, const char *path,
 
 
 static cc_json_t *
-ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
-    ngx_http_chatcompletions_ctx_t *ctx, cc_json_parser_t **parser, char *err,
-    size_t errlen)
+ngx_http_chatcompletions_parse_body(ngx_http_request_t *r, cc_alloc_t *a,
+    cc_json_parser_t **parser, char *err, size_t errlen)
 {
     off_t              offset, total;
     u_char            *buf;
@@ -390,7 +503,7 @@ ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
         return NULL;
     }
 
-    p = cc_json_parser_create(&ctx->alloc);
+    p = cc_json_parser_create(a);
     if (p == NULL) {
         ngx_cpystrn((u_char *) err, (u_char *) "out of memory", errlen);
         return NULL;
@@ -421,7 +534,7 @@ ngx_http_chatcompletions_parse_body(ngx_http_request_t *r,
         /* client_body_buffer_size was exceeded: the body is in a file */
 
         if (buf == NULL) {
-            buf = ngx_palloc(r->pool, 8192);
+            buf = cc_alloc(a, 8192);
             if (buf == NULL) {
                 ngx_cpystrn((u_char *) err, (u_char *) "out of memory",
                             errlen);
@@ -467,8 +580,16 @@ ngx_http_chatcompletions_map_model(ngx_http_request_t *r,
 
     cclcf = ngx_http_get_module_loc_conf(r, ngx_http_chatcompletions_module);
 
-    ctx->model_name.data = ctx->chat.model.data;
-    ctx->model_name.len = ctx->chat.model.len;
+    /* the request's JSON may not outlive its translation: a copy */
+
+    ctx->model_name.len = ctx->conv->chat.model.len;
+    ctx->model_name.data = ngx_pnalloc(r->pool, ctx->model_name.len);
+    if (ctx->model_name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->model_name.data, ctx->conv->chat.model.data,
+               ctx->model_name.len);
 
     if (ctx->model_name.len == 0
         || (ctx->model_name.len == cclcf->model.len
@@ -566,12 +687,15 @@ ngx_http_chatcompletions_make_id(ngx_http_request_t *r,
 
     cc_stream_init(&ctx->stream);
 
+    /* the worker's generator: a stream keeps none of its own */
+    ctx->stream.sse = ngx_http_chatcompletions_sse_gen();
+
     ctx->stream.id.data = ctx->id.data;
     ctx->stream.id.len = ctx->id.len;
     ctx->stream.created = ngx_time();
     ctx->stream.model.data = ctx->model_name.data;
     ctx->stream.model.len = ctx->model_name.len;
-    ctx->stream.include_usage = ctx->chat.include_usage;
+    ctx->stream.include_usage = ctx->conv->chat.include_usage;
 
     /*
      * "Let me check." and, a tool round later, "You owe $5." must not run

@@ -327,7 +327,10 @@ ngx_http_chatcompletions_phone(ngx_http_chatcompletions_ctx_t *ctx)
     ngx_http_request_t                   *r;
     ngx_http_chatcompletions_loc_conf_t  *cclcf;
 
-    if (ctx->phone_looked_up || ctx->root == NULL) {
+    /* the request's JSON is let go once nothing needs it (request.c) */
+
+    if (ctx->phone_looked_up || ctx->conv == NULL || ctx->conv->root == NULL)
+    {
         return &ctx->phone;
     }
 
@@ -360,8 +363,8 @@ ngx_http_chatcompletions_phone(ngx_http_chatcompletions_ctx_t *ctx)
     cc.data = cclcf->phone_country.data;
     cc.len = cclcf->phone_country.len;
 
-    if (cc_phone_find(&ctx->alloc, ctx->root, names, n, &header, &cc, &out,
-                      &source)
+    if (cc_phone_find(&ctx->alloc, ctx->conv->root, names, n, &header, &cc,
+                      &out, &source)
         != CC_OK)
     {
         ctx->phone_source = cc_phone_source_name(CC_PHONE_NONE);
@@ -486,7 +489,7 @@ ngx_http_chatcompletions_tools_start(ngx_http_chatcompletions_ctx_t *ctx,
         blocks[k + i + 1].input = call->input;
     }
 
-    if (cc_chat_append_message(&ctx->alloc, &ctx->chat, CC_ROLE_ASSISTANT,
+    if (cc_chat_append_message(&ctx->alloc, &ctx->conv->chat, CC_ROLE_ASSISTANT,
                                blocks, k + n + 1)
         != CC_OK)
     {
@@ -868,7 +871,7 @@ ngx_http_chatcompletions_tools_results(ngx_http_chatcompletions_ctx_t *ctx)
         blocks[i].result_text.len = call->error.len;
     }
 
-    if (cc_chat_append_message(&ctx->alloc, &ctx->chat, CC_ROLE_USER,
+    if (cc_chat_append_message(&ctx->alloc, &ctx->conv->chat, CC_ROLE_USER,
                                blocks, ctx->round.ncalls)
         != CC_OK)
     {

@@ -28,6 +28,11 @@ static ngx_int_t ngx_http_chatcompletions_set_body(ngx_http_request_t *sr,
 static ngx_pool_t  *ngx_http_chatcompletions_pool;
 static cc_alloc_t   ngx_http_chatcompletions_arena;
 
+/* the worker's SSE generator, for every stream, in a pool of its own */
+static ngx_pool_t  *ngx_http_chatcompletions_gen_pool;
+static cc_alloc_t   ngx_http_chatcompletions_gen_arena;
+static cc_gen_t    *ngx_http_chatcompletions_gen;
+
 
 void *
 ngx_http_chatcompletions_pool_alloc(void *data, size_t size)
@@ -61,6 +66,25 @@ ngx_http_chatcompletions_scratch(void)
     return &ngx_http_chatcompletions_arena;
 }
 
+/*
+ * The generator a stream prints its chunks with keeps nothing of the
+ * stream from one event to the next (cc_round.h): one serves every stream
+ * of the worker, and a stream does not keep one of its own (a yajl handle
+ * and a buffer of 1 KB or more).  Its buffer grows to the largest event's
+ * chunks and stays.  NULL (no memory): each stream makes its own.
+ */
+
+cc_gen_t *
+ngx_http_chatcompletions_sse_gen(void)
+{
+    if (ngx_http_chatcompletions_scratch() == NULL) {
+        return NULL;
+    }
+
+    return ngx_http_chatcompletions_gen;
+}
+
+
 ngx_int_t
 ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle)
 {
@@ -74,6 +98,19 @@ ngx_http_chatcompletions_scratch_init(ngx_cycle_t *cycle)
     ngx_http_chatcompletions_arena.alloc = ngx_http_chatcompletions_pool_alloc;
     ngx_http_chatcompletions_arena.data = ngx_http_chatcompletions_pool;
 
+    ngx_http_chatcompletions_gen_pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE,
+                                                        cycle->log);
+    if (ngx_http_chatcompletions_gen_pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_chatcompletions_gen_arena.alloc =
+                                          ngx_http_chatcompletions_pool_alloc;
+    ngx_http_chatcompletions_gen_arena.data = ngx_http_chatcompletions_gen_pool;
+
+    ngx_http_chatcompletions_gen = cc_gen_new(
+                                         &ngx_http_chatcompletions_gen_arena);
+
     return NGX_OK;
 }
 
@@ -84,6 +121,12 @@ ngx_http_chatcompletions_scratch_done(void)
     if (ngx_http_chatcompletions_pool) {
         ngx_destroy_pool(ngx_http_chatcompletions_pool);
         ngx_http_chatcompletions_pool = NULL;
+    }
+
+    if (ngx_http_chatcompletions_gen_pool) {
+        ngx_destroy_pool(ngx_http_chatcompletions_gen_pool);
+        ngx_http_chatcompletions_gen_pool = NULL;
+        ngx_http_chatcompletions_gen = NULL;
     }
 }
 
@@ -209,7 +252,7 @@ ngx_http_chatcompletions_subrequest(ngx_http_request_t *r, ngx_str_t *uri,
     sr->headers_in.content_length_n = -1;
     sr->headers_in.keep_alive_n = -1;
 
-    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 8,
+    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 4,
                       sizeof(ngx_table_elt_t))
         != NGX_OK)
     {

@@ -487,3 +487,44 @@ ngx_http_chatcompletions_add_variables(ngx_conf_t *cf)
 
     return NGX_OK;
 }
+
+
+/*
+ * Whether the configuration reads $chat_completions_phone or its source
+ * (directives take a variable's index): then the client's JSON is kept
+ * for the lookup (request.c).  Once per cycle.
+ */
+
+ngx_uint_t
+ngx_http_chatcompletions_phone_read(ngx_http_request_t *r)
+{
+    ngx_uint_t                  i;
+    ngx_http_variable_t        *v;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    static ngx_uint_t           read;
+    static ngx_cycle_t         *cycle;
+
+    if (cycle == ngx_cycle) {
+        return read;
+    }
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    v = cmcf->variables.elts;
+    read = 0;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].get_handler == ngx_http_chatcompletions_variable
+            && (v[i].data == NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE
+                || v[i].data == NGX_HTTP_CHATCOMPLETIONS_VAR_PHONE_SOURCE))
+        {
+            read = 1;
+            break;
+        }
+    }
+
+    cycle = (ngx_cycle_t *) ngx_cycle;
+
+    return read;
+}

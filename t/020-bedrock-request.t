@@ -444,3 +444,86 @@ POST /v1/chat/completions
 --- response_body_like eval
 '^' . t::SSE::sse_re(model => 'amazon.nova-pro-v1:0',
                      deltas => ['{"content":"tok1"}']) . '\z'
+
+
+
+=== TEST 22: nothing builds the body again: it is built once and the client's JSON let go before the first attempt
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "echo=1";
+        chat_completions;
+    }
+--- request
+POST /v1/chat/completions
+{"model":"amazon.nova-lite-v1:0","messages":[{"role":"user","content":"Hello"}]}
+--- log_level: debug
+--- response_body_like eval
+main::echo_re('{"messages":[{"role":"user","content":[{"text":"Hello"}]}]}')
+--- error_log
+chatcompletions body of 59 bytes built once, the request's JSON let go
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: a server tool (a later round adds to the conversation) keeps the client's JSON
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=1";
+        chat_completions_tool get_loan_options /_tools/loans "List the loan products the bank offers";
+        chat_completions;
+    }
+    location = /_tools/loans {
+        return 200 '{"loans":[]}';
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Hello"}]}
+--- log_level: debug
+--- response_body_like eval
+'^' . t::SSE::sse_re(deltas => ['{"content":"tok1"}']) . '\z'
+--- no_error_log
+built once
+[error]
+
+
+
+=== TEST 24: a target with a model of its own (a failover changes the body) keeps the client's JSON
+--- config
+    chat_completions_target us-east-1 endpoint=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT;
+    chat_completions_target us-east-1 endpoint=http://127.0.0.1:$TEST_NGINX_BEDROCK_PORT
+                            model=amazon.nova-pro-v1:0;
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=1";
+        chat_completions;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Hello"}]}
+--- log_level: debug
+--- response_body_like eval
+'^' . t::SSE::sse_re(deltas => ['{"content":"tok1"}']) . '\z'
+--- no_error_log
+built once
+[error]
+
+
+
+=== TEST 25: $chat_completions_phone read by the configuration keeps the client's JSON (the number is looked up when it is read)
+--- config
+    location = /v1/chat/completions {
+        set $double_scenario "tokens=1";
+        add_header X-Phone $chat_completions_phone;
+        chat_completions;
+    }
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Hello"}],"call":{"customer":{"number":"+1 (555) 010-0199"}}}
+--- log_level: debug
+--- response_headers
+X-Phone: +15550100199
+--- response_body_like eval
+'^' . t::SSE::sse_re(deltas => ['{"content":"tok1"}']) . '\z'
+--- no_error_log
+built once
+[error]

@@ -41,9 +41,10 @@
 /*
  * A message split across inputs is assembled in a buffer of at least this
  * size, so that the typical Bedrock event (a few hundred bytes) never
- * needs a second allocation.
+ * needs a second allocation; a larger message gets a buffer of its size.
+ * A stream keeps it to its end: no more than a frame needs.
  */
-#define CC_ES_MIN_BUFFER  4096
+#define CC_ES_MIN_BUFFER  1024
 
 
 typedef struct {

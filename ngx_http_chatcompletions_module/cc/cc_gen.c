@@ -168,6 +168,27 @@ cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o)
 }
 
 
+cc_gen_t *
+cc_gen_new(cc_alloc_t *a)
+{
+    cc_gen_t  *g;
+
+    g = cc_alloc(a, sizeof(cc_gen_t));
+    if (g == NULL) {
+        return NULL;
+    }
+
+    cc_gen_out_init(&g->out, a);
+
+    g->gen = cc_gen_create(a, &g->out);
+    if (g->gen == NULL) {
+        return NULL;
+    }
+
+    return g;
+}
+
+
 void
 cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a)
 {

@@ -70,6 +70,17 @@ void cc_yajl_alloc_funcs(cc_yajl_mem_t *m, yajl_alloc_funcs *funcs);
  */
 void cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a);
 yajl_gen cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o);
+
+/*
+ * A generator and what it prints into, both in the arena a (NULL: no
+ * memory): for a caller that keeps one and empties it before each use.
+ */
+typedef struct {
+    yajl_gen                  gen;
+    cc_gen_out_t              out;
+} cc_gen_t;
+
+cc_gen_t *cc_gen_new(cc_alloc_t *a);
 void cc_gen_add(cc_gen_out_t *o, const char *p, size_t len);
 int cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out);
 

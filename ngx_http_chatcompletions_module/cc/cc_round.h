@@ -135,12 +135,18 @@ typedef struct {
      */
     cc_alloc_t               *scratch;
 
+    /*
+     * Streaming: the generator and what it prints into, emptied for every
+     * call.  Nothing of the stream stays in them from one call to the
+     * next, so streams translated one at a time may share one (the glue
+     * gives all those of a worker the same, in memory of its own); NULL:
+     * made in the arena of the first call.
+     */
+    cc_gen_t                 *sse;
+
     /* response state */
-    yajl_gen                  gen;          /* streaming: reused for every
-                                               event */
     char                      created_text[24]; /* printed once */
     size_t                    created_len;
-    cc_gen_out_t              out;          /* ... what it prints into */
     cc_str_t                  text_head;    /* a text chunk's bytes before */
     cc_str_t                  text_tail;    /* and after its JSON string */
 

@@ -23,8 +23,9 @@ static int cc_sse_head(cc_stream_t *s);
 static int cc_sse_choice_open(cc_stream_t *s);
 static int cc_sse_choice_close(cc_stream_t *s, const char *finish);
 static int cc_sse_role(cc_stream_t *s);
-static int cc_sse_content(cc_stream_t *s, const cc_str_t *text);
-static int cc_sse_text_frame(cc_stream_t *s);
+static int cc_sse_content(cc_alloc_t *a, cc_stream_t *s,
+    const cc_str_t *text);
+static int cc_sse_text_frame(cc_alloc_t *a, cc_stream_t *s);
 static int cc_sse_reasoning(cc_stream_t *s, const char *key,
     const cc_str_t *value);
 static int cc_sse_on_reasoning(cc_alloc_t *a, cc_stream_t *s,
@@ -53,24 +54,22 @@ static cc_str_t  cc_sse_no_type = cc_string("");
 
 
 /*
- * The stream's generator and buffer are made once and reused, so a long
- * answer does not grow the pool by a generator per token: only the
- * bytes handed out are allocated per event.
+ * The stream's generator and buffer are made once (or given: s->sse) and
+ * reused, so a long answer does not grow the pool by a generator per
+ * token: only the bytes handed out are allocated per event.
  */
 static int
 cc_sse_begin(cc_alloc_t *a, cc_stream_t *s)
 {
-    if (s->gen == NULL) {
-        cc_gen_out_init(&s->out, a);
-
-        s->gen = cc_gen_create(a, &s->out);
-        if (s->gen == NULL) {
+    if (s->sse == NULL) {
+        s->sse = cc_gen_new(a);
+        if (s->sse == NULL) {
             return CC_ERROR;
         }
     }
 
-    s->out.buf.len = 0;
-    s->out.nomem = 0;
+    s->sse->out.buf.len = 0;
+    s->sse->out.nomem = 0;
 
     return CC_OK;
 }
@@ -84,10 +83,10 @@ cc_sse_head(cc_stream_t *s)
 {
     yajl_gen  g;
 
-    g = s->gen;
+    g = s->sse->gen;
 
     yajl_gen_reset(g, NULL);
-    cc_gen_add(&s->out, "data: ", sizeof("data: ") - 1);
+    cc_gen_add(&s->sse->out, "data: ", sizeof("data: ") - 1);
 
     /* yajl prints integers with sprintf(): "created" is printed once */
 
@@ -116,7 +115,7 @@ cc_sse_choice_open(cc_stream_t *s)
 {
     yajl_gen  g;
 
-    g = s->gen;
+    g = s->sse->gen;
 
     if (cc_gen_lit(g, "choices") || yajl_gen_array_open(g)
         || yajl_gen_map_open(g)
@@ -136,7 +135,7 @@ cc_sse_choice_close(cc_stream_t *s, const char *finish)
 {
     yajl_gen  g;
 
-    g = s->gen;
+    g = s->sse->gen;
 
     if (cc_gen_lit(g, "logprobs") || yajl_gen_null(g)
         || cc_gen_lit(g, "finish_reason")
@@ -159,7 +158,7 @@ cc_sse_choice_close(cc_stream_t *s, const char *finish)
         return CC_ERROR;
     }
 
-    cc_gen_add(&s->out, "\n\n", 2);
+    cc_gen_add(&s->sse->out, "\n\n", 2);
 
     return CC_OK;
 }
@@ -170,7 +169,7 @@ cc_sse_role(cc_stream_t *s)
 {
     yajl_gen  g;
 
-    g = s->gen;
+    g = s->sse->gen;
 
     if (cc_sse_head(s) != CC_OK || cc_sse_choice_open(s) != CC_OK) {
         return CC_ERROR;
@@ -196,21 +195,23 @@ cc_sse_role(cc_stream_t *s)
  * are kept (the most frequent chunk then costs one yajl_gen_string()).
  */
 static int
-cc_sse_content(cc_stream_t *s, const cc_str_t *text)
+cc_sse_content(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
 {
-    if (s->text_head.data == NULL && cc_sse_text_frame(s) != CC_OK) {
+    if (s->text_head.data == NULL && cc_sse_text_frame(a, s) != CC_OK) {
         return CC_ERROR;
     }
 
-    cc_gen_add(&s->out, (const char *) s->text_head.data, s->text_head.len);
+    cc_gen_add(&s->sse->out, (const char *) s->text_head.data,
+               s->text_head.len);
 
-    yajl_gen_reset(s->gen, NULL);
+    yajl_gen_reset(s->sse->gen, NULL);
 
-    if (cc_gen_str(s->gen, text)) {
+    if (cc_gen_str(s->sse->gen, text)) {
         return CC_ERROR;
     }
 
-    cc_gen_add(&s->out, (const char *) s->text_tail.data, s->text_tail.len);
+    cc_gen_add(&s->sse->out, (const char *) s->text_tail.data,
+               s->text_tail.len);
 
     return CC_OK;
 }
@@ -218,15 +219,15 @@ cc_sse_content(cc_stream_t *s, const cc_str_t *text)
 
 /* the chunk with "content":"" printed, its two parts kept */
 static int
-cc_sse_text_frame(cc_stream_t *s)
+cc_sse_text_frame(cc_alloc_t *a, cc_stream_t *s)
 {
     size_t         start, at;
     u_char        *p;
     yajl_gen       g;
     cc_gen_out_t  *o;
 
-    g = s->gen;
-    o = &s->out;
+    g = s->sse->gen;
+    o = &s->sse->out;
     start = o->buf.len;
 
     if (cc_sse_head(s) != CC_OK || cc_sse_choice_open(s) != CC_OK) {
@@ -250,7 +251,7 @@ cc_sse_text_frame(cc_stream_t *s)
 
     /* kept in the stream's own arena: it lives as long as the response */
 
-    p = cc_alloc(o->alloc, o->buf.len - start - 2);
+    p = cc_alloc(a, o->buf.len - start - 2);
     if (p == NULL) {
         return CC_ERROR;
     }
@@ -275,7 +276,7 @@ cc_sse_reasoning(cc_stream_t *s, const char *key, const cc_str_t *value)
 {
     yajl_gen  g;
 
-    g = s->gen;
+    g = s->sse->gen;
 
     if (cc_sse_head(s) != CC_OK || cc_sse_choice_open(s) != CC_OK) {
         return CC_ERROR;
@@ -300,7 +301,7 @@ cc_sse_tool_start(cc_stream_t *s, cc_tool_use_t *t)
 {
     yajl_gen  g;
 
-    g = s->gen;
+    g = s->sse->gen;
 
     if (cc_sse_head(s) != CC_OK || cc_sse_choice_open(s) != CC_OK) {
         return CC_ERROR;
@@ -333,7 +334,7 @@ cc_sse_tool_args(cc_stream_t *s, cc_tool_use_t *t, const u_char *p,
 {
     yajl_gen  g;
 
-    g = s->gen;
+    g = s->sse->gen;
 
     if (cc_sse_head(s) != CC_OK || cc_sse_choice_open(s) != CC_OK) {
         return CC_ERROR;
@@ -472,7 +473,8 @@ output:
     /* the event's SSE bytes are the caller's to copy: scratch, if any */
 
     if (rc == CC_ERROR
-        || cc_gen_output(s->scratch ? s->scratch : a, &s->out, out) != CC_OK)
+        || cc_gen_output(s->scratch ? s->scratch : a, &s->sse->out, out)
+           != CC_OK)
     {
         goto nomem;
     }
@@ -673,7 +675,7 @@ cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
     }
 
     if (sep == NULL) {
-        rc = cc_sse_content(s, text);
+        rc = cc_sse_content(a, s, text);
 
     } else {
         /* once a round at most */
@@ -689,7 +691,7 @@ cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
             memcpy(joined.data + sep->len, text->data, text->len);
         }
 
-        rc = cc_sse_content(s, &joined);
+        rc = cc_sse_content(a, s, &joined);
     }
 
     return rc;
@@ -808,7 +810,7 @@ cc_stream_finish(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
         return CC_ERROR;
     }
 
-    g = s->gen;
+    g = s->sse->gen;
 
     if (!s->role_sent && cc_sse_role(s) != CC_OK) {
         return CC_ERROR;
@@ -854,15 +856,16 @@ cc_stream_finish(cc_alloc_t *a, cc_stream_t *s, cc_str_t *out)
             return CC_ERROR;
         }
 
-        cc_gen_add(&s->out, "\n\n", 2);
+        cc_gen_add(&s->sse->out, "\n\n", 2);
     }
 
-    cc_gen_add(&s->out, "data: [DONE]\n\n", sizeof("data: [DONE]\n\n") - 1);
+    cc_gen_add(&s->sse->out, "data: [DONE]\n\n",
+               sizeof("data: [DONE]\n\n") - 1);
 
     out->len = 0;
     out->data = NULL;
 
-    if (cc_gen_output(a, &s->out, out) != CC_OK) {
+    if (cc_gen_output(a, &s->sse->out, out) != CC_OK) {
         return CC_ERROR;
     }
 

@@ -864,9 +864,9 @@ test_stream_chunks(void)
         CHECK(a.nallocs <= 2);
 
         if (sizes[c] == 1) {
-            /* the 4096-byte initial buffer, then one for the big message */
+            /* the 1024-byte initial buffer, then one for the big message */
             EXPECT_INT(a.nallocs, 2);
-            EXPECT_INT(a.bytes, 4096 + big.len);
+            EXPECT_INT(a.bytes, 1024 + big.len);
         }
 
         cc_test_arena_destroy(&a);

@@ -129,6 +129,7 @@ static void test_completion(void);
 static void test_converse_rounds(void);
 static void test_escaping(void);
 static void test_memory(void);
+static void test_shared_gen(void);
 
 
 static int
@@ -1746,6 +1747,74 @@ test_memory(void)
 }
 
 
+/*
+ * Two streams that share one generator (the glue gives all of a worker's
+ * the same), their events interleaved, say byte for byte what they say
+ * with a generator each, and keep none in their own arenas.
+ */
+static void
+test_shared_gen(void)
+{
+    int               i, k;
+    t_ctx_t           own[2], shared[2];
+    cc_gen_t         *g;
+    cc_test_arena_t   arena;
+
+    static const char  *steps[][2] = {
+        { "messageStart", "{}" },
+        { "contentBlockDelta", P_TEXT(0, "caf\\u00e9 \\\"quoted\\\"") },
+        { "contentBlockStop", P_STOP(0) },
+        { "contentBlockStart", P_TOOL_START(1, "tu-1", "lookup") },
+        { "contentBlockDelta", P_TOOL_INPUT(1, "{\\\"a\\\":1}") },
+        { "contentBlockStop", P_STOP(1) },
+        { "messageStop", P_MSTOP("tool_use") },
+        { "metadata", P_META(5, 7, 12) }
+    };
+
+    cc_test_arena_init(&arena);
+
+    g = cc_gen_new(&arena.alloc);
+    CHECK(g != NULL);
+
+    for (k = 0; k < 2; k++) {
+        t_begin(&own[k], k);
+        t_begin(&shared[k], k);
+
+        if (k) {
+            t_str(&own[k].s.id, "chatcmpl-other");
+            t_str(&shared[k].s.id, "chatcmpl-other");
+        }
+
+        shared[k].s.sse = g;
+    }
+
+    for (i = 0; i < (int) (sizeof(steps) / sizeof(steps[0])); i++) {
+        for (k = 0; k < 2; k++) {
+            EXPECT_INT(t_ev(&own[k], steps[i][0], steps[i][1]),
+                       t_ev(&shared[k], steps[i][0], steps[i][1]));
+            EXPECT_MEM(shared[k].out.data, shared[k].out.len,
+                       own[k].out.data, own[k].out.len);
+        }
+    }
+
+    for (k = 0; k < 2; k++) {
+        EXPECT_INT(t_finish(&shared[k]), CC_OK);
+        EXPECT_INT(t_finish(&own[k]), CC_OK);
+        EXPECT_MEM(shared[k].out.data, shared[k].out.len,
+                   own[k].out.data, own[k].out.len);
+
+        /* the generator and its buffer (1 KB or more) are not the stream's */
+        CHECK(shared[k].arena.bytes + 1024 <= own[k].arena.bytes);
+        CHECK(shared[k].s.sse == g);
+
+        t_end(&own[k]);
+        t_end(&shared[k]);
+    }
+
+    cc_test_arena_destroy(&arena);
+}
+
+
 int
 main(void)
 {
@@ -1769,6 +1838,7 @@ main(void)
     test_converse_rounds();
     test_escaping();
     test_memory();
+    test_shared_gen();
 
     return cc_test_done("test_sse");
 }
