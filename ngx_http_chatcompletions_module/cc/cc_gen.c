@@ -222,6 +222,7 @@ cc_gen_add(cc_gen_out_t *o, const char *p, size_t len)
 int
 cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
 {
+    size_t    n;
     cc_buf_t  b;
     cc_str_t  text;
 
@@ -234,7 +235,12 @@ cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
     text.data = o->buf.data;
     text.len = o->buf.len;
 
-    if (cc_utf8_check(text.data, text.len) != text.len) {
+    /* what a printer knew to be UTF-8 is known for this output only */
+
+    n = (o->valid <= text.len) ? o->valid : 0;
+    o->valid = 0;
+
+    if (n + cc_utf8_check(text.data + n, text.len - n) != text.len) {
         if (cc_utf8_sanitize(a, o->buf.data, o->buf.len, &text) != CC_OK) {
             return CC_ERROR;
         }

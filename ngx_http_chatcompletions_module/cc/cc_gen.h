@@ -41,12 +41,15 @@ typedef struct {
 /*
  * What a generator from cc_gen_create() prints into, grown in an arena.
  * What comes out (cc_gen_output()) is checked to be UTF-8: an invalid
- * byte becomes U+FFFD, so it is valid UTF-8 whatever went in.
+ * byte becomes U+FFFD, so it is valid UTF-8 whatever went in.  A printer
+ * that knows its first bytes are UTF-8 (made of checked text alone) says
+ * so in valid, and those are not checked again.
  */
 typedef struct {
     cc_alloc_t               *alloc;
     cc_buf_t                  buf;
     cc_yajl_mem_t             mem;          /* the generator's */
+    size_t                    valid;        /* buf's first bytes: UTF-8 */
     size_t                    replaced;     /* invalid bytes replaced */
     unsigned                  nomem:1;      /* an append failed */
 } cc_gen_out_t;
@@ -62,11 +65,12 @@ void cc_yajl_alloc_funcs(cc_yajl_mem_t *m, yajl_alloc_funcs *funcs);
 
 /*
  * cc_gen_out_init() empties o for the arena a; cc_gen_create() makes a
- * generator that prints into o (NULL: no memory); set o->buf.len to 0 to
- * reuse o.  cc_gen_add() adds bytes of its own between documents
- * ("data: ", "\n\n"); cc_gen_output() appends what o holds to *out, in
- * the arena a: CC_ERROR if an allocation failed on the way.  A generator
- * allocates nothing after its creation: all it prints goes into o.
+ * generator that prints into o (NULL: no memory); set o->buf.len and
+ * o->valid to 0 to reuse o.  cc_gen_add() adds bytes of its own between
+ * documents ("data: ", "\n\n"); cc_gen_output() appends what o holds
+ * to *out, in the arena a: CC_ERROR if an allocation failed on the way.
+ * A generator allocates nothing after its creation: all it prints goes
+ * into o.
  */
 void cc_gen_out_init(cc_gen_out_t *o, cc_alloc_t *a);
 yajl_gen cc_gen_create(cc_alloc_t *a, cc_gen_out_t *o);

@@ -190,6 +190,7 @@ typedef struct {
     unsigned                  structured_seen:1; /* its input had bytes */
 
     unsigned                  role_sent:1;
+    unsigned                  text_frame_utf8:1; /* text_head, _tail */
     unsigned                  text_shown:1; /* text shown in the response */
     unsigned                  text_ws:1;    /* ... and it ended in space */
     unsigned                  round_done:1; /* metadata seen */

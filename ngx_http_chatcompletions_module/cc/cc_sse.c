@@ -24,7 +24,7 @@ static int cc_sse_choice_open(cc_stream_t *s);
 static int cc_sse_choice_close(cc_stream_t *s, const char *finish);
 static int cc_sse_role(cc_stream_t *s);
 static int cc_sse_content(cc_alloc_t *a, cc_stream_t *s,
-    const cc_str_t *text);
+    const cc_str_t *text, int utf8);
 static int cc_sse_text_frame(cc_alloc_t *a, cc_stream_t *s);
 static int cc_sse_reasoning(cc_stream_t *s, const char *key,
     const cc_str_t *value);
@@ -69,6 +69,7 @@ cc_sse_begin(cc_alloc_t *a, cc_stream_t *s)
     }
 
     s->sse->out.buf.len = 0;
+    s->sse->out.valid = 0;
     s->sse->out.nomem = 0;
 
     return CC_OK;
@@ -195,14 +196,20 @@ cc_sse_role(cc_stream_t *s)
  * are kept (the most frequent chunk then costs one yajl_gen_string()).
  */
 static int
-cc_sse_content(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
+cc_sse_content(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text,
+    int utf8)
 {
+    size_t         start;
+    cc_gen_out_t  *o;
+
     if (s->text_head.data == NULL && cc_sse_text_frame(a, s) != CC_OK) {
         return CC_ERROR;
     }
 
-    cc_gen_add(&s->sse->out, (const char *) s->text_head.data,
-               s->text_head.len);
+    o = &s->sse->out;
+    start = o->buf.len;
+
+    cc_gen_add(o, (const char *) s->text_head.data, s->text_head.len);
 
     yajl_gen_reset(s->sse->gen, NULL);
 
@@ -210,8 +217,16 @@ cc_sse_content(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
         return CC_ERROR;
     }
 
-    cc_gen_add(&s->sse->out, (const char *) s->text_tail.data,
-               s->text_tail.len);
+    cc_gen_add(o, (const char *) s->text_tail.data, s->text_tail.len);
+
+    /*
+     * UTF-8 text in a checked frame is UTF-8 as yajl prints it (it
+     * escapes control characters only): cc_gen_output() need not look.
+     */
+
+    if (utf8 && s->text_frame_utf8 && o->valid == start) {
+        o->valid = o->buf.len;
+    }
 
     return CC_OK;
 }
@@ -263,6 +278,10 @@ cc_sse_text_frame(cc_alloc_t *a, cc_stream_t *s)
     s->text_tail.data = p + s->text_head.len;
     s->text_tail.len = o->buf.len - at;
     memcpy(s->text_tail.data, o->buf.data + at, s->text_tail.len);
+
+    /* printed from the response's id and model: checked once */
+    s->text_frame_utf8 =
+        cc_utf8_check(p, o->buf.len - start - 2) == o->buf.len - start - 2;
 
     o->buf.len = start;
 
@@ -674,8 +693,10 @@ cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
         return CC_ERROR;
     }
 
+    /* every string of a parsed payload is UTF-8 (cc_json.h) */
+
     if (sep == NULL) {
-        rc = cc_sse_content(a, s, text);
+        rc = cc_sse_content(a, s, text, 1);
 
     } else {
         /* once a round at most */
@@ -691,7 +712,7 @@ cc_sse_on_text(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *text)
             memcpy(joined.data + sep->len, text->data, text->len);
         }
 
-        rc = cc_sse_content(a, s, &joined);
+        rc = cc_sse_content(a, s, &joined, 0);
     }
 
     return rc;

@@ -106,6 +106,7 @@ static int t_ev(t_ctx_t *t, const char *type, const char *payload);
 static int t_finish(t_ctx_t *t);
 static void t_str(cc_str_t *s, const char *v);
 static void t_buf(cc_buf_t *b, const char *v);
+static int t_has(const cc_str_t *s, const char *lit);
 static int t_completion(cc_alloc_t *a, const cc_stream_t *meta,
     const u_char *json, size_t len, cc_str_t *out, cc_http_error_t *err);
 
@@ -240,6 +241,24 @@ t_str(cc_str_t *s, const char *v)
 {
     s->data = (u_char *) v;
     s->len = v ? strlen(v) : 0;
+}
+
+
+/* whether s holds the literal */
+static int
+t_has(const cc_str_t *s, const char *lit)
+{
+    size_t  i, n;
+
+    n = strlen(lit);
+
+    for (i = 0; i + n <= s->len; i++) {
+        if (memcmp(s->data + i, lit, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -1664,6 +1683,28 @@ test_escaping(void)
                "\"chat.completion.chunk\",\"created\":1736942400,"
                "\"model\":\"my\\\"model\",\"choices\":[{\"index\":0,"
                "\"delta\":" ROLE T_TAIL);
+    t_end(&t);
+
+    /*
+     * Text chunks are not checked again when their frame was (the text
+     * of a parsed payload is UTF-8): a model that is not UTF-8 (never
+     * from a client: its request is checked) makes the frame checked
+     * each time, and the byte U+FFFD; so does the chunk after.
+     */
+    t_begin(&t, 0);
+    t_str(&t.s.model, "m\xff");
+    t_ev(&t, "messageStart", "{}");
+
+    EXPECT_INT(t_ev(&t, "contentBlockDelta", P_TEXT(0, "a")), CC_OK);
+    CHECK(t_has(&t.out, "\"model\":\"m\xef\xbf\xbd\""));
+
+    EXPECT_INT(t_ev(&t, "contentBlockDelta", P_TEXT(0, "b")), CC_OK);
+    CHECK(t_has(&t.out, "\"model\":\"m\xef\xbf\xbd\""));
+
+    EXPECT_INT(t_ev(&t, "messageStop", P_MSTOP("end_turn")), CC_OK);
+    EXPECT_INT(t_ev(&t, "metadata", P_META(1, 2, 3)), CC_DONE);
+    EXPECT_INT(t_finish(&t), CC_OK);
+    CHECK(t_has(&t.out, "\"model\":\"m\xef\xbf\xbd\""));
     t_end(&t);
 }
 
