@@ -145,8 +145,8 @@ typedef struct {
     cc_gen_t                 *sse;
 
     /* response state */
-    char                      created_text[24]; /* printed once */
-    size_t                    created_len;
+    cc_alloc_t               *keep;         /* the arena of what is kept */
+    cc_str_t                  head;         /* {"id":..,"model":".." */
     cc_str_t                  text_head;    /* a text chunk's bytes before */
     cc_str_t                  text_tail;    /* and after its JSON string */
 

@@ -72,6 +72,11 @@ cc_sse_begin(cc_alloc_t *a, cc_stream_t *s)
     s->sse->out.valid = 0;
     s->sse->out.nomem = 0;
 
+    /* what a response keeps (its chunks' first members) goes in a */
+    if (s->keep == NULL) {
+        s->keep = a;
+    }
+
     return CC_OK;
 }
 
@@ -82,28 +87,64 @@ cc_sse_begin(cc_alloc_t *a, cc_stream_t *s)
 static int
 cc_sse_head(cc_stream_t *s)
 {
-    yajl_gen  g;
+    int            n;
+    char           created[24];
+    size_t         start;
+    yajl_gen       g;
+    cc_gen_out_t  *o;
 
     g = s->sse->gen;
+    o = &s->sse->out;
 
     yajl_gen_reset(g, NULL);
-    cc_gen_add(&s->sse->out, "data: ", sizeof("data: ") - 1);
+    cc_gen_add(o, "data: ", sizeof("data: ") - 1);
 
-    /* yajl prints integers with sprintf(): "created" is printed once */
+    /*
+     * A chunk's first members are the same for the whole response: yajl
+     * prints them once, they are kept, and the "{" of the map yajl opens
+     * after them becomes the "," that follows them.
+     */
 
-    if (s->created_len == 0) {
-        s->created_len = snprintf(s->created_text, sizeof(s->created_text),
-                                  "%lld", (long long) s->created);
+    if (s->head.data != NULL) {
+        cc_gen_add(o, (const char *) s->head.data, s->head.len);
+
+        start = o->buf.len;
+
+        if (yajl_gen_map_open(g) || o->nomem || o->buf.len != start + 1
+            || o->buf.data[start] != '{')
+        {
+            return CC_ERROR;
+        }
+
+        o->buf.data[start] = ',';
+
+        return CC_OK;
+    }
+
+    start = o->buf.len;
+
+    n = snprintf(created, sizeof(created), "%lld", (long long) s->created);
+    if (n <= 0 || (size_t) n >= sizeof(created)) {
+        return CC_ERROR;
     }
 
     if (yajl_gen_map_open(g)
         || cc_gen_lit(g, "id") || cc_gen_str(g, &s->id)
         || cc_gen_lit(g, "object") || cc_gen_lit(g, "chat.completion.chunk")
-        || cc_gen_lit(g, "created")
-        || yajl_gen_number(g, s->created_text, s->created_len)
-        || cc_gen_lit(g, "model") || cc_gen_str(g, &s->model))
+        || cc_gen_lit(g, "created") || yajl_gen_number(g, created, n)
+        || cc_gen_lit(g, "model") || cc_gen_str(g, &s->model)
+        || o->nomem)
     {
         return CC_ERROR;
+    }
+
+    if (s->keep) {
+        s->head.data = cc_alloc(s->keep, o->buf.len - start);
+
+        if (s->head.data) {
+            s->head.len = o->buf.len - start;
+            memcpy(s->head.data, o->buf.data + start, s->head.len);
+        }
     }
 
     return CC_OK;
