@@ -22,6 +22,12 @@
 /* the longest contentBlockIndex read here: no overflow to think about */
 #define CC_DELTA_INDEX_DIGITS  9
 
+/* the longest count: below 10^18, clamped to CC_USAGE_MAX after */
+#define CC_DELTA_COUNT_DIGITS  18
+
+/* the counts of usage, in the order of cc_delta_counts[] */
+#define CC_DELTA_COUNTS        5
+
 
 /* which value comes next, by its key */
 typedef enum {
@@ -29,7 +35,7 @@ typedef enum {
     CC_DELTA_INDEX,                         /* contentBlockIndex */
     CC_DELTA_STOP,                          /* stopReason */
     CC_DELTA_DELTA,                         /* delta */
-    CC_DELTA_TEXT                           /* delta's text */
+    CC_DELTA_USAGE                          /* usage */
 } cc_delta_key_e;
 
 
@@ -37,15 +43,29 @@ typedef struct {
     cc_alloc_t               *alloc;
     cc_delta_t               *ev;
     int                       depth;        /* containers open */
-    cc_delta_key_e            key;          /* the last key's, this level */
+    cc_delta_key_e            key;          /* the top level's last key */
+    int                       count;        /* usage's, or -1 */
+    unsigned                  counts;       /* those seen, a bit each */
     unsigned                  in_delta:1;   /* in delta's object */
+    unsigned                  in_usage:1;   /* in usage's object */
     unsigned                  seen_index:1;
     unsigned                  seen_delta:1;
     unsigned                  done:1;       /* the top object closed */
 } cc_delta_scan_t;
 
 
+static const cc_str_t  cc_delta_counts[CC_DELTA_COUNTS] = {
+    cc_string("inputTokens"),
+    cc_string("outputTokens"),
+    cc_string("totalTokens"),
+    cc_string("cacheReadInputTokens"),
+    cc_string("cacheWriteInputTokens")
+};
+
+
 static int cc_delta_scalar(cc_delta_scan_t *d);
+static int cc_delta_digits(const char *s, size_t len, size_t max,
+    int64_t *n);
 static int cc_delta_copy(cc_delta_scan_t *d, cc_str_t *to,
     const unsigned char *s, size_t len);
 static int cc_delta_on_null(void *ctx);
@@ -95,14 +115,23 @@ cc_delta_scan(cc_alloc_t *a, const u_char *payload, size_t len,
         return CC_DECLINED;
     }
 
+    /* as cc_round.c reads usage: no totalTokens, the sum */
+
+    if (ev->has_usage && !(d.counts & (1 << 2))) {
+        ev->usage.total = ev->usage.input + ev->usage.output;
+
+        if (ev->usage.total > CC_USAGE_MAX) {
+            ev->usage.total = CC_USAGE_MAX;
+        }
+    }
+
     return CC_OK;
 }
 
 
 /*
- * A value that is no string: 1 if the scan goes on past it, 0 if it is
- * declined (at the top level; where one of the values read is, unless
- * it is the index).
+ * A value the scan does not read: 1 if it goes on past it, 0 if it is
+ * declined (at the top level; where one of the values read is).
  */
 static int
 cc_delta_scalar(cc_delta_scan_t *d)
@@ -115,7 +144,38 @@ cc_delta_scalar(cc_delta_scan_t *d)
         return d->key == CC_DELTA_OTHER;
     }
 
+    if (d->in_usage && d->depth == 2) {
+        return d->count < 0;
+    }
+
     return !d->in_delta;
+}
+
+
+/* a plain integer of at most max digits */
+static int
+cc_delta_digits(const char *s, size_t len, size_t max, int64_t *n)
+{
+    size_t   i;
+    int64_t  v;
+
+    if (len == 0 || len > max) {
+        return 0;
+    }
+
+    v = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+
+        v = v * 10 + (s[i] - '0');
+    }
+
+    *n = v;
+
+    return 1;
 }
 
 
@@ -165,36 +225,62 @@ cc_delta_on_boolean(void *ctx, int b)
 static int
 cc_delta_on_number(void *ctx, const char *s, size_t len)
 {
-    size_t            i;
     int64_t           n;
     cc_delta_scan_t  *d;
 
     d = ctx;
 
-    if (!(d->depth == 1 && d->key == CC_DELTA_INDEX)) {
-        return cc_delta_scalar(d);
-    }
-
     /* only digits: a sign, a fraction or an exponent go to the DOM */
 
-    if (d->seen_index || len == 0 || len > CC_DELTA_INDEX_DIGITS) {
-        return 0;
-    }
-
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') {
+    if (d->depth == 1 && d->key == CC_DELTA_INDEX) {
+        if (d->seen_index
+            || !cc_delta_digits(s, len, CC_DELTA_INDEX_DIGITS, &n))
+        {
             return 0;
         }
 
-        n = n * 10 + (s[i] - '0');
+        d->ev->index = n;
+        d->seen_index = 1;
+
+        return 1;
     }
 
-    d->ev->index = n;
-    d->seen_index = 1;
+    if (d->in_usage && d->depth == 2 && d->count >= 0) {
+        if ((d->counts & (1u << d->count))
+            || !cc_delta_digits(s, len, CC_DELTA_COUNT_DIGITS, &n))
+        {
+            return 0;
+        }
 
-    return 1;
+        if (n > CC_USAGE_MAX) {
+            n = CC_USAGE_MAX;
+        }
+
+        switch (d->count) {
+        case 0:
+            d->ev->usage.input = n;
+            break;
+        case 1:
+            d->ev->usage.output = n;
+            break;
+        case 2:
+            d->ev->usage.total = n;
+            break;
+        case 3:
+            d->ev->usage.cache_read = n;
+            break;
+        default:
+            d->ev->usage.cache_write = n;
+            break;
+        }
+
+        d->counts |= 1u << d->count;
+        d->count = -1;
+
+        return 1;
+    }
+
+    return cc_delta_scalar(d);
 }
 
 
@@ -233,6 +319,15 @@ cc_delta_on_start_map(void *ctx)
         d->in_delta = 1;
         d->seen_delta = 1;
 
+    } else if (d->depth == 1 && d->key == CC_DELTA_USAGE) {
+        if (d->ev->has_usage) {
+            return 0;
+        }
+
+        d->in_usage = 1;
+        d->ev->has_usage = 1;
+        d->count = -1;
+
     } else if (d->depth > 0 && !cc_delta_scalar(d)) {
         /* an object where a value read is, or in delta */
         return 0;
@@ -247,6 +342,7 @@ cc_delta_on_start_map(void *ctx)
 static int
 cc_delta_on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
+    int               i;
     cc_delta_scan_t  *d;
 
     d = ctx;
@@ -262,6 +358,15 @@ cc_delta_on_map_key(void *ctx, const unsigned char *s, size_t len)
 
         } else if (len == 17 && memcmp(s, "contentBlockIndex", 17) == 0) {
             d->key = CC_DELTA_INDEX;
+
+        } else if (len == 5 && memcmp(s, "usage", 5) == 0) {
+            d->key = CC_DELTA_USAGE;
+
+        } else if ((len == 5 && memcmp(s, "trace", 5) == 0)
+                   || (len == 11 && memcmp(s, "serviceTier", 11) == 0))
+        {
+            /* a guardrail's assessment, the tier: cc_extras_meta() */
+            return 0;
         }
 
         return 1;
@@ -270,6 +375,19 @@ cc_delta_on_map_key(void *ctx, const unsigned char *s, size_t len)
     if (d->in_delta && d->depth == 2) {
         /* only {"text":...}; toolUse, reasoningContent: the DOM */
         return len == 4 && memcmp(s, "text", 4) == 0;
+    }
+
+    if (d->in_usage && d->depth == 2) {
+        d->count = -1;
+
+        for (i = 0; i < CC_DELTA_COUNTS; i++) {
+            if (len == cc_delta_counts[i].len
+                && memcmp(s, cc_delta_counts[i].data, len) == 0)
+            {
+                d->count = i;
+                break;
+            }
+        }
     }
 
     return 1;
@@ -283,8 +401,9 @@ cc_delta_on_end_map(void *ctx)
 
     d = ctx;
 
-    if (d->in_delta && d->depth == 2) {
+    if (d->depth == 2) {
         d->in_delta = 0;
+        d->in_usage = 0;
     }
 
     if (--d->depth == 0) {

@@ -240,7 +240,9 @@ cc_gen_output(cc_alloc_t *a, cc_gen_out_t *o, cc_str_t *out)
     n = (o->valid <= text.len) ? o->valid : 0;
     o->valid = 0;
 
-    if (n + cc_utf8_check(text.data + n, text.len - n) != text.len) {
+    if (n < text.len
+        && n + cc_utf8_check(text.data + n, text.len - n) != text.len)
+    {
         if (cc_utf8_sanitize(a, o->buf.data, o->buf.len, &text) != CC_OK) {
             return CC_ERROR;
         }

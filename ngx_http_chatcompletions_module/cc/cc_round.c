@@ -288,9 +288,15 @@ cc_round_end(cc_stream_t *s, const cc_json_t *usage)
     cc_usage_t  u;
 
     cc_usage_read(usage, &u);
+    cc_round_end_usage(s, &u);
+}
 
-    cc_usage_add(&s->round.usage, &u);
-    cc_usage_add(&s->usage, &u);
+
+void
+cc_round_end_usage(cc_stream_t *s, const cc_usage_t *u)
+{
+    cc_usage_add(&s->round.usage, u);
+    cc_usage_add(&s->usage, u);
 
     s->round_done = 1;
 }

@@ -258,6 +258,7 @@ void cc_round_stop(cc_stream_t *s, const cc_str_t *stop_reason);
 
 /* the round ends: its usage (Bedrock's usage object or NULL) is added */
 void cc_round_end(cc_stream_t *s, const cc_json_t *usage);
+void cc_round_end_usage(cc_stream_t *s, const cc_usage_t *u);
 
 /*
  * The response's finish_reason: "tool_calls" only if some were shown; a

@@ -515,6 +515,23 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
              ? CC_OK : cc_sse_message_stop(a, s, &v->str);
 
     } else if (cc_str_eq(type, "metadata")) {
+
+        /* the counts alone, without a trace or a tier: no DOM */
+
+        if (cc_delta_scan(s->scratch ? s->scratch : a, payload, len, &fast)
+            == CC_OK)
+        {
+            if (fast.has_usage) {
+                cc_round_end_usage(s, &fast.usage);
+
+            } else {
+                cc_round_end(s, NULL);
+            }
+
+            rc = CC_DONE;
+            goto output;
+        }
+
         ev = cc_sse_parse(s, a, type, payload, len, fault);
         if (ev == NULL) {
             return CC_ERROR;

@@ -32,7 +32,7 @@
  * count from 0 without gaps, the first delta of each with its id, type
  * "function" and name; an error event is {"error":{"message","type",..}}.
  * What cc_delta_scan() reads of an event without a DOM (delta.text,
- * stopReason, contentBlockIndex) is what the DOM finds in it.
+ * stopReason, contentBlockIndex, usage) is what the DOM finds in it.
  */
 
 
@@ -305,10 +305,11 @@ fz_attempt_end(fz_ctx_t *c)
 static void
 fz_delta(fz_ctx_t *c, const u_char *payload, size_t len)
 {
-    char         err[96];
-    int64_t      index;
-    cc_json_t   *ev, *v;
-    cc_delta_t   d;
+    char          err[96];
+    int64_t       index;
+    cc_json_t    *ev, *v;
+    cc_delta_t    d;
+    cc_stream_t   dom, fast;
 
     if (cc_delta_scan(&c->scratch.alloc, payload, len, &d) != CC_OK) {
         return;
@@ -324,6 +325,18 @@ fz_delta(fz_ctx_t *c, const u_char *payload, size_t len)
             cc_json_get(cc_json_get(ev, "delta"), "text"), payload, len);
     fz_same("stopReason", &d.stop_reason, cc_json_get(ev, "stopReason"),
             payload, len);
+
+    /* the counts, added to a round as each path adds them */
+
+    cc_stream_init(&dom);
+    cc_stream_init(&fast);
+
+    cc_round_end(&dom, cc_json_get(ev, "usage"));
+    cc_round_end_usage(&fast, &d.usage);
+
+    if (memcmp(&dom.usage, &fast.usage, sizeof(cc_usage_t)) != 0) {
+        fz_fail("usage differs without a DOM", payload, len);
+    }
 
     v = cc_json_get(ev, "contentBlockIndex");
 

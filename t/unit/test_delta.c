@@ -23,6 +23,7 @@ static void test_declined(void);
 static void test_nomem(void);
 static void test_same_chunks(void);
 static void test_stops(void);
+static void test_usage(void);
 static int t_delta(const char *payload, size_t len, cc_str_t *text);
 static int t_scan(const char *payload, cc_delta_t *ev);
 static void t_chunk(int dom, const char *payload, cc_str_t *out);
@@ -38,6 +39,7 @@ main(void)
     test_nomem();
     test_same_chunks();
     test_stops();
+    test_usage();
 
     return cc_test_done("test_delta");
 }
@@ -453,4 +455,63 @@ t_event(cc_stream_t *s, const char *type, const char *payload,
     CHECK(cc_stream_event(&a.alloc, s, &m, &ty, (const u_char *) payload,
                           strlen(payload), out, &fault)
           == CC_OK);
+}
+
+
+/* metadata: the counts read as cc_round.c reads them, or declined */
+static void
+test_usage(void)
+{
+    size_t        i;
+    cc_delta_t    ev;
+
+    static const char  *declined[] = {
+        "{\"usage\":{\"inputTokens\":1},\"trace\":{\"guardrail\":{}}}",
+        "{\"serviceTier\":{\"type\":\"priority\"},\"usage\":{}}",
+        "{\"usage\":{\"inputTokens\":-1}}",
+        "{\"usage\":{\"inputTokens\":1.5}}",
+        "{\"usage\":{\"outputTokens\":1e3}}",
+        "{\"usage\":{\"totalTokens\":1234567890123456789}}",
+        "{\"usage\":{\"inputTokens\":\"12\"}}",
+        "{\"usage\":{\"inputTokens\":null}}",
+        "{\"usage\":{\"inputTokens\":{\"n\":1}}}",
+        "{\"usage\":{\"inputTokens\":[1]}}",
+        "{\"usage\":{\"inputTokens\":1,\"inputTokens\":2}}",
+        "{\"usage\":{},\"usage\":{}}",
+        "{\"usage\":[]}",
+        "{\"usage\":5}",
+        "{\"usage\":null}",
+        NULL
+    };
+
+    CHECK(t_scan("{\"usage\":{\"inputTokens\":12,\"outputTokens\":3,"
+                 "\"totalTokens\":15},\"metrics\":{\"latencyMs\":702},"
+                 "\"p\":\"abcdef\"}", &ev) == CC_OK);
+    CHECK(ev.has_usage && ev.usage.input == 12 && ev.usage.output == 3
+          && ev.usage.total == 15 && ev.usage.cache_read == 0
+          && ev.usage.cache_write == 0);
+
+    /* no total: the sum; the cache's counts; other members skipped */
+    CHECK(t_scan("{\"usage\":{\"outputTokens\":7,\"inputTokens\":5,"
+                 "\"cacheReadInputTokens\":100,\"other\":{\"inputTokens\":"
+                 "-9,\"x\":[1.5]},\"cacheWriteInputTokens\":20}}", &ev)
+          == CC_OK);
+    CHECK(ev.has_usage && ev.usage.input == 5 && ev.usage.output == 7
+          && ev.usage.total == 12 && ev.usage.cache_read == 100
+          && ev.usage.cache_write == 20);
+
+    /* counts beyond 2^53 - 1 are that */
+    CHECK(t_scan("{\"usage\":{\"inputTokens\":999999999999999999,"
+                 "\"outputTokens\":999999999999999999}}", &ev) == CC_OK);
+    CHECK(ev.usage.input == CC_USAGE_MAX && ev.usage.output == CC_USAGE_MAX
+          && ev.usage.total == CC_USAGE_MAX);
+
+    CHECK(t_scan("{\"metrics\":{\"latencyMs\":1}}", &ev) == CC_OK);
+    CHECK(!ev.has_usage);
+
+    for (i = 0; declined[i]; i++) {
+        if (!CHECK(t_scan(declined[i], &ev) == CC_DECLINED)) {
+            fprintf(stderr, "  case %zu: %s\n", i, declined[i]);
+        }
+    }
 }
