@@ -9,31 +9,50 @@
  *
  * OpenSSL 3's one-shot calls (EVP_Digest() with EVP_sha256(), HMAC())
  * look the algorithm up by name, and HMAC() also allocates and frees its
- * contexts, on every call: most of a signing's cost.  Here SHA-256 is
- * fetched once and one digest context is kept for the process, reset
- * for each use, and HMAC (RFC 2104) is built on it.  A process signs
- * from one thread (an nginx worker, a test), which this relies on.
+ * contexts, on every call: most of a signing's cost.  Even a fetched
+ * digest in a kept EVP context allocates and frees its state at every
+ * EVP_DigestInit_ex() (OpenSSL 3.0), four times a signing.  So SHA-256
+ * is libcrypto's SHA256_*() on a context on the stack (no allocation,
+ * the same assembly, SHA-NI where the CPU has it), deprecated in 3.0 but
+ * kept by every build that has not compiled deprecated calls out; such a
+ * build gets the fetched digest in one EVP context kept for the process.
+ * HMAC (RFC 2104) is built on it.  A process signs from one thread (an
+ * nginx worker, a test), which the EVP path relies on.
  */
 
+
+/* SHA256_Init() and friends without a deprecation warning */
+#define OPENSSL_SUPPRESS_DEPRECATED  1
 
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "cc_crypto.h"
+
+
+#if (OPENSSL_VERSION_NUMBER < 0x30000000L                                  \
+     || !defined(OPENSSL_NO_DEPRECATED_3_0))
+#define CC_SHA256_LOW  1
+#else
+#define CC_SHA256_LOW  0
+#endif
 
 
 #define CC_SHA256_BLOCK  64
 
 
-static EVP_MD_CTX *cc_sha256_ctx(void);
 static int cc_sha256_2(const u_char *a, size_t alen, const u_char *b,
     size_t blen, u_char out[32]);
 
+#if !(CC_SHA256_LOW)
+static EVP_MD_CTX *cc_sha256_ctx(void);
 
 static const EVP_MD  *cc_sha256_md;
 static EVP_MD_CTX    *cc_sha256_mdctx;
+#endif
 
 
 void
@@ -109,6 +128,30 @@ cc_hmac_sha256(const u_char *key, size_t key_len, const u_char *data,
 }
 
 
+#if (CC_SHA256_LOW)
+
+/* SHA-256 of a then b (either may be NULL with length 0) */
+
+static int
+cc_sha256_2(const u_char *a, size_t alen, const u_char *b, size_t blen,
+    u_char out[32])
+{
+    int         ok;
+    SHA256_CTX  c;
+
+    ok = SHA256_Init(&c)
+         && (alen == 0 || SHA256_Update(&c, a, alen))
+         && (blen == 0 || SHA256_Update(&c, b, blen))
+         && SHA256_Final(out, &c);
+
+    /* no state of a key's pad is left on the stack */
+    OPENSSL_cleanse(&c, sizeof(SHA256_CTX));
+
+    return ok ? CC_OK : CC_ERROR;
+}
+
+#else
+
 /* the process's digest context, SHA-256 fetched once; NULL on failure */
 
 static EVP_MD_CTX *
@@ -121,13 +164,8 @@ cc_sha256_ctx(void)
     }
 
     if (cc_sha256_md == NULL) {
-#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
         md = EVP_MD_fetch(NULL, "SHA256", NULL);
         cc_sha256_md = md ? md : EVP_sha256();
-#else
-        (void) md;
-        cc_sha256_md = EVP_sha256();
-#endif
     }
 
     cc_sha256_mdctx = EVP_MD_CTX_new();
@@ -163,3 +201,5 @@ cc_sha256_2(const u_char *a, size_t alen, const u_char *b, size_t blen,
 
     return (ok && mdlen == 32) ? CC_OK : CC_ERROR;
 }
+
+#endif
