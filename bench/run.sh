@@ -25,7 +25,9 @@
 #            per request, time to first token (p50, p99), total (p50);
 #   burst    BENCH_BURST_REQUESTS requests of 100 tokens,
 #            BENCH_CONCURRENCY at a time, unpaced: CPU per 1,000 chunks;
-#            both in BENCH_ROUNDS rounds, the paths in turn (medians);
+#            both in BENCH_ROUNDS rounds, the paths in turn (medians,
+#            and the median of each round's module - relay or
+#            module / relay, which pairs measures taken close together);
 #   scale    the module alone, BENCH_SCALE streams (1000 5000 10000) of
 #            20 tokens paced at BENCH_SCALE_PACE_US, all open at once, on
 #            fresh workers each time (BENCH_SCALE_WORKERS, one per core:
@@ -48,12 +50,12 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
     scale=${BENCH_SCALE:-200 500}
 else
     requests=${BENCH_REQUESTS:-2000}
-    burst=${BENCH_BURST_REQUESTS:-1000}
+    burst=${BENCH_BURST_REQUESTS:-2000}
     streams=${BENCH_STREAMS:-100}
     scale=${BENCH_SCALE:-1000 5000 10000}
 fi
 concurrency=${BENCH_CONCURRENCY:-100}
-rounds=${BENCH_ROUNDS:-4}
+rounds=${BENCH_ROUNDS:-8}
 pace=${BENCH_PACE_US:-20000}
 late=90             # the memory phase measures again at the 91st token
 scale_pace=${BENCH_SCALE_PACE_US:-500000}
@@ -305,6 +307,19 @@ median() {  # key
         awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
 }
 
+# the median of the rounds' a - b (op -) or a / b (op /), over divisor:
+# each round measures both paths within a few seconds, so the pairs
+# share the machine's moods better than two medians do
+paired() {  # key-a key-b op divisor format
+    paste <(tr ' ' '\n' <<<"${L[$1]}" | grep .) \
+          <(tr ' ' '\n' <<<"${L[$2]}" | grep .) |
+        awk -v op="$3" -v d="$4" '{
+            if (op == "-") print ($1 - $2) / d;
+            else if ($2 + 0 > 0) print $1 / $2 }' |
+        sort -g | awk -v f="$5" '{a[NR] = $1}
+            END {if (NR) printf f, a[int((NR + 1) / 2)]; else print "-"}'
+}
+
 one() {     # name kind url events requests concurrency pid [options]
     local c0 j
     c0=$(cpu "$7")
@@ -362,6 +377,8 @@ for _ in $(seq 1 "$rounds"); do
         one "$p" burst "$1" "$e100" "$bper" "$concurrency" "${P[$p]}" "${@:2}"
     done
 done
+R[paired.req_cpu_us]=$(paired module.c1_cpu relay.c1_cpu - "$per" "%+.0f")
+R[paired.burst_ratio]=$(paired module.burst_cpu relay.burst_cpu / 1 "%.2f")
 for p in direct relay module; do
     R[$p.req_cpu_us]=$(( $(median "$p.c1_cpu") / per ))
     R[$p.burst_cpu_ms_per_1k]=$(awk -v c="$(median "$p.burst_cpu")" \
@@ -471,6 +488,8 @@ diff_() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+d", a - b }'; }
          "| ${R[module.req_cpu_us]} |" \
          "$(ratio "${R[module.req_cpu_us]}" "${R[relay.req_cpu_us]}")" \
          "($(diff_ "${R[module.req_cpu_us]}" "${R[relay.req_cpu_us]}") us) |"
+    echo "| the same, module - relay in each round (median of $rounds" \
+         "rounds), us | | | | ${R[paired.req_cpu_us]} us |"
     for f in ttft_p50 ttft_p99 total_p50; do
         echo "| c=1: ${f/_/ } us | ${R[direct.c1_$f]} | ${R[relay.c1_$f]}" \
              "| ${R[module.c1_$f]} |" \
@@ -483,6 +502,8 @@ diff_() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+d", a - b }'; }
          "${R[module.burst_cpu_ms_per_1k]} |" \
          "$(ratio "${R[module.burst_cpu_ms_per_1k]}" \
                   "${R[relay.burst_cpu_ms_per_1k]}") |"
+    echo "| the same, module / relay in each round (median of $rounds" \
+         "rounds) | | | | ${R[paired.burst_ratio]} |"
     echo "| c=$concurrency: requests per second | ${R[direct.burst_rps]}" \
          "| ${R[relay.burst_rps]} | ${R[module.burst_rps]} |" \
          "$(ratio "${R[module.burst_rps]}" "${R[relay.burst_rps]}") |"
