@@ -24,6 +24,7 @@ static void test_nomem(void);
 static void test_same_chunks(void);
 static void test_stops(void);
 static void test_usage(void);
+static cc_alloc_t *t_arena(void);
 static int t_delta(const char *payload, size_t len, cc_str_t *text);
 static int t_scan(const char *payload, cc_delta_t *ev);
 static void t_chunk(int dom, const char *payload, cc_str_t *out);
@@ -45,13 +46,10 @@ main(void)
 }
 
 
-/* the payload in a malloc'd copy of its own: nothing may point into it */
-static int
-t_delta(const char *payload, size_t len, cc_str_t *text)
+/* one arena for the checks, freed at exit */
+static cc_alloc_t *
+t_arena(void)
 {
-    int              rc;
-    u_char          *p;
-    cc_delta_t       ev;
     static cc_test_arena_t  a;
     static int              ready;
 
@@ -60,6 +58,17 @@ t_delta(const char *payload, size_t len, cc_str_t *text)
         ready = 1;
     }
 
+    return &a.alloc;
+}
+
+
+/* the payload in a malloc'd copy of its own: nothing may point into it */
+static int
+t_delta(const char *payload, size_t len, cc_str_t *text)
+{
+    int              rc;
+    u_char          *p;
+    cc_delta_t       ev;
     p = malloc(len + 1);
     if (p == NULL) {
         abort();
@@ -67,7 +76,7 @@ t_delta(const char *payload, size_t len, cc_str_t *text)
 
     memcpy(p, payload, len);
 
-    rc = cc_delta_scan(&a.alloc, p, len, &ev);
+    rc = cc_delta_scan(t_arena(), p, len, &ev);
 
     memset(p, 'X', len);
     free(p);
@@ -81,15 +90,7 @@ t_delta(const char *payload, size_t len, cc_str_t *text)
 static int
 t_scan(const char *payload, cc_delta_t *ev)
 {
-    static cc_test_arena_t  a;
-    static int              ready;
-
-    if (!ready) {
-        cc_test_arena_init(&a);
-        ready = 1;
-    }
-
-    return cc_delta_scan(&a.alloc, (const u_char *) payload,
+    return cc_delta_scan(t_arena(), (const u_char *) payload,
                          strlen(payload), ev);
 }
 
@@ -308,15 +309,7 @@ t_chunk(int dom, const char *payload, cc_str_t *out)
     cc_delta_t          ev;
     cc_stream_t         s;
     cc_stream_fault_t   fault;
-    static cc_test_arena_t  a;
-    static int              ready;
-
-    if (!ready) {
-        cc_test_arena_init(&a);
-        ready = 1;
-    }
-
-    CHECK(cc_delta_scan(&a.alloc, (const u_char *) payload, strlen(payload),
+    CHECK(cc_delta_scan(t_arena(), (const u_char *) payload, strlen(payload),
                         &ev)
           == (dom ? CC_DECLINED : CC_OK));
 
@@ -338,7 +331,7 @@ t_chunk(int dom, const char *payload, cc_str_t *out)
     out->len = 0;
     memset(&fault, 0, sizeof(cc_stream_fault_t));
 
-    CHECK(cc_stream_event(&a.alloc, &s, &m, &ty, (const u_char *) payload,
+    CHECK(cc_stream_event(t_arena(), &s, &m, &ty, (const u_char *) payload,
                           strlen(payload), out, &fault)
           == CC_OK);
 }
@@ -428,14 +421,6 @@ t_event(cc_stream_t *s, const char *type, const char *payload,
 {
     cc_str_t            m, ty;
     cc_stream_fault_t   fault;
-    static cc_test_arena_t  a;
-    static int              ready;
-
-    if (!ready) {
-        cc_test_arena_init(&a);
-        ready = 1;
-    }
-
     s->id.data = (u_char *) "chatcmpl-1";
     s->id.len = 10;
     s->model.data = (u_char *) "m";
@@ -452,7 +437,7 @@ t_event(cc_stream_t *s, const char *type, const char *payload,
     out->len = 0;
     memset(&fault, 0, sizeof(cc_stream_fault_t));
 
-    CHECK(cc_stream_event(&a.alloc, s, &m, &ty, (const u_char *) payload,
+    CHECK(cc_stream_event(t_arena(), s, &m, &ty, (const u_char *) payload,
                           strlen(payload), out, &fault)
           == CC_OK);
 }
