@@ -49,7 +49,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
     streams=${BENCH_STREAMS:-50}
     scale=${BENCH_SCALE:-200 500}
 else
-    requests=${BENCH_REQUESTS:-2000}
+    requests=${BENCH_REQUESTS:-4000}
     burst=${BENCH_BURST_REQUESTS:-4000}
     streams=${BENCH_STREAMS:-100}
     scale=${BENCH_SCALE:-1000 5000 10000}
