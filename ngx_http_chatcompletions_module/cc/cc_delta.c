@@ -12,6 +12,7 @@
  */
 
 
+#include <stddef.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
@@ -25,8 +26,9 @@
 /* the longest count: below 10^18, clamped to CC_USAGE_MAX after */
 #define CC_DELTA_COUNT_DIGITS  18
 
-/* the counts of usage, in the order of cc_delta_counts[] */
+/* the counts of usage: cc_delta_counts[]; totalTokens is the third */
 #define CC_DELTA_COUNTS        5
+#define CC_DELTA_TOTAL         (1u << 2)
 
 
 /* which value comes next, by its key */
@@ -54,12 +56,19 @@ typedef struct {
 } cc_delta_scan_t;
 
 
-static const cc_str_t  cc_delta_counts[CC_DELTA_COUNTS] = {
-    cc_string("inputTokens"),
-    cc_string("outputTokens"),
-    cc_string("totalTokens"),
-    cc_string("cacheReadInputTokens"),
-    cc_string("cacheWriteInputTokens")
+typedef struct {
+    cc_str_t                  name;
+    size_t                    offset;       /* in cc_usage_t */
+} cc_delta_count_t;
+
+
+static const cc_delta_count_t  cc_delta_counts[CC_DELTA_COUNTS] = {
+    { cc_string("inputTokens"), offsetof(cc_usage_t, input) },
+    { cc_string("outputTokens"), offsetof(cc_usage_t, output) },
+    { cc_string("totalTokens"), offsetof(cc_usage_t, total) },
+    { cc_string("cacheReadInputTokens"), offsetof(cc_usage_t, cache_read) },
+    { cc_string("cacheWriteInputTokens"),
+      offsetof(cc_usage_t, cache_write) }
 };
 
 
@@ -117,7 +126,7 @@ cc_delta_scan(cc_alloc_t *a, const u_char *payload, size_t len,
 
     /* as cc_round.c reads usage: no totalTokens, the sum */
 
-    if (ev->has_usage && !(d.counts & (1 << 2))) {
+    if (ev->has_usage && !(d.counts & CC_DELTA_TOTAL)) {
         ev->usage.total = ev->usage.input + ev->usage.output;
 
         if (ev->usage.total > CC_USAGE_MAX) {
@@ -256,23 +265,8 @@ cc_delta_on_number(void *ctx, const char *s, size_t len)
             n = CC_USAGE_MAX;
         }
 
-        switch (d->count) {
-        case 0:
-            d->ev->usage.input = n;
-            break;
-        case 1:
-            d->ev->usage.output = n;
-            break;
-        case 2:
-            d->ev->usage.total = n;
-            break;
-        case 3:
-            d->ev->usage.cache_read = n;
-            break;
-        default:
-            d->ev->usage.cache_write = n;
-            break;
-        }
+        *(int64_t *) ((u_char *) &d->ev->usage
+                      + cc_delta_counts[d->count].offset) = n;
 
         d->counts |= 1u << d->count;
         d->count = -1;
@@ -381,8 +375,8 @@ cc_delta_on_map_key(void *ctx, const unsigned char *s, size_t len)
         d->count = -1;
 
         for (i = 0; i < CC_DELTA_COUNTS; i++) {
-            if (len == cc_delta_counts[i].len
-                && memcmp(s, cc_delta_counts[i].data, len) == 0)
+            if (len == cc_delta_counts[i].name.len
+                && memcmp(s, cc_delta_counts[i].name.data, len) == 0)
             {
                 d->count = i;
                 break;

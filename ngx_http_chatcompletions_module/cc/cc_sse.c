@@ -427,7 +427,11 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
     int          rc;
     int64_t      block;
     cc_json_t   *ev, *v;
+    cc_alloc_t  *tmp;
     cc_delta_t   fast;
+
+    /* what lives only as long as the event */
+    tmp = s->scratch ? s->scratch : a;
 
     if (type == NULL) {
         type = &cc_sse_no_type;
@@ -438,7 +442,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
     }
 
     if (!cc_str_eq(message_type, "event")) {
-        return cc_stream_exception(a, s->scratch ? s->scratch : a,
+        return cc_stream_exception(a, tmp,
                                    message_type, type, payload, len, fault);
     }
 
@@ -448,7 +452,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
 
         /* text, most of them: read without a DOM */
 
-        if (cc_delta_scan(s->scratch ? s->scratch : a, payload, len, &fast)
+        if (cc_delta_scan(tmp, payload, len, &fast)
             == CC_OK)
         {
             /* with the forced tool, only its input is the answer */
@@ -478,7 +482,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
         rc = cc_sse_on_block_start(a, s, ev);
 
     } else if (cc_str_eq(type, "contentBlockStop")) {
-        if (cc_delta_scan(s->scratch ? s->scratch : a, payload, len, &fast)
+        if (cc_delta_scan(tmp, payload, len, &fast)
             == CC_OK)
         {
             rc = (fast.index < 0) ? CC_OK
@@ -496,7 +500,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
              ? CC_OK : cc_sse_block_stop(a, s, block);
 
     } else if (cc_str_eq(type, "messageStop")) {
-        if (cc_delta_scan(s->scratch ? s->scratch : a, payload, len, &fast)
+        if (cc_delta_scan(tmp, payload, len, &fast)
             == CC_OK)
         {
             rc = (fast.stop_reason.data == NULL)
@@ -518,7 +522,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
 
         /* the counts alone, without a trace or a tier: no DOM */
 
-        if (cc_delta_scan(s->scratch ? s->scratch : a, payload, len, &fast)
+        if (cc_delta_scan(tmp, payload, len, &fast)
             == CC_OK)
         {
             if (fast.has_usage) {
@@ -550,7 +554,7 @@ output:
     /* the event's SSE bytes are the caller's to copy: scratch, if any */
 
     if (rc == CC_ERROR
-        || cc_gen_output(s->scratch ? s->scratch : a, &s->sse->out, out)
+        || cc_gen_output(tmp, &s->sse->out, out)
            != CC_OK)
     {
         goto nomem;

@@ -305,35 +305,15 @@ test_same_chunks(void)
 static void
 t_chunk(int dom, const char *payload, cc_str_t *out)
 {
-    cc_str_t            m, ty;
-    cc_delta_t          ev;
-    cc_stream_t         s;
-    cc_stream_fault_t   fault;
+    cc_delta_t   ev;
+    cc_stream_t  s;
+
     CHECK(cc_delta_scan(t_arena(), (const u_char *) payload, strlen(payload),
                         &ev)
           == (dom ? CC_DECLINED : CC_OK));
 
     cc_stream_init(&s);
-
-    s.id.data = (u_char *) "chatcmpl-1";
-    s.id.len = 10;
-    s.model.data = (u_char *) "m";
-    s.model.len = 1;
-    s.created = 1;
-    s.role_sent = 1;
-
-    m.data = (u_char *) "event";
-    m.len = 5;
-    ty.data = (u_char *) "contentBlockDelta";
-    ty.len = 17;
-
-    out->data = NULL;
-    out->len = 0;
-    memset(&fault, 0, sizeof(cc_stream_fault_t));
-
-    CHECK(cc_stream_event(t_arena(), &s, &m, &ty, (const u_char *) payload,
-                          strlen(payload), out, &fault)
-          == CC_OK);
+    t_event(&s, "contentBlockDelta", payload, out);
 }
 
 
