@@ -35,6 +35,7 @@ static int cc_sse_on_structured(cc_alloc_t *a, cc_stream_t *s,
 static int cc_sse_tool_start(cc_stream_t *s, cc_tool_use_t *t);
 static int cc_sse_tool_args(cc_stream_t *s, cc_tool_use_t *t,
     const u_char *p, size_t len);
+static int cc_sse_block_index(const cc_json_t *ev, int64_t *block);
 static cc_json_t *cc_sse_parse(cc_stream_t *s, cc_alloc_t *a,
     const cc_str_t *type, const u_char *payload, size_t len,
     cc_stream_fault_t *fault);
@@ -495,8 +496,7 @@ cc_stream_event(cc_alloc_t *a, cc_stream_t *s, const cc_str_t *message_type,
             return CC_ERROR;
         }
 
-        rc = (cc_json_int(cc_json_get(ev, "contentBlockIndex"), &block)
-              != CC_OK)
+        rc = (cc_sse_block_index(ev, &block) != CC_OK)
              ? CC_OK : cc_sse_block_stop(a, s, block);
 
     } else if (cc_str_eq(type, "messageStop")) {
@@ -600,6 +600,23 @@ cc_sse_parse(cc_stream_t *s, cc_alloc_t *a, const cc_str_t *type,
 }
 
 
+/*
+ * An event's contentBlockIndex: a block's index is never negative (-1
+ * stands for "none" in cc_stream_t), as cc_delta_scan() reads it too
+ */
+static int
+cc_sse_block_index(const cc_json_t *ev, int64_t *block)
+{
+    if (cc_json_int(cc_json_get(ev, "contentBlockIndex"), block) != CC_OK
+        || *block < 0)
+    {
+        return CC_ERROR;
+    }
+
+    return CC_OK;
+}
+
+
 static int
 cc_sse_on_delta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 {
@@ -638,13 +655,12 @@ cc_sse_on_delta(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
     input = cc_json_get(v, "input");
 
     if (input == NULL || input->type != CC_JSON_STRING
-        || cc_json_int(cc_json_get(ev, "contentBlockIndex"), &block)
-           != CC_OK)
+        || cc_sse_block_index(ev, &block) != CC_OK)
     {
         return CC_OK;
     }
 
-    if (s->structured_block >= 0 && block == s->structured_block) {
+    if (block == s->structured_block) {
         return cc_sse_on_structured(a, s, &input->str);
     }
 
@@ -799,8 +815,7 @@ cc_sse_on_block_start(cc_alloc_t *a, cc_stream_t *s, const cc_json_t *ev)
 
     if (id == NULL || id->type != CC_JSON_STRING
         || name == NULL || name->type != CC_JSON_STRING
-        || cc_json_int(cc_json_get(ev, "contentBlockIndex"), &block)
-           != CC_OK
+        || cc_sse_block_index(ev, &block) != CC_OK
         || cc_round_tool_find(s, block) != NULL
         || cc_extras_drop_tool_call(s, &name->str))
     {
@@ -835,7 +850,7 @@ cc_sse_block_stop(cc_alloc_t *a, cc_stream_t *s, int64_t block)
     cc_tool_use_t    *t;
     static cc_str_t   empty = cc_string("{}");
 
-    if (s->structured_block >= 0 && block == s->structured_block) {
+    if (block == s->structured_block) {
         /* a forced tool with no input still answers a JSON object */
         return s->structured_seen ? CC_OK
                                   : cc_sse_on_structured(a, s, &empty);
